@@ -1,0 +1,264 @@
+"""The emission-factor set: a strict schema and its loader.
+
+The format is documented in ``standards/factors/FORMAT.md``. This module imports no Brightway: a
+committee member can validate a factor set on any machine.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from .errors import FactorSetError
+from .gases import Gas
+from .loading import parse_model, read_yaml, sha256_of
+from .units import UnitParseError, conversion_factor, parse_unit
+
+KEBAB = r"^[a-z0-9]+(?:[-.][a-z0-9]+)*$"
+SEMVER = r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$"
+PERIOD = re.compile(r"^\d{4}(?:-\d{4})?$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+class Category(StrEnum):
+    fuel = "fuel"
+    process_gas = "process_gas"
+    electricity = "electricity"
+    material = "material"
+    transport = "transport"
+    avoided_product = "avoided_product"
+    process_emission = "process_emission"  # direct emissions per unit of a process's product
+
+
+class Status(StrEnum):
+    published = "published"
+    derived = "derived"
+    illustrative = "illustrative"
+
+
+class ElectricityBasis(StrEnum):
+    product_footprint = "product_footprint"
+    enterprise_accounting = "enterprise_accounting"
+
+
+class Source(Strict):
+    document: str
+    table: str | None = None
+    edition: str
+    publisher: str
+    year: int = Field(ge=1900, le=2100)
+    url: str | None = None
+    licence: str | None = None
+    verified: bool = False
+
+    def citation(self) -> str:
+        table = f", {self.table}" if self.table else ""
+        return f"{self.publisher}: {self.document}{table} ({self.edition})"
+
+
+class SourcedValue(Strict):
+    value: float
+    unit: str = ""
+    source: str
+    derivation: str | None = None
+
+    @field_validator("unit")
+    @classmethod
+    def _unit_parses(cls, v: str) -> str:
+        try:
+            parse_unit(v)
+        except UnitParseError as exc:
+            raise ValueError(str(exc)) from None
+        return v
+
+
+class Emission(SourcedValue):
+    gas: Gas
+
+
+# property name -> (dimension it must have, with R standing for the reference unit)
+PROPERTY_UNITS = {
+    "net_calorific_value": "GJ/R",
+    "carbon_content": "t/R",
+    "carbon_per_energy": "t/TJ",
+    "oxidation_rate": "",
+    "biogenic_carbon_share": "",
+}
+
+
+class Properties(Strict):
+    net_calorific_value: SourcedValue | None = None
+    carbon_content: SourcedValue | None = None
+    carbon_per_energy: SourcedValue | None = None
+    oxidation_rate: SourcedValue | None = None
+    biogenic_carbon_share: SourcedValue | None = None
+
+
+class Factor(Strict):
+    id: str = Field(pattern=KEBAB)
+    name: str
+    category: Category
+    reference_unit: str
+    geography: str
+    period: str
+    status: Status
+    basis: ElectricityBasis | None = None
+    note: str | None = None
+    properties: Properties = Properties()
+    emissions: list[Emission] = []
+
+    @field_validator("period")
+    @classmethod
+    def _period(cls, v: str) -> str:
+        if not PERIOD.match(str(v)):
+            raise ValueError("a year (2023) or a range of years (2021-2023)")
+        return str(v)
+
+    @field_validator("reference_unit")
+    @classmethod
+    def _ref_unit(cls, v: str) -> str:
+        try:
+            parse_unit(v)
+        except UnitParseError as exc:
+            raise ValueError(str(exc)) from None
+        return v
+
+    @model_validator(mode="after")
+    def _consistency(self) -> Factor:
+        if self.category is Category.electricity and self.basis is None:
+            raise ValueError("electricity factors need basis: product_footprint or enterprise_accounting")
+        if self.status is Status.illustrative and not self.note:
+            raise ValueError("illustrative factors need a note saying what they stand in for")
+        for i, em in enumerate(self.emissions):
+            if self.status is Status.derived and not em.derivation:
+                raise ValueError(f"emissions[{i}]: derived values need a derivation")
+            expected = f"kg/({self.reference_unit})"
+            try:
+                conversion_factor(em.unit, expected)
+            except UnitParseError:
+                raise ValueError(
+                    f"emissions[{i}].unit '{em.unit}' must be a mass per {self.reference_unit}"
+                ) from None
+        for name, dim in PROPERTY_UNITS.items():
+            prop = getattr(self.properties, name)
+            if prop is None:
+                continue
+            target = dim.replace("R", f"({self.reference_unit})")
+            try:
+                conversion_factor(prop.unit, target)
+            except UnitParseError:
+                raise ValueError(
+                    f"properties.{name}.unit '{prop.unit}' does not convert to '{target}'"
+                ) from None
+        return self
+
+    # --- values in the workbench's canonical units -------------------------------------------
+    def emissions_kg(self) -> dict[Gas, float]:
+        """Upstream emissions in kg per reference unit, summed per gas."""
+        out: dict[Gas, float] = {}
+        for em in self.emissions:
+            kg = em.value * conversion_factor(em.unit, f"kg/({self.reference_unit})")
+            out[em.gas] = out.get(em.gas, 0.0) + kg
+        return out
+
+    def carbon_kg(self) -> float | None:
+        """Carbon content in kg C per reference unit, from carbon_content or NCV x carbon_per_energy."""
+        p = self.properties
+        if p.carbon_content is not None:
+            return p.carbon_content.value * conversion_factor(
+                p.carbon_content.unit, f"kg/({self.reference_unit})"
+            )
+        if p.net_calorific_value is not None and p.carbon_per_energy is not None:
+            ncv = p.net_calorific_value.value * conversion_factor(
+                p.net_calorific_value.unit, f"GJ/({self.reference_unit})"
+            )
+            cpe = p.carbon_per_energy.value * conversion_factor(p.carbon_per_energy.unit, "kg/GJ")
+            return ncv * cpe
+        return None
+
+    def biogenic_share(self) -> float:
+        p = self.properties.biogenic_carbon_share
+        return 0.0 if p is None else p.value * conversion_factor(p.unit, "")
+
+
+class FactorSetHeader(Strict):
+    id: str = Field(pattern=KEBAB)
+    version: str = Field(pattern=SEMVER)
+    title: str
+    description: str | None = None
+    gwp_basis: str
+
+    @field_validator("gwp_basis")
+    @classmethod
+    def _basis(cls, v: str) -> str:
+        if v != "IPCC AR6 GWP100":
+            raise ValueError("'IPCC AR6 GWP100' (the basis ISO 14067 asks for: latest IPCC GWP100)")
+        return v
+
+
+class FactorSet(Strict):
+    """A versioned emission-factor set; ``path`` and ``sha256`` record which file it was read from."""
+
+    factor_set: FactorSetHeader
+    sources: dict[str, Source]
+    factors: list[Factor]
+    _path: str = PrivateAttr("")
+    _sha256: str = PrivateAttr("")
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> FactorSet:
+        seen: set[str] = set()
+        for i, f in enumerate(self.factors):
+            if f.id in seen:
+                raise ValueError(f"factors[{i}].id '{f.id}' is used twice; ids must be unique")
+            seen.add(f.id)
+            refs = [("emissions", j, e.source) for j, e in enumerate(f.emissions)]
+            refs += [
+                ("properties." + name, None, getattr(f.properties, name).source)
+                for name in PROPERTY_UNITS
+                if getattr(f.properties, name) is not None
+            ]
+            for where, j, src in refs:
+                if src not in self.sources:
+                    idx = f"[{j}]" if j is not None else ""
+                    raise ValueError(
+                        f"factors[{i}] ('{f.id}').{where}{idx}.source '{src}' is not a key of sources"
+                    )
+        return self
+
+    @cached_property
+    def by_id(self) -> dict[str, Factor]:
+        return {f.id: f for f in self.factors}
+
+    def get(self, factor_id: str) -> Factor:
+        return self.by_id[factor_id]
+
+    @property
+    def version(self) -> str:
+        return self.factor_set.version
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @property
+    def sha256(self) -> str:
+        return self._sha256
+
+    @property
+    def id(self) -> str:
+        return self.factor_set.id
+
+
+def load_factor_set(path: str | Path) -> FactorSet:
+    raw = read_yaml(path, FactorSetError)
+    fs = parse_model(FactorSet, raw, path, FactorSetError)
+    fs._path, fs._sha256 = str(path), sha256_of(path)
+    return fs

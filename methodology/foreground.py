@@ -1,0 +1,276 @@
+"""The enterprise's foreground system as a plain, inspectable structure (no Brightway here).
+
+``build_foreground`` turns a validated parameter file into unit processes with annual exchanges:
+technosphere inputs linked to other foreground processes or to background factors, direct emissions
+from carbon balances, co-product credits or allocation factors. The Brightway layer (``engine``) writes
+this structure as activities; ``matrix`` evaluates it with numpy for checks and batch computing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from .allocation import allocation_factor
+from .balances import CarbonBalance, process_gas_balances
+from .errors import CalculationError
+from .factors import Category, FactorSet
+from .gases import C_TO_CO2, Gas
+from .parameters import EnterpriseData
+from .rules import AllocationApproach, FlowKind, Rule
+from .units import conversion_factor
+
+
+class Origin(StrEnum):
+    """Where a contribution comes from: the 'direct / electricity / upstream' breakdown."""
+
+    direct = "direct"
+    electricity = "electricity"
+    upstream = "upstream"  # purchased materials, fuels and intermediates, cradle to gate
+    transport = "transport"
+    credit = "credit"  # avoided products (system expansion)
+    foreground = "foreground"  # link to another foreground process (not a contribution itself)
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One annual flow of a unit process. ``target`` is a process id, factor id or gas."""
+
+    kind: str  # "technosphere" | "biosphere"
+    target: str
+    amount: float
+    origin: Origin
+    label: str  # the parameter key (or a short description) it came from
+    linked_to: str = "background"  # "foreground" | "background" | "biosphere"
+
+
+@dataclass(frozen=True)
+class UnitProcess:
+    id: str
+    name: str
+    stage: str
+    product: str
+    unit: str
+    output: float  # annual amount of the reference product
+    exchanges: tuple[Exchange, ...]
+    allocation_factor: float = 1.0
+    carbon: CarbonBalance | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Foreground:
+    enterprise: str
+    product: str
+    route: str
+    final_process: str
+    demand: float  # amount of the final process's product per declared unit
+    processes: dict[str, UnitProcess]
+    allocation: AllocationApproach
+    electricity_factor: str
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def background_factors(self) -> list[str]:
+        return sorted({e.target for p in self.processes.values() for e in p.exchanges
+                       if e.kind == "technosphere" and e.linked_to == "background"})
+
+
+ORIGIN_OF_CATEGORY = {
+    Category.electricity: Origin.electricity,
+    Category.transport: Origin.transport,
+    Category.avoided_product: Origin.credit,
+    Category.material: Origin.upstream,
+    Category.fuel: Origin.upstream,
+    Category.process_gas: Origin.upstream,
+    Category.process_emission: Origin.direct,
+}
+
+
+class _Builder:
+    def __init__(self, ed: EnterpriseData, factors: FactorSet):
+        self.ed, self.rule, self.factors = ed, ed.rule, factors
+        self.present = set(ed.processes)
+        self.makers = self.rule.producers(ed.processes)
+        self.gas = {g.factor: g for g in process_gas_balances(self.rule, ed.processes, ed.data)}
+        self.modes = {m.id: m.factor for m in self.rule.transport_modes}
+
+    def carbon_of_factor(self, factor_id: str | None) -> float:
+        if not factor_id:
+            return 0.0
+        c = self.factors.get(factor_id).carbon_kg()
+        return c or 0.0
+
+    def carbon_of_product(self, product_id: str) -> float:
+        return self.carbon_of_factor(self.rule.product_by_id[product_id].carbon_factor)
+
+    def inputs(self, pid: str, carbon_in: dict, bio: list) -> list[Exchange]:
+        spec = self.rule.process_by_id[pid]
+        out: list[Exchange] = []
+        for f in spec.inputs:
+            d = self.ed.data.get((pid, f.key))
+            if d is None or d.amount == 0:
+                continue
+            q = d.amount
+            if f.kind in (FlowKind.material, FlowKind.fuel):
+                fac = self.factors.get(f.factor)
+                out.append(Exchange("technosphere", f.factor, q, ORIGIN_OF_CATEGORY[fac.category], f.key))
+                c = q * self.carbon_of_factor(f.factor)
+                carbon_in[f.key] = c
+                bio.append(c * fac.biogenic_share())
+            elif f.kind is FlowKind.process_gas:
+                carbon_in[f.key] = q * self.carbon_of_factor(f.factor)
+            elif f.kind is FlowKind.grid_electricity:
+                out.append(Exchange("technosphere", self.ed.electricity_factor, q, Origin.electricity, f.key))
+            elif f.kind is FlowKind.intermediate:
+                out.append(self._intermediate(f, q))
+                carbon_in[f.key] = q * self.carbon_of_product(f.product)
+            for mode, tkm in d.tkm.items():
+                out.append(Exchange("technosphere", self.modes[mode], tkm, Origin.transport,
+                                    f"{f.key} transport ({mode})"))
+        return out
+
+    def _intermediate(self, f, q) -> Exchange:
+        maker = self.makers.get(f.product)
+        if maker is not None:
+            return Exchange("technosphere", maker, q, Origin.foreground, f.key, "foreground")
+        purchased = self.rule.product_by_id[f.product].purchased_factor
+        fac = self.factors.get(purchased)
+        return Exchange("technosphere", purchased, q, ORIGIN_OF_CATEGORY[fac.category], f.key)
+
+    def outputs(self, pid: str, carbon_out: dict) -> list[tuple]:
+        """Carbon leaving with outputs; returns the co-products as (spec, flow, amount)."""
+        spec = self.rule.process_by_id[pid]
+        coproducts = []
+        for f in spec.outputs:
+            q = self.ed.amount(pid, f.key)
+            if f.kind is FlowKind.product:
+                carbon_out[f.key] = q * self.carbon_of_product(f.product)
+            elif f.kind is FlowKind.gas_output:
+                g = self.gas[f.factor]
+                share = q / g.generated if g.generated > 0 else 0.0
+                # carbon leaves with the gas that is used or exported; the rest (flare, losses) is emitted here
+                carbon_out[f.key] = share * (g.consumed + g.exported) * self.carbon_of_factor(f.factor)
+            elif f.kind is FlowKind.carbon_output:
+                carbon_out[f.key] = q * self.carbon_of_factor(f.factor)
+            elif f.kind is FlowKind.coproduct and q > 0:
+                cop = self.rule.coproduct_by_id[f.coproduct]
+                carbon_out[f.key] = q * self.carbon_of_factor(cop.carbon_factor)
+                coproducts.append((cop, f, q))
+        return coproducts
+
+    def direct(self, pid: str, balance: CarbonBalance, output: float) -> list[Exchange]:
+        spec = self.rule.process_by_id[pid]
+        ex = []
+        emitted = balance.emitted
+        tol = self.rule.balances.carbon_tolerance * balance.carbon_in
+        if emitted < -tol:
+            raise CalculationError(
+                f"process '{pid}': carbon leaving in products and gases ({balance.carbon_out:.6g} kg C) "
+                f"exceeds carbon entering ({balance.carbon_in:.6g} kg C) by more than "
+                f"{self.rule.balances.carbon_tolerance:.0%}: check carbon-bearing inputs and outputs"
+            )
+        emitted = max(emitted, 0.0)
+        if emitted > 0:
+            bio_share = balance.biogenic_share
+            if bio_share < 1:
+                ex.append(Exchange("biosphere", Gas.co2_fossil.value, emitted * (1 - bio_share) * C_TO_CO2,
+                                   Origin.direct, "carbon balance", "biosphere"))
+            if bio_share > 0:
+                ex.append(Exchange("biosphere", Gas.co2_biogenic.value, emitted * bio_share * C_TO_CO2,
+                                   Origin.direct, "carbon balance (biogenic)", "biosphere"))
+        for fid in spec.direct_emission_factors:
+            fac = self.factors.get(fid)
+            per_unit = conversion_factor(f"{spec.reference.unit}", fac.reference_unit)
+            for gas, kg in fac.emissions_kg().items():
+                ex.append(Exchange("biosphere", gas.value, kg * output * per_unit, Origin.direct,
+                                   f"process emission ({fid})", "biosphere"))
+        return ex
+
+    def coproduct_handling(self, pid, coproducts, output, exchanges) -> tuple[list[Exchange], float]:
+        rule = self.rule
+        approach = rule.allocation.approach
+        if not coproducts:
+            return exchanges, 1.0
+        if approach is AllocationApproach.system_expansion:
+            extra = []
+            for cop, f, q in coproducts:
+                if cop.substitutes:
+                    extra.append(Exchange("technosphere", cop.substitutes, -q * (cop.substitution_ratio or 0.0),
+                                          Origin.credit, f"{f.key} replaces {cop.substitutes}"))
+                if cop.burned_in_expansion:
+                    c = q * self.carbon_of_factor(cop.carbon_factor)
+                    extra.append(Exchange("biosphere", Gas.co2_fossil.value, c * C_TO_CO2, Origin.direct,
+                                          f"{f.key} burned in the expanded system", "biosphere"))
+            return exchanges + extra, 1.0
+        spec = rule.process_by_id[pid]
+        ref_product = spec.reference.product
+        if approach is AllocationApproach.mass:
+            ref_w = output * rule.allocation.product_mass_per_unit.get(ref_product, _to_t(spec.reference.unit))
+            co_w = [q * (cop.mass_per_unit if cop.mass_per_unit else _to_t(cop.unit)) for cop, f, q in coproducts]
+        else:
+            prices = self.ed.params.prices
+            ref_w = output * prices.get(ref_product, rule.allocation.product_prices.get(ref_product, 0.0))
+            co_w = [q * prices.get(cop.id, cop.price or 0.0) for cop, f, q in coproducts]
+        k = allocation_factor(ref_w, co_w)
+        return [replace(e, amount=e.amount * k) for e in exchanges], k
+
+    def process(self, pid: str) -> UnitProcess:
+        spec = self.rule.process_by_id[pid]
+        output = self.ed.amount(pid, spec.reference.key)
+        carbon_in: dict[str, float] = {}
+        carbon_out: dict[str, float] = {}
+        bio: list[float] = []
+        exchanges = self.inputs(pid, carbon_in, bio)
+        coproducts = self.outputs(pid, carbon_out)
+        balance = CarbonBalance(pid, carbon_in, carbon_out, sum(bio))
+        exchanges += self.direct(pid, balance, output)
+        exchanges, k = self.coproduct_handling(pid, coproducts, output, exchanges)
+        return UnitProcess(pid, spec.name, spec.stage, spec.reference.product, spec.reference.unit,
+                           output, tuple(exchanges), k, balance)
+
+
+def _to_t(unit: str) -> float:
+    return conversion_factor(unit, "t")
+
+
+def product_system(rule: Rule, present, final_process: str) -> list[str]:
+    """Processes the final product depends on (upstream closure over foreground links), rule order."""
+    makers = rule.producers(present)
+    needed, todo = set(), [final_process]
+    while todo:
+        pid = todo.pop()
+        if pid in needed:
+            continue
+        needed.add(pid)
+        for f in rule.process_by_id[pid].inputs:
+            if f.kind is FlowKind.intermediate and f.product in makers:
+                todo.append(makers[f.product])
+    return [p for p in present if p in needed]
+
+
+def build_foreground(ed: EnterpriseData, factors: FactorSet) -> Foreground:
+    """The enterprise's unit processes, co-products handled by the rule's approach."""
+    b = _Builder(ed, factors)
+    rule = ed.rule
+    product = rule.declared_product(ed.params.product)
+    system = product_system(rule, ed.processes, product.final_process)
+    processes = {pid: b.process(pid) for pid in system}
+    final = rule.process_by_id[product.final_process]
+    demand = rule.declared_unit.amount * conversion_factor(rule.declared_unit.unit, final.reference.unit)
+    notes = []
+    outside = [p for p in ed.processes if p not in system]
+    if outside:
+        notes.append(
+            "Processes reported but outside this product's system (not counted): " + ", ".join(outside)
+        )
+    return Foreground(
+        enterprise=ed.params.enterprise.id,
+        product=product.id,
+        route=ed.params.route,
+        final_process=product.final_process,
+        demand=demand,
+        processes=processes,
+        allocation=rule.allocation.approach,
+        electricity_factor=ed.electricity_factor,
+        notes=tuple(notes),
+    )

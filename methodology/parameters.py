@@ -1,0 +1,339 @@
+"""Enterprise parameter files: schema, and validation against their product rule.
+
+A parameter file holds one enterprise's annual activity data for one product, organised by the unit
+processes of the rule. Validation collects every problem (file, field, found, expected) before anything
+is computed; a file with any problem produces nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import Field, PrivateAttr, field_validator
+
+from .errors import ParameterFileError, Problem
+from .factors import KEBAB, SEMVER, FactorSet, Strict
+from .loading import parse_model, read_yaml, sha256_of
+from .rules import FlowKind, FlowSpec, Rule
+from .units import UnitParseError, conversion_factor, parse_unit
+
+DQ_INDICATORS = ("technological", "temporal", "geographical", "completeness", "reliability")
+
+
+class DataQuality(Strict):
+    """Pedigree scores, 1 (best) to 5 (worst), after Weidema & Wesnaes (1996) as used by ecoinvent."""
+
+    technological: int = Field(ge=1, le=5)
+    temporal: int = Field(ge=1, le=5)
+    geographical: int = Field(ge=1, le=5)
+    completeness: int = Field(ge=1, le=5)
+    reliability: int = Field(ge=1, le=5)
+
+    def mean(self) -> float:
+        return sum(getattr(self, k) for k in DQ_INDICATORS) / len(DQ_INDICATORS)
+
+
+class Distance(Strict):
+    mode: str = Field(pattern=KEBAB)
+    distance: float = Field(ge=0)
+    unit: str = "km"
+
+
+class Value(Strict):
+    value: float
+    unit: str
+    source: str
+    primary: bool = True
+    data_quality: DataQuality | None = None
+    transport: list[Distance] = []
+    note: str | None = None
+
+
+class Enterprise(Strict):
+    id: str = Field(pattern=KEBAB)
+    name: str
+    province: str
+    illustrative: bool
+    description: str | None = None
+
+
+class RuleRef(Strict):
+    id: str = Field(pattern=KEBAB)
+    version: str = Field(pattern=SEMVER)
+
+
+class Period(Strict):
+    start: dt.date
+    end: dt.date
+
+
+class ParameterFile(Strict):
+    enterprise: Enterprise
+    product: str = Field(pattern=KEBAB)
+    route: str = Field(pattern=KEBAB)
+    rule_set: RuleRef
+    reference_period: Period
+    electricity_factor: str | None = None
+    prices: dict[str, float] = {}
+    default_data_quality: DataQuality
+    processes: dict[str, dict[str, Value]]
+    _path: str = PrivateAttr("")
+    _sha256: str = PrivateAttr("")
+
+    @field_validator("processes")
+    @classmethod
+    def _not_empty(cls, v):
+        if not v:
+            raise ValueError("at least one process with activity data")
+        return v
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @property
+    def sha256(self) -> str:
+        return self._sha256
+
+
+@dataclass(frozen=True)
+class Datum:
+    """One validated value in the unit the rule asks for, with its provenance."""
+
+    process: str
+    key: str
+    amount: float
+    unit: str
+    source: str
+    primary: bool
+    data_quality: DataQuality
+    tkm: dict[str, float] = field(default_factory=dict)  # transport mode -> t*km
+
+
+@dataclass(frozen=True)
+class EnterpriseData:
+    """A parameter file that passed validation against its rule: the input of the foreground builder."""
+
+    params: ParameterFile
+    rule: Rule
+    processes: tuple[str, ...]  # ids of the route's processes present, in rule order
+    data: dict[tuple[str, str], Datum]
+    electricity_factor: str
+
+    def amount(self, process: str, key: str) -> float:
+        d = self.data.get((process, key))
+        return 0.0 if d is None else d.amount
+
+    def scaled(self, factor: float) -> EnterpriseData:
+        """The same enterprise with every input and output multiplied (for linearity checks)."""
+        data = {
+            k: Datum(d.process, d.key, d.amount * factor, d.unit, d.source, d.primary, d.data_quality,
+                     {m: t * factor for m, t in d.tkm.items()})
+            for k, d in self.data.items()
+        }
+        return EnterpriseData(self.params, self.rule, self.processes, data, self.electricity_factor)
+
+
+def read_parameter_file(path: str | Path) -> ParameterFile:
+    raw = read_yaml(path, ParameterFileError)
+    pf = parse_model(ParameterFile, raw, path, ParameterFileError)
+    pf._path, pf._sha256 = str(path), sha256_of(path)
+    return pf
+
+
+class _Checker:
+    """Collects problems for one file; every check is independent so all problems are reported."""
+
+    def __init__(self, pf: ParameterFile, rule: Rule, factors: FactorSet):
+        self.pf, self.rule, self.factors = pf, rule, factors
+        self.file = pf.path or "(parameters)"
+        self.problems: list[Problem] = []
+
+    def add(self, fld: str, found, expected: str) -> None:
+        self.problems.append(Problem(self.file, fld, str(found), expected))
+
+    def header(self) -> bool:
+        pf, rule = self.pf, self.rule
+        if (pf.rule_set.id, pf.rule_set.version) != (rule.id, rule.version):
+            self.add("rule_set", f"{pf.rule_set.id} {pf.rule_set.version}",
+                     f"the rule being applied, {rule.id} {rule.version}")
+        products = [p.id for p in rule.products]
+        routes = [r.id for r in rule.routes]
+        if pf.product not in products:
+            self.add("product", repr(pf.product), f"one of {products}")
+        if pf.route not in routes:
+            self.add("route", repr(pf.route), f"one of {routes}")
+        if pf.reference_period.end < pf.reference_period.start:
+            self.add("reference_period", f"end {pf.reference_period.end} before start", "end after start")
+        allowed = rule.electricity.allowed_factors
+        if pf.electricity_factor is not None and pf.electricity_factor not in allowed:
+            self.add("electricity_factor", repr(pf.electricity_factor), f"one of {allowed}")
+        for key in pf.prices:
+            if key not in rule.coproduct_by_id and key not in rule.product_by_id:
+                self.add(f"prices.{key}", "an unknown product", "a co-product or intermediate product id")
+        return not self.problems
+
+    def processes(self) -> tuple[str, ...]:
+        rule, pf = self.rule, self.pf
+        route = rule.route(pf.route)
+        allowed = route.processes + route.optional_processes
+        for pid in pf.processes:
+            if pid not in allowed:
+                self.add(f"processes.{pid}", "a process not in route " + route.id, f"one of {allowed}")
+        for pid in route.processes:
+            if pid not in pf.processes:
+                self.add(f"processes.{pid}", "nothing", f"activity data (route {route.id} requires it)")
+        final = rule.declared_product(pf.product).final_process if pf.product in [
+            p.id for p in rule.products] else None
+        if final and final not in allowed:
+            self.add("product", pf.product, f"a product whose final process is in route {route.id}")
+        return tuple(p for p in allowed if p in pf.processes)
+
+    def values(self, present: tuple[str, ...]) -> dict[tuple[str, str], Datum]:
+        data: dict[tuple[str, str], Datum] = {}
+        modes = {m.id for m in self.rule.transport_modes}
+        for pid in present:
+            spec = self.rule.process_by_id[pid]
+            given = self.pf.processes[pid]
+            known = {f.key: f for f in spec.flows()}
+            for key in given:
+                if key not in known:
+                    self.add(f"processes.{pid}.{key}", "an unknown key", f"one of {sorted(known)}")
+            for f in spec.flows():
+                where = f"processes.{pid}.{f.key}"
+                if f.key not in given:
+                    if f.required:
+                        self.add(where, "nothing", f"{f.name} in {f.unit} (required)")
+                    continue
+                datum = self._datum(pid, f, given[f.key], where, modes)
+                if datum is not None:
+                    data[(pid, f.key)] = datum
+                    self._linkable(f, datum, where, present)
+        return data
+
+    def _linkable(self, f: FlowSpec, d: Datum, where: str, present) -> None:
+        if f.kind is not FlowKind.intermediate or d.amount == 0:
+            return
+        if f.product in self.rule.producers(present):
+            return
+        if self.rule.product_by_id[f.product].purchased_factor is None:
+            makers = [p.id for p in self.rule.processes if p.reference.product == f.product]
+            self.add(where, f"{d.amount:g} {f.unit} of {f.product}",
+                     f"activity data for a process that makes it ({', '.join(makers)}), or no such input")
+
+    def _datum(self, pid: str, f: FlowSpec, v: Value, where: str, modes: set[str]) -> Datum | None:
+        try:
+            parse_unit(v.unit)
+            k = conversion_factor(v.unit, f.unit)
+        except UnitParseError:
+            self.add(f"{where}.unit", repr(v.unit), f"a unit convertible to {f.unit} ({f.name})")
+            return None
+        amount = v.value * k
+        if amount < 0:
+            self.add(f"{where}.value", f"{v.value} {v.unit}", "a quantity >= 0 (annual amounts are never negative)")
+            return None
+        if f.primary_data_mandatory and not v.primary:
+            self.add(f"{where}.primary", "secondary data", "primary (measured) data: the rule makes it mandatory")
+        tkm: dict[str, float] = {}
+        for i, leg in enumerate(v.transport):
+            if not f.transport:
+                self.add(f"{where}.transport", "transport data", f"none: the rule has no transport for {f.name}")
+                break
+            if leg.mode not in modes:
+                self.add(f"{where}.transport[{i}].mode", repr(leg.mode), f"one of {sorted(modes)}")
+                continue
+            try:
+                km = leg.distance * conversion_factor(leg.unit, "km")
+            except UnitParseError:
+                self.add(f"{where}.transport[{i}].unit", repr(leg.unit), "a length unit (km)")
+                continue
+            mass_t = amount * conversion_factor(f.unit, "t") if _is_mass(f.unit) else None
+            if mass_t is None:
+                self.add(f"{where}.transport", f"a flow in {f.unit}", "transport only for flows measured in mass")
+                continue
+            tkm[leg.mode] = tkm.get(leg.mode, 0.0) + mass_t * km
+        dq = v.data_quality or self.pf.default_data_quality
+        return Datum(pid, f.key, amount, f.unit, v.source, v.primary, dq, tkm)
+
+    def plausibility(self, present, data) -> None:
+        for pid in present:
+            spec = self.rule.process_by_id[pid]
+            ref = data.get((pid, spec.reference.key))
+            if ref is None:
+                continue
+            if ref.amount <= 0:
+                self.add(f"processes.{pid}.{spec.reference.key}.value", ref.amount,
+                         "a positive annual output of the reference product")
+                continue
+            for f in spec.flows():
+                d = data.get((pid, f.key))
+                if d is None or f.plausible is None:
+                    continue
+                per_unit = d.amount / ref.amount * conversion_factor(
+                    f"({f.unit})/({spec.reference.unit})", f.plausible.unit)
+                if not (f.plausible.min <= per_unit <= f.plausible.max):
+                    self.add(
+                        f"processes.{pid}.{f.key}",
+                        f"{per_unit:.4g} {f.plausible.unit} ({d.amount:.6g} {f.unit} for "
+                        f"{ref.amount:.6g} {spec.reference.unit} of {spec.reference.name})",
+                        f"between {f.plausible.min:g} and {f.plausible.max:g} {f.plausible.unit} "
+                        f"({f.plausible.source})",
+                    )
+
+    def balances(self, present, data) -> None:
+        from .balances import electricity_balance, process_gas_balances
+
+        rule = self.rule
+        for gas in process_gas_balances(rule, present, data):
+            if gas.generated > 0 and abs(gas.unaccounted) > rule.balances.process_gas_tolerance * gas.generated:
+                self.add(
+                    f"process gas balance ({gas.factor})",
+                    f"generated {gas.generated:.6g} GJ, used {gas.consumed:.6g}, exported "
+                    f"{gas.exported:.6g}, unaccounted {gas.unaccounted:.6g} GJ",
+                    f"|unaccounted| <= {rule.balances.process_gas_tolerance:.0%} of generated",
+                )
+            if gas.generated == 0 and gas.consumed + gas.exported > 0:
+                self.add(f"process gas balance ({gas.factor})",
+                         f"{gas.consumed + gas.exported:.6g} GJ used or exported but none generated",
+                         "a process of the route that generates it")
+        el = electricity_balance(rule, present, data)
+        if el is not None and el.supplied > 0:
+            if abs(el.unaccounted) > rule.balances.electricity_tolerance * el.supplied:
+                self.add(
+                    "electricity balance",
+                    f"supplied {el.supplied:.6g} kWh, used by processes {el.consumed:.6g} kWh",
+                    f"agreement within {rule.balances.electricity_tolerance:.0%}",
+                )
+
+
+def _is_mass(unit: str) -> bool:
+    try:
+        conversion_factor(unit, "t")
+    except UnitParseError:
+        return False
+    return True
+
+
+def validate(pf: ParameterFile, rule: Rule, factors: FactorSet) -> EnterpriseData:
+    """Check a parameter file against its rule; raise ParameterFileError listing every problem."""
+    c = _Checker(pf, rule, factors)
+    if not c.header():
+        raise ParameterFileError(c.file, c.problems)
+    present = c.processes()
+    data = c.values(present)
+    if not c.problems:
+        c.plausibility(present, data)
+        c.balances(present, data)
+    if c.problems:
+        raise ParameterFileError(c.file, c.problems)
+    el = pf.electricity_factor or rule.electricity.default_factor
+    return EnterpriseData(pf, rule, present, data, el)
+
+
+def load_enterprise(path: str | Path, rule: Rule, factors: FactorSet) -> EnterpriseData:
+    return validate(read_parameter_file(path), rule, factors)
+
+
+__all__ = ["read_parameter_file", "validate", "load_enterprise", "EnterpriseData", "Datum", "FlowKind"]

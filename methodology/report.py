@@ -1,0 +1,67 @@
+"""Tables and text for the notebooks: presentation only, from rule, foreground and result."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .foreground import Foreground
+from .rules import Rule
+
+
+def _clauses(refs) -> str:
+    return "; ".join(f"{r.standard} {r.clause}" for r in refs)
+
+
+def rule_markdown(rule: Rule, route_id: str, product_id: str) -> str:
+    route = rule.route(route_id)
+    product = rule.declared_product(product_id)
+    du = rule.declared_unit
+    lines = [
+        f"**{rule.rule_set.title}** - rule set `{rule.id}` version `{rule.version}` ({rule.rule_set.status})",
+        "",
+        f"- **Declared unit**: {du.amount:g} {du.unit} - {du.description} ({_clauses(du.clause)})",
+        f"- **Product**: {product.name}; **route**: {route.name}",
+        f"- **System boundary**: {rule.system_boundary.type.replace('_', ' ')} - "
+        f"{rule.system_boundary.description} ({_clauses(rule.system_boundary.clause)})",
+        "- **Stages**: " + "; ".join(s.name for s in rule.system_boundary.stages),
+        f"- **Route processes**: {', '.join(route.processes)}; optional: {', '.join(route.optional_processes)}",
+        f"- **Co-products**: {rule.allocation.approach.value.replace('_', ' ')} "
+        f"({_clauses(rule.allocation.clause)})",
+        f"- **Cut-off**: below {rule.cut_off.mass_share_per_process:.0%} of mass or energy per process, "
+        f"{rule.cut_off.cumulative_share:.0%} in total; excluded: {'; '.join(rule.cut_off.excluded)} "
+        f"({_clauses(rule.cut_off.clause)})",
+        f"- **Electricity**: `{rule.electricity.default_factor}` ({rule.electricity.basis.replace('_', ' ')}; "
+        f"{_clauses(rule.electricity.clause)})",
+        f"- **Data quality**: weighted pedigree score at most {rule.data_quality.max_weighted_score}, "
+        f"primary data at least {rule.data_quality.min_primary_data_share:.0%}, reference period at most "
+        f"{rule.data_quality.max_reference_period_age_years} years old ({_clauses(rule.data_quality.clause)})",
+    ]
+    return "\n".join(lines)
+
+
+def foreground_table(fg: Foreground) -> pd.DataFrame:
+    rows = []
+    for p in fg.processes.values():
+        for e in p.exchanges:
+            rows.append({"process": p.id, "stage": p.stage, "exchange": e.label, "kind": e.kind,
+                         "target": e.target, "annual amount": e.amount, "origin": e.origin.value})
+    return pd.DataFrame(rows)
+
+
+def totals_table(result: dict) -> pd.DataFrame:
+    g = result["gwp100_kg_co2e"]
+    return pd.DataFrame([{"indicator": k, "kg CO2e per declared unit": round(v, 1)} for k, v in g.items()])
+
+
+def breakdown_table(result: dict, key: str) -> pd.DataFrame:
+    items = result[key]
+    if isinstance(items, dict):
+        items = [{key.removeprefix("by_"): k, **v} for k, v in items.items()]
+    df = pd.DataFrame(items)
+    return df.round(1)
+
+
+def carbon_balance_table(result: dict) -> pd.DataFrame:
+    df = pd.DataFrame(result["carbon_balance_kg_c"]).T
+    df["emitted as t CO2"] = df["emitted"] * 44 / 12 / 1000
+    return df.round(1)

@@ -1,0 +1,60 @@
+"""The one pint registry of the workbench: every unit in every file is parsed here."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pint
+
+_DEFINITIONS = [
+    "Nm3 = meter ** 3",  # normal cubic metre: volumes of gases are reported at normal conditions
+    "kNm3 = 1000 * Nm3",
+    "MNm3 = 1e6 * Nm3",
+    "m3 = meter ** 3",
+    "tkm = tonne * kilometer",
+]
+
+
+@lru_cache(maxsize=1)
+def registry() -> pint.UnitRegistry:
+    ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+    for line in _DEFINITIONS:
+        ureg.define(line)
+    return ureg
+
+
+class UnitParseError(ValueError):
+    pass
+
+
+def parse_unit(text: str):
+    """Parse a unit string ('t', 'GJ/t', 'kg/(t*km)', '' for dimensionless)."""
+    ureg = registry()
+    text = (text or "").strip()
+    if text in ("", "1", "-", "dimensionless"):
+        return ureg.dimensionless
+    try:
+        return ureg.parse_units(text.replace("^", "**"))
+    except Exception as exc:  # pint raises several types
+        raise UnitParseError(f"'{text}' is not a unit the workbench knows ({exc})") from exc
+
+
+def conversion_factor(from_unit: str, to_unit: str) -> float:
+    """Multiplier turning a value in ``from_unit`` into ``to_unit``; ValueError if they do not convert."""
+    ureg = registry()
+    src, dst = parse_unit(from_unit), parse_unit(to_unit)
+    try:
+        return float(ureg.Quantity(1.0, src).to(dst).magnitude)
+    except pint.DimensionalityError as exc:
+        raise UnitParseError(
+            f"'{from_unit}' does not convert to '{to_unit}' "
+            f"({ureg.get_dimensionality(src)} vs {ureg.get_dimensionality(dst)})"
+        ) from exc
+
+
+def convertible(from_unit: str, to_unit: str) -> bool:
+    try:
+        conversion_factor(from_unit, to_unit)
+    except UnitParseError:
+        return False
+    return True

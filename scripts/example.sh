@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Install into .venv, set up Brightway offline, run every shipped steel enterprise into runs/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e ".[test]"
+.venv/bin/pcf setup
+.venv/bin/pcf run parameters/steel --runs runs

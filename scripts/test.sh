@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Install into .venv and run the whole test suite: unit, engine and papermill tests, then the
+# methodology notebook under nbval. Brightway data for tests lives in a throw-away folder.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e ".[test]"
+export BRIGHTWAY2_DIR="${PCF_TEST_BRIGHTWAY_DIR:-$PWD/runs/test-brightway}"
+mkdir -p "$BRIGHTWAY2_DIR"
+.venv/bin/ruff check methodology tests
+.venv/bin/pytest
+.venv/bin/pcf setup
+.venv/bin/pytest -p no:cacheprovider --nbval-lax --nbval-current-env \
+  --sanitize-with tests/nbval-sanitize.cfg notebooks/steel.ipynb

@@ -1,0 +1,51 @@
+"""Shared fixtures. Brightway data for the whole test session lives in a temporary folder; the
+variable is set before anything imports bw2data (it reads BRIGHTWAY2_DIR once, at import)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+_BW = Path(os.environ.get("PCF_TEST_BW_SESSION") or tempfile.mkdtemp(prefix="pcf-test-bw-"))
+os.environ["BRIGHTWAY2_DIR"] = str(_BW)
+
+ROOT = Path(__file__).resolve().parent.parent
+RULE = ROOT / "standards" / "steel" / "pcr-steel.yaml"
+FACTORS = ROOT / "standards" / "factors" / "cn-core.yaml"
+ENTERPRISES = sorted((ROOT / "parameters" / "steel").glob("*.yaml"))
+
+
+@pytest.fixture(scope="session")
+def factors():
+    from methodology.factors import load_factor_set
+
+    return load_factor_set(FACTORS)
+
+
+@pytest.fixture(scope="session")
+def rule(factors):
+    from methodology.rules import load_rule
+
+    return load_rule(RULE, factors)
+
+
+@pytest.fixture(scope="session")
+def bw_project(factors):
+    """The template Brightway project, built offline once per session."""
+    from methodology import engine
+
+    engine.setup_project(factors, log=lambda *a: None)
+    return engine.brightway_dir()
+
+
+def write_variant(tmp_path: Path, source: Path, mutate, name: str | None = None) -> Path:
+    """Copy a YAML file with a change applied (for negative fixtures)."""
+    data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    mutate(data)
+    out = tmp_path / (name or source.name)
+    out.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return out

@@ -1,0 +1,120 @@
+"""Pure calculations against hand calculations with cited defaults, allocation and linearity."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import ENTERPRISES
+
+from methodology.allocation import allocation_factor, partition
+from methodology.errors import CalculationError
+from methodology.foreground import build_foreground
+from methodology.parameters import load_enterprise, read_parameter_file, validate
+from methodology.rules import AllocationApproach
+from methodology.study import Study
+
+BFBOF = next(p for p in ENTERPRISES if "integrated" in p.name)
+EAF = next(p for p in ENTERPRISES if "scrap-eaf" in p.name)
+
+
+def _co2(process) -> float:
+    return sum(e.amount for e in process.exchanges if e.kind == "biosphere" and e.target == "co2_fossil")
+
+
+def test_coke_oven_carbon_balance_by_hand(rule, factors):
+    """Coke oven of works A, worked by hand with the IPCC 2006 defaults.
+
+    Carbon contents: coking coal 0.73 and coke 0.83 kg C/kg, coal tar 0.62 (IPCC 2006 Vol. 3 Ch. 4
+    Table 4.3); coke oven gas 44,400 and blast furnace gas 260,000 kg CO2/TJ (Vol. 2 Table 2.2), i.e.
+    12.11 and 70.91 kg C/GJ. COG leaving = gas used by all processes of the works (11.28 PJ).
+    """
+    fg = build_foreground(load_enterprise(BFBOF, rule, factors), factors)
+    c_in = 2.128e6 * 730 + 3.84e6 * 44.4 * 12 / 44 + 1.2e6 * 260 * 12 / 44
+    cog_used = 3.84e6 + 0.52e6 + 4.92e6 + 1.5e6 + 0.5e6
+    c_out = 1.60e6 * 830 + cog_used * 44.4 * 12 / 44 + 72000 * 620
+    expected_t_co2_per_t_coke = (c_in - c_out) * 44 / 12 / 1.60e6 / 1000
+    assert expected_t_co2_per_t_coke == pytest.approx(0.4029, abs=5e-4)
+    coke_oven = fg.processes["coke-oven"]
+    assert _co2(coke_oven) / coke_oven.output / 1000 == pytest.approx(expected_t_co2_per_t_coke, rel=1e-3)
+
+
+def test_sinter_process_emissions_match_ipcc_tier1_order(rule, factors):
+    """Sinter strand CO2 by balance lands near the IPCC Tier 1 default of 0.20 t CO2/t sinter
+    (2006 Vol. 3 Ch. 4 Table 4.1); CH4 is the Tier 1 0.07 kg/t (Table 4.2)."""
+    fg = build_foreground(load_enterprise(BFBOF, rule, factors), factors)
+    sp = fg.processes["sinter-plant"]
+    assert _co2(sp) / sp.output / 1000 == pytest.approx(0.22, abs=0.03)
+    ch4 = sum(e.amount for e in sp.exchanges if e.target == "ch4_fossil")
+    assert ch4 / sp.output == pytest.approx(0.07)
+
+
+def test_partition_and_allocation_factor():
+    assert partition([1.0, 0.3]) == pytest.approx([1 / 1.3, 0.3 / 1.3])
+    assert allocation_factor(2800.0, [30.0, 5.0]) == pytest.approx(2800 / 2835)
+    with pytest.raises(CalculationError, match="sum to 0"):
+        partition([0.0, 0.0])
+    with pytest.raises(CalculationError, match=">= 0"):
+        partition([1.0, -1.0])
+
+
+@pytest.mark.parametrize("path", ENTERPRISES, ids=lambda p: p.stem)
+def test_doubling_everything_leaves_footprint_unchanged(path):
+    study = Study.prepare(path)
+    base = study.calculate_without_brightway()["gwp100_kg_co2e"]["total"]
+    doubled = Study(study.rule, study.factors, study.enterprise.scaled(2.0),
+                    build_foreground(study.enterprise.scaled(2.0), study.factors), study.parameter_file)
+    assert doubled.calculate_without_brightway()["gwp100_kg_co2e"]["total"] == pytest.approx(base, rel=1e-9)
+
+
+def test_adding_grid_electricity_adds_exactly_kwh_times_factor_over_output(factors, rule):
+    """Scrap-EAF mill B: all its crude steel is the declared product, so each extra kWh bought
+    adds grid factor / annual output to every tonne."""
+    pf = read_parameter_file(EAF)
+    extra_kwh = 10e6
+    procs = {k: dict(v) for k, v in pf.processes.items()}
+    grid = procs["site-electricity-supply"]["grid_electricity"]
+    procs["site-electricity-supply"]["grid_electricity"] = grid.model_copy(
+        update={"value": grid.value + extra_kwh, "unit": "kWh"} if grid.unit == "kWh" else
+        {"value": grid.value * _to_kwh(grid.unit) + extra_kwh, "unit": "kWh"})
+    more = pf.model_copy(update={"processes": procs})
+    more._path, more._sha256 = pf.path, pf.sha256
+
+    def total(p):
+        ed = validate(p, rule, factors)
+        st = Study(rule, factors, ed, build_foreground(ed, factors), str(EAF))
+        return st.calculate_without_brightway()["gwp100_kg_co2e"]["total"]
+
+    grid_factor = factors.get("grid-cn-2023-pcf").emissions_kg()
+    kg_per_kwh = sum(grid_factor.values())
+    output_t = validate(pf, rule, factors).amount("continuous-casting", "crude_steel")
+    assert total(more) - total(pf) == pytest.approx(extra_kwh * kg_per_kwh / output_t, rel=1e-9)
+
+
+def _to_kwh(unit: str) -> float:
+    from methodology.units import conversion_factor
+
+    return conversion_factor(unit, "kWh")
+
+
+@pytest.mark.parametrize("path", ENTERPRISES, ids=lambda p: p.stem)
+def test_breakdowns_sum_to_total(path):
+    r = Study.prepare(path).calculate_without_brightway()
+    total = r["gwp100_kg_co2e"]["total"]
+    # each line is rounded to 1e-6 kg in result.json, so the sums agree to a few 1e-6 kg
+    for key in ("by_stage", "by_process"):
+        assert sum(x["total"] for x in r[key]) == pytest.approx(total, abs=1e-4)
+    for key in ("by_origin", "by_gas"):
+        assert sum(x["total"] for x in r[key].values()) == pytest.approx(total, abs=1e-4)
+
+
+def test_allocation_approaches_change_only_multi_output_processes(rule, factors):
+    ed = load_enterprise(BFBOF, rule, factors)
+    mass_rule = rule.model_copy(update={"allocation": rule.allocation.model_copy(update={"approach": AllocationApproach.mass})})
+    from methodology.parameters import EnterpriseData
+
+    ed_mass = EnterpriseData(ed.params, mass_rule, ed.processes, ed.data, ed.electricity_factor)
+    fg = build_foreground(ed_mass, factors)
+    bf = fg.processes["blast-furnace"]
+    # hot metal 3.77 Mt against 1.206 Mt slag by mass (IPCC/ISO 14044 physical allocation)
+    assert bf.allocation_factor == pytest.approx(3.77 / (3.77 + 1.206))
+    assert fg.processes["sinter-plant"].allocation_factor == 1.0
+    assert not any(e.origin.value == "credit" for p in fg.processes.values() for e in p.exchanges)

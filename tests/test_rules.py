@@ -1,0 +1,94 @@
+"""The rule and factor-set schemas: the shipped files load; typos and broken references are errors
+whose messages name the file, the field, what was found and what was expected."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import FACTORS, RULE, write_variant
+
+from methodology.errors import FactorSetError, RuleError
+from methodology.factors import load_factor_set
+from methodology.rules import load_rule
+
+
+def test_shipped_rule_and_factors_load(rule, factors):
+    assert rule.id == "cn-pcr-steel" and rule.version == "1.0.0"
+    assert {r.id for r in rule.routes} == {"bf-bof", "scrap-eaf", "dri-eaf"}
+    assert factors.get("grid-cn-2023-pcf").emissions_kg()
+    # every factor value names a source of the set
+    assert all(e.source in factors.sources for f in factors.factors for e in f.emissions)
+
+
+def _problems(exc) -> list[str]:
+    return [f"{p.field} | {p.found} | {p.expected}" for p in exc.value.problems]
+
+
+def test_unknown_key_in_rule(tmp_path, factors):
+    path = write_variant(tmp_path, RULE, lambda d: d["cut_off"].update({"mass_shar": 0.01}))
+    with pytest.raises(RuleError) as exc:
+        load_rule(path, factors)
+    assert str(path) in str(exc.value)
+    assert any(p.startswith("cut_off.mass_shar |") and "no such key" in p for p in _problems(exc))
+
+
+def test_wrong_unit_in_rule(tmp_path, factors):
+    def mutate(d):
+        d["processes"][0]["inputs"][0]["unit"] = "tonnes of happiness"
+
+    with pytest.raises(RuleError) as exc:
+        load_rule(write_variant(tmp_path, RULE, mutate), factors)
+    assert any("processes[0].inputs[0].unit" in p and "not a unit" in p for p in _problems(exc))
+
+
+def test_broken_cross_reference_in_rule(tmp_path, factors):
+    def mutate(d):
+        d["processes"][0]["stage"] = "cokeing"
+
+    with pytest.raises(RuleError) as exc:
+        load_rule(write_variant(tmp_path, RULE, mutate), factors)
+    assert "stage 'cokeing' is not a system_boundary stage" in str(exc.value)
+
+
+def test_rule_names_a_factor_missing_from_the_set(tmp_path, factors):
+    def mutate(d):
+        d["processes"][0]["inputs"][0]["factor"] = "coking-cole"
+
+    with pytest.raises(RuleError) as exc:
+        load_rule(write_variant(tmp_path, RULE, mutate), factors)
+    assert any("coking_coal.factor" in p and "'coking-cole' is not in factor set cn-core" in p
+               for p in _problems(exc))
+
+
+def test_enterprise_accounting_grid_factor_refused(tmp_path, factors):
+    def mutate(d):
+        d["electricity"]["allowed_factors"].append("grid-cn-2023-accounting")
+
+    with pytest.raises(RuleError) as exc:
+        load_rule(write_variant(tmp_path, RULE, mutate), factors)
+    assert "expected electricity with basis product_footprint" in str(exc.value)
+
+
+def test_factor_without_known_source(tmp_path):
+    def mutate(d):
+        d["factors"][0]["emissions"][0]["source"] = "nowhere-2020"
+
+    with pytest.raises(FactorSetError) as exc:
+        load_factor_set(write_variant(tmp_path, FACTORS, mutate))
+    assert "source 'nowhere-2020' is not a key of sources" in str(exc.value)
+
+
+def test_factor_emission_unit_must_be_per_reference_unit(tmp_path):
+    def mutate(d):
+        d["factors"][0]["emissions"][0]["unit"] = "kg/kWh"  # raw-coal is per t
+
+    with pytest.raises(FactorSetError) as exc:
+        load_factor_set(write_variant(tmp_path, FACTORS, mutate))
+    assert "must be a mass per t" in str(exc.value)
+
+
+def test_yaml_syntax_error_names_line(tmp_path, factors):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rule_set:\n  id: [unclosed\n", encoding="utf-8")
+    with pytest.raises(RuleError) as exc:
+        load_rule(bad, factors)
+    assert "line" in exc.value.problems[0].field and "invalid YAML" in exc.value.problems[0].found

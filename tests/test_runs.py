@@ -1,0 +1,43 @@
+"""papermill runs of the steel notebook per shipped enterprise, and bad input writing nothing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import ENTERPRISES, write_variant
+
+from methodology.errors import ParameterFileError
+from methodology.runner import run_enterprise
+from methodology.study import Study
+
+pytestmark = pytest.mark.notebook
+
+REQUIRED = {"enterprise", "product", "declared_unit", "gwp100_kg_co2e", "by_stage", "by_gas", "provenance"}
+
+
+@pytest.mark.parametrize("path", ENTERPRISES, ids=lambda p: p.stem)
+def test_papermill_run_per_enterprise(path, bw_project, tmp_path):
+    outcome = run_enterprise(path, tmp_path / "runs")
+    assert outcome.ok, outcome.error
+    result = json.loads((outcome.out_dir / "result.json").read_text())
+    assert REQUIRED <= set(result)
+    assert (outcome.out_dir / "steel.ipynb").is_file()
+    assert {p.name for p in (outcome.out_dir / "figures").iterdir()} >= {"stages.png", "gases.png"}
+    assert result["checks"]["within_route_plausible_range"] is True
+    expected = Study.prepare(path).calculate_without_brightway()["gwp100_kg_co2e"]["total"]
+    assert result["gwp100_kg_co2e"]["total"] == pytest.approx(expected, rel=1e-7)
+    prov = result["provenance"]
+    assert prov["rule_set"]["version"] == "1.0.0" and prov["factor_set"]["version"] == "0.1.0"
+    import hashlib
+
+    assert prov["parameter_file"]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_bad_parameter_file_writes_nothing(tmp_path):
+    bad = write_variant(tmp_path, ENTERPRISES[0], lambda d: d["processes"]["eaf"]["scrap"].update({"unit": "kWh"})
+                        if "eaf" in d["processes"] else d["processes"]["bof"]["scrap"].update({"unit": "kWh"}))
+    runs = tmp_path / "runs"
+    with pytest.raises(ParameterFileError, match="scrap.unit"):
+        run_enterprise(bad, runs)
+    assert not runs.exists()
