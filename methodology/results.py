@@ -68,7 +68,8 @@ def breakdowns(rows: list[dict], fg: Foreground, ed: EnterpriseData) -> dict:
         "by_origin": {k: _round(v) for k, v in by_origin.items()},
         "by_gas": {k: _round(v) for k, v in by_gas.items()},
         "gas_mass_kg": {k: round(v, 6) for k, v in by_gas_kg.items()},
-        "by_input": [{"source": k, **_round(v)} for k, v in sorted(by_source.items(), key=lambda x: -abs(x[1]["total"]))],
+        "by_input": [{"source": k, **_round(v)}
+                     for k, v in sorted(by_source.items(), key=lambda x: -abs(x[1]["total"]))],
     }
 
 

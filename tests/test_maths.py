@@ -108,7 +108,8 @@ def test_breakdowns_sum_to_total(path):
 
 def test_allocation_approaches_change_only_multi_output_processes(rule, factors):
     ed = load_enterprise(BFBOF, rule, factors)
-    mass_rule = rule.model_copy(update={"allocation": rule.allocation.model_copy(update={"approach": AllocationApproach.mass})})
+    mass_alloc = rule.allocation.model_copy(update={"approach": AllocationApproach.mass})
+    mass_rule = rule.model_copy(update={"allocation": mass_alloc})
     from methodology.parameters import EnterpriseData
 
     ed_mass = EnterpriseData(ed.params, mass_rule, ed.processes, ed.data, ed.electricity_factor)
