@@ -65,16 +65,16 @@ class ElectricityBalance:
 
 def electricity_balance(rule: Rule, present, data: Data) -> ElectricityBalance | None:
     """Site electricity: what the supply process delivers against what the processes report using."""
-    supply = [rule.process_by_id[p] for p in present if rule.process_by_id[p].reference.product
-              == "site-electricity"]
-    if not supply:
+    product = rule.balances.electricity_product
+    supply = [rule.process_by_id[p] for p in present if rule.process_by_id[p].reference.product == product]
+    if product is None or not supply:
         return None
     sp = supply[0]
     supplied = _amount(data, sp.id, sp.reference.key)
     consumed = 0.0
     for pid in present:
         for f in rule.process_by_id[pid].inputs:
-            if f.kind is FlowKind.intermediate and f.product == "site-electricity":
+            if f.kind is FlowKind.intermediate and f.product == product:
                 consumed += _amount(data, pid, f.key)
     return ElectricityBalance(supplied, consumed)
 

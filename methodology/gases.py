@@ -44,10 +44,6 @@ FLOWS: dict[Gas, tuple[str, str, tuple[str, ...]]] = {
     ),
 }
 
-# Which part of the footprint (ISO 14067 7.2: fossil and biogenic reported separately) a gas belongs to.
-FOSSIL_GASES = frozenset({Gas.co2_fossil, Gas.ch4_fossil, Gas.n2o, Gas.co2e_fossil})
-BIOGENIC_GASES = frozenset({Gas.co2_biogenic, Gas.ch4_biogenic, Gas.co2_uptake, Gas.co2e_biogenic})
-
 # Labels for the "by gas" breakdown of results.
 GAS_GROUP = {
     Gas.co2_fossil: "CO2",

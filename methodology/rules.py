@@ -273,6 +273,8 @@ class BalanceRule(Strict):
 
     process_gas_tolerance: float = Field(ge=0, le=1, description="|unaccounted| / generated")
     electricity_tolerance: float = Field(ge=0, le=1)
+    electricity_product: str | None = Field(
+        None, description="intermediate product whose supply is balanced against the processes' use")
     carbon_tolerance: float = Field(ge=0, le=1, description="negative carbon residual / carbon in")
     yields: list[YieldCheck] = []
     clause: list[ClauseRef]
@@ -342,6 +344,9 @@ class Rule(Strict):
                     p.append(f"route '{route.id}': process '{pid}' is not defined")
             makers = self.producers(route.processes + route.optional_processes)
             p += self._route_link_problems(route, makers)
+        el = self.balances.electricity_product
+        if el and el not in prods:
+            p.append(f"balances.electricity_product '{el}' is not an intermediate product")
         if self.system_boundary.upstream_stage not in stages:
             p.append(f"system_boundary.upstream_stage '{self.system_boundary.upstream_stage}' is not a stage")
         if self.electricity.default_factor not in self.electricity.allowed_factors:
@@ -448,12 +453,6 @@ class Rule(Strict):
         refs += [("electricity.allowed_factors", x) for x in self.electricity.allowed_factors]
         refs += [(f"transport_modes.{m.id}.factor", m.factor) for m in self.transport_modes]
         return refs
-
-
-EXPECTED_CATEGORY = {
-    "process_gas": {Category.process_gas},
-    "electricity": {Category.electricity},
-}
 
 
 def check_against_factor_set(rule: Rule, factors: FactorSet) -> list[str]:
