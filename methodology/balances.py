@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from .gases import C_TO_CO2
 from .rules import FlowKind, Rule
 
 Data = Mapping[tuple[str, str], object]  # (process, key) -> Datum (has .amount)
@@ -110,3 +111,77 @@ def yield_ratio(data: Data, process: str, output: str, inputs: list[str]) -> flo
     if denominator <= 0:
         return None
     return _amount(data, process, output) / denominator
+
+
+def combustion_co2_kg(amount: float, ncv_gj_per_unit: float, carbon_kg_per_gj: float,
+                      oxidation: float = 1.0) -> float:
+    """CO2 from burning a fuel by the emission-factor method of the Chinese enterprise GHG guidelines.
+
+    E = AD x EF with AD = FC x NCV and EF = CC x OF x 44/12, as in the fuel-combustion part of the NDRC
+    2013 iron and steel accounting guideline (carried into GB/T 32151.5-2015): fuel amount x net calorific
+    value (GJ per unit) x carbon per energy (kg C/GJ) x oxidation rate x 44/12, in kg CO2.
+    """
+    if min(amount, ncv_gj_per_unit, carbon_kg_per_gj) < 0 or not 0 <= oxidation <= 1:
+        raise ValueError("amount, NCV and carbon content must be >= 0 and the oxidation rate in [0, 1]")
+    return amount * ncv_gj_per_unit * carbon_kg_per_gj * oxidation * C_TO_CO2
+
+
+@dataclass(frozen=True)
+class SiteCarbon:
+    """The site's carbon in kg C per year, from the per-process balances of the product system.
+
+    ``internal_imbalance`` is carbon in intermediates and process gases made at the site minus what the
+    site's processes use of them: zero when production and use agree, otherwise stock changes or sales.
+    """
+
+    purchased_in: float  # materials, fuels and purchased intermediates
+    external_out: float  # products, co-products and exported gases leaving the system
+    emitted: float  # as CO2 by the carbon balances
+    internal_imbalance: float
+
+    @property
+    def residual(self) -> float:
+        """What the per-process balances do not explain (non-zero only where a negative balance was clipped)."""
+        return self.purchased_in - self.external_out - self.emitted - self.internal_imbalance
+
+
+def site_carbon(rule: Rule, balances: Mapping[str, CarbonBalance], emitted: Mapping[str, float]) -> SiteCarbon:
+    """Sum the processes' carbon flows, telling flows that cross the site boundary from internal ones."""
+    system = set(balances)
+    makers = rule.producers(system)
+    used_inside = {f.product for p in system for f in rule.process_by_id[p].inputs
+                   if f.kind is FlowKind.intermediate}
+    purchased = external = internal_in = internal_out = 0.0
+    for pid, bal in balances.items():
+        kinds = {f.key: f for f in rule.process_by_id[pid].flows()}
+        inside, outside = _split(bal.inputs, kinds, lambda f: f.kind is FlowKind.process_gas or (
+            f.kind is FlowKind.intermediate and f.product in makers))
+        internal_in, purchased = internal_in + inside, purchased + outside
+        inside, outside = _split(bal.outputs, kinds, lambda f: f.kind is FlowKind.gas_output or (
+            f.kind is FlowKind.product and f.product in used_inside))
+        internal_out, external = internal_out + inside, external + outside
+    return SiteCarbon(purchased, external, sum(emitted.values()), internal_out - internal_in)
+
+
+def _split(carbon: Mapping[str, float], kinds, is_internal) -> tuple[float, float]:
+    """(internal, crossing the site boundary) sums of a process's carbon flows."""
+    inside = sum(c for k, c in carbon.items() if is_internal(kinds[k]))
+    return inside, sum(carbon.values()) - inside
+
+
+@dataclass(frozen=True)
+class YieldResult:
+    name: str
+    process: str
+    ratio: float | None
+    min: float
+    max: float
+
+    @property
+    def ok(self) -> bool:
+        return self.ratio is None or self.min <= self.ratio <= self.max
+
+
+def yields(rule: Rule, present, data: Data) -> list[YieldResult]:
+    return [YieldResult(y.name, y.process, yield_ratio(data, y.process, y.output, y.inputs), y.min, y.max)
+            for y in rule.balances.yields if y.process in present]

@@ -183,9 +183,41 @@ class Factor(Strict):
             return ncv * cpe
         return None
 
+    def combustion_co2_kg(self) -> float | None:
+        """kg CO2 per reference unit burned by the NCV x CC x OF x 44/12 method (None without NCV and CC).
+
+        Fuels measured in energy (process gases in GJ) have NCV 1 and their carbon content per energy.
+        """
+        from .balances import combustion_co2_kg
+
+        p = self.properties
+        per_gj = _gj_per(self.reference_unit)
+        if p.net_calorific_value is not None:
+            ncv = p.net_calorific_value.value * conversion_factor(p.net_calorific_value.unit,
+                                                                  f"GJ/({self.reference_unit})")
+        elif per_gj is not None:
+            ncv = per_gj
+        else:
+            return None
+        if p.carbon_per_energy is not None:
+            cpe = p.carbon_per_energy.value * conversion_factor(p.carbon_per_energy.unit, "kg/GJ")
+        elif p.carbon_content is not None and per_gj is not None:
+            cpe = self.carbon_kg() / per_gj
+        else:
+            return None
+        of = 1.0 if p.oxidation_rate is None else p.oxidation_rate.value * conversion_factor(p.oxidation_rate.unit, "")
+        return combustion_co2_kg(1.0, ncv, cpe, of)
+
     def biogenic_share(self) -> float:
         p = self.properties.biogenic_carbon_share
         return 0.0 if p is None else p.value * conversion_factor(p.unit, "")
+
+
+def _gj_per(unit: str) -> float | None:
+    try:
+        return conversion_factor(unit, "GJ")
+    except UnitParseError:
+        return None
 
 
 class FactorSetHeader(Strict):

@@ -283,7 +283,7 @@ class _Checker:
                     )
 
     def balances(self, present, data) -> None:
-        from .balances import electricity_balance, process_gas_balances
+        from .balances import electricity_balance, process_gas_balances, yield_ratio
 
         rule = self.rule
         for gas in process_gas_balances(rule, present, data):
@@ -306,6 +306,14 @@ class _Checker:
                     f"supplied {el.supplied:.6g} kWh, used by processes {el.consumed:.6g} kWh",
                     f"agreement within {rule.balances.electricity_tolerance:.0%}",
                 )
+        for y in rule.balances.yields:
+            if y.process not in present:
+                continue
+            ratio = yield_ratio(data, y.process, y.output, y.inputs)
+            if ratio is not None and not y.min <= ratio <= y.max:
+                self.add(f"processes.{y.process}.{y.output}",
+                         f"{y.name} {ratio:.3f} t/t ({y.output} / ({' + '.join(y.inputs)}))",
+                         f"between {y.min} and {y.max} ({y.source})")
 
 
 def _is_mass(unit: str) -> bool:

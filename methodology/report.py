@@ -65,3 +65,35 @@ def carbon_balance_table(result: dict) -> pd.DataFrame:
     df = pd.DataFrame(result["carbon_balance_kg_c"]).T
     df["emitted as t CO2"] = df["emitted"] * 44 / 12 / 1000
     return df.round(1)
+
+
+def site_balance_table(result: dict) -> pd.DataFrame:
+    """The site's carbon in, out and emitted (kg C per year and t CO2 equivalent of the carbon)."""
+    site = result["balances"]["site_carbon_kg_c"]
+    labels = {"purchased_in": "carbon entering in purchased materials and fuels",
+              "leaving_in_products": "carbon leaving in products, co-products and exported gas",
+              "emitted": "carbon emitted as CO2 (sum of process balances)",
+              "internal_imbalance": "intermediates and gases made minus used at the site",
+              "residual": "not explained by the process balances"}
+    return pd.DataFrame([{"flow": labels[k], "t C": v / 1000, "t CO2": v * 44 / 12 / 1000}
+                         for k, v in site.items()]).round(1)
+
+
+def checks_table(result: dict) -> pd.DataFrame:
+    """Process-gas and electricity balances and metallic yields, each against the rule's tolerance."""
+    bal = result["balances"]
+    rows = [{"check": f"process gas {g['gas']}", "value": g["unaccounted"],
+             "unit": "GJ/yr unaccounted", "detail": f"generated {g['generated']:.4g}, used {g['used']:.4g}, "
+             f"exported {g['exported']:.4g}"} for g in bal["process_gases_gj"]
+            if g["generated"] or g["used"] or g["exported"]]
+    if bal["electricity_kwh"]:
+        e = bal["electricity_kwh"]
+        rows.append({"check": "site electricity", "value": e["unaccounted"], "unit": "kWh/yr unaccounted",
+                     "detail": f"supplied {e['supplied']:.4g}, used {e['used']:.4g}"})
+    rows += [{"check": y["name"], "value": y["ratio"], "unit": "t/t",
+              "detail": f"range {y['min']}-{y['max']}: {'ok' if y['ok'] else 'OUTSIDE'}"} for y in bal["yields"]]
+    rows += [{"check": f"{c['process']}: NCV x CC x OF x 44/12 / carbon balance", "value": c["ratio"],
+              "unit": "ratio",
+              "detail": f"{c['factor_method_t_co2']:.6g} t CO2 against {c['carbon_balance_t_co2']:.6g}"}
+             for c in bal["combustion_cross_check"]]
+    return pd.DataFrame(rows)

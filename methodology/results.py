@@ -122,6 +122,60 @@ def data_quality(rows: list[dict], ed: EnterpriseData) -> dict:
     }
 
 
+def combustion_cross_check(ed: EnterpriseData, fg: Foreground, fs: FactorSet) -> list[dict]:
+    """Combustion-only processes: CO2 by carbon balance against the Chinese emission-factor method.
+
+    The footprint uses the carbon balance (all carbon in fuels oxidised); enterprise GHG reports use
+    NCV x CC x OF x 44/12. The ratio shows how far the two bases differ for each boiler or power plant.
+    """
+    from .gases import C_TO_CO2
+    from .rules import FlowKind
+
+    out = []
+    for p in fg.processes.values():
+        if p.carbon is None or p.carbon.carbon_out > 0 or p.carbon.carbon_in <= 0:
+            continue
+        kinds = {f.key: f for f in ed.rule.process_by_id[p.id].inputs}
+        burned = [kinds[k] for k, c in p.carbon.inputs.items() if c > 0]
+        if any(f.kind not in (FlowKind.fuel, FlowKind.process_gas) for f in burned):
+            continue  # carbonates, reductants or carbon-bearing charge: not a combustion-only process
+        per_unit = {f.key: fs.get(f.factor).combustion_co2_kg() for f in burned}
+        if None in per_unit.values():
+            continue
+        factor_method = sum(ed.amount(p.id, k) * v for k, v in per_unit.items())
+        if factor_method > 0:
+            balance = p.carbon.emitted * C_TO_CO2
+            out.append({"process": p.id, "carbon_balance_t_co2": round(balance / 1000, 3),
+                        "factor_method_t_co2": round(factor_method / 1000, 3),
+                        "ratio": round(factor_method / balance, 4) if balance else None})
+    return out
+
+
+def balances_section(ed: EnterpriseData, fg: Foreground, fs: FactorSet) -> dict:
+    """Site carbon balance, process gases, electricity and metallic yields (ISO 14044 4.2.3.6 validation)."""
+    from .balances import electricity_balance, process_gas_balances, site_carbon, yields
+
+    rule = ed.rule
+    bals = {p.id: p.carbon for p in fg.processes.values() if p.carbon is not None}
+    site = site_carbon(rule, bals, {k: max(b.emitted, 0.0) for k, b in bals.items()})
+    el = electricity_balance(rule, ed.processes, ed.data)
+    return {
+        "site_carbon_kg_c": {
+            "purchased_in": round(site.purchased_in, 3), "leaving_in_products": round(site.external_out, 3),
+            "emitted": round(site.emitted, 3), "internal_imbalance": round(site.internal_imbalance, 3),
+            "residual": round(site.residual, 3),
+        },
+        "process_gases_gj": [
+            {"gas": g.factor, "generated": g.generated, "used": g.consumed, "exported": g.exported,
+             "unaccounted": g.unaccounted} for g in process_gas_balances(rule, ed.processes, ed.data)],
+        "electricity_kwh": None if el is None else {"supplied": el.supplied, "used": el.consumed,
+                                                    "unaccounted": el.unaccounted},
+        "yields": [{"name": y.name, "process": y.process, "ratio": None if y.ratio is None else round(y.ratio, 4),
+                    "min": y.min, "max": y.max, "ok": y.ok} for y in yields(rule, ed.processes, ed.data)],
+        "combustion_cross_check": combustion_cross_check(ed, fg, fs),
+    }
+
+
 def build_result(*, ed: EnterpriseData, fg: Foreground, fs: FactorSet, calc: dict, parameters_path: str,
                  engine_scores: dict[str, float] | None = None) -> dict:
     rows = calc["rows"]
@@ -137,6 +191,11 @@ def build_result(*, ed: EnterpriseData, fg: Foreground, fs: FactorSet, calc: dic
                          list(bd["by_gas"].values())))
         ,
     }
+    bal = balances_section(ed, fg, fs)
+    site = bal["site_carbon_kg_c"]
+    checks["site_carbon_balance_closes"] = abs(site["residual"]) <= rule.balances.carbon_tolerance * max(
+        site["purchased_in"], 1.0)
+    checks["yields_within_range"] = all(y["ok"] for y in bal["yields"])
     if engine_scores is not None:
         checks["brightway_scores_match"] = all(
             abs(engine_scores[k] - totals[k]) <= 1e-6 * max(1.0, abs(total)) for k in INDICATORS)
@@ -173,6 +232,7 @@ def build_result(*, ed: EnterpriseData, fg: Foreground, fs: FactorSet, calc: dic
                    "emitted": round(p.carbon.emitted, 3)}
             for p in fg.processes.values() if p.carbon is not None
         },
+        "balances": bal,
         "process_scaling": calc.get("supply", {}),
         "data_quality": data_quality(rows, ed),
         "checks": checks,

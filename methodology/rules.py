@@ -344,6 +344,17 @@ class Rule(Strict):
                     p.append(f"route '{route.id}': process '{pid}' is not defined")
             makers = self.producers(route.processes + route.optional_processes)
             p += self._route_link_problems(route, makers)
+        for y in self.balances.yields:
+            proc = self.process_by_id.get(y.process)
+            if proc is None:
+                p.append(f"balances.yields '{y.name}': process '{y.process}' is not defined")
+                continue
+            keys = {f.key for f in proc.flows()}
+            for k in [y.output, *y.inputs]:
+                if k not in keys:
+                    p.append(f"balances.yields '{y.name}': '{k}' is not a flow of process '{y.process}'")
+            if y.min > y.max:
+                p.append(f"balances.yields '{y.name}': min {y.min} is above max {y.max}")
         el = self.balances.electricity_product
         if el and el not in prods:
             p.append(f"balances.electricity_product '{el}' is not an intermediate product")

@@ -6,6 +6,7 @@ import pytest
 from conftest import ENTERPRISES
 
 from methodology.allocation import allocation_factor, partition
+from methodology.balances import combustion_co2_kg
 from methodology.errors import CalculationError
 from methodology.foreground import build_foreground
 from methodology.parameters import load_enterprise, read_parameter_file, validate
@@ -119,3 +120,29 @@ def test_allocation_approaches_change_only_multi_output_processes(rule, factors)
     assert bf.allocation_factor == pytest.approx(3.77 / (3.77 + 1.206))
     assert fg.processes["sinter-plant"].allocation_factor == 1.0
     assert not any(e.origin.value == "credit" for p in fg.processes.values() for e in p.exchanges)
+
+
+def test_combustion_formula_by_hand(factors):
+    # NDRC 2013 steel guideline defaults for coke: NCV 28.435 GJ/t, 29.5 t C/TJ, oxidation 0.93.
+    # By hand: 28.435 x 29.5 = 838.8325 kg C/t; x 0.93 = 780.114 kg C/t; x 44/12 = 2860.42 kg CO2/t.
+    assert combustion_co2_kg(1.0, 28.435, 29.5, 0.93) == pytest.approx(2860.42, abs=0.01)
+    assert factors.get("coke").combustion_co2_kg() == pytest.approx(2860.42, abs=0.01)
+    # linear in the amount; the oxidation rate defaults to complete combustion
+    assert combustion_co2_kg(2.5, 28.435, 29.5) == pytest.approx(2.5 * 838.8325 * 44 / 12)
+    with pytest.raises(ValueError):
+        combustion_co2_kg(1.0, 28.435, 29.5, 1.2)
+
+
+@pytest.mark.parametrize("path", ENTERPRISES, ids=lambda p: p.stem)
+def test_site_carbon_balance_closes(path, rule, factors):
+    result = Study.prepare(path).calculate_without_brightway()
+    site = result["balances"]["site_carbon_kg_c"]
+    # carbon bought = carbon sold + carbon emitted + what stays in internal flows, to rounding
+    assert site["purchased_in"] > site["emitted"] > 0
+    assert abs(site["purchased_in"] - site["leaving_in_products"] - site["emitted"]
+               - site["internal_imbalance"]) <= 1e-6 * site["purchased_in"] + 0.01
+    assert result["checks"]["site_carbon_balance_closes"] and result["checks"]["yields_within_range"]
+    # the direct fossil CO2 of the footprint's carbon balances equals the site's emitted carbon x 44/12
+    direct = sum(e.amount for p in Study.prepare(path).foreground.processes.values() for e in p.exchanges
+                 if e.label.startswith("carbon balance"))
+    assert direct == pytest.approx(site["emitted"] * 44 / 12, rel=1e-6)

@@ -88,3 +88,15 @@ def test_primary_data_mandatory(tmp_path, rule, factors):
     probs = _problem(tmp_path, rule, factors,
                      lambda d: d["processes"]["blast-furnace"]["coke"].update({"primary": False}))
     assert probs[0].field == "processes.blast-furnace.coke.primary"
+
+
+def test_metallic_yield_checked(tmp_path, rule, factors):
+    # liquid steel above the metal charged to the BOF: more iron out than in
+    def mutate(d):
+        bof = d["processes"]["bof"]
+        bof["liquid_steel"]["value"] = 1.05 * (float(bof["hot_metal"]["value"]) + float(bof["scrap"]["value"]))
+    probs = _problem(tmp_path, rule, factors, mutate)
+    yield_probs = [p for p in probs if "yield" in p.found]
+    assert [p.field for p in yield_probs] == ["processes.bof.liquid_steel"]
+    assert yield_probs[0].found.startswith("BOF metallic yield 1.050")
+    assert "between 0.85 and 0.98" in yield_probs[0].expected

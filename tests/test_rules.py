@@ -92,3 +92,10 @@ def test_yaml_syntax_error_names_line(tmp_path, factors):
     with pytest.raises(RuleError) as exc:
         load_rule(bad, factors)
     assert "line" in exc.value.problems[0].field and "invalid YAML" in exc.value.problems[0].found
+
+
+def test_yield_check_names_unknown_flow(tmp_path, factors):
+    path = write_variant(tmp_path, RULE, lambda r: r["balances"]["yields"][0].update({"output": "liquid_stee"}))
+    with pytest.raises(RuleError) as exc:
+        load_rule(path, factors)
+    assert "'liquid_stee' is not a flow of process 'bof'" in str(exc.value)
