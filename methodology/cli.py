@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from .errors import InputFileError, MethodologyError
-from .study import DEFAULT_FACTORS, ROOT, RULES
+from .study import DEFAULT_FACTORS, ROOT, rule_file_for
 
 
 def _kind_of(path: Path) -> str:
@@ -44,7 +44,7 @@ def cmd_validate(args) -> int:
                 r = load_rule(path, factors)
                 print(f"OK  {path}: rule {r.id} {r.version}, {len(r.processes)} processes, {len(r.routes)} routes")
             else:
-                rule = load_rule(args.rule, factors)
+                rule = load_rule(args.rule or rule_file_for(path), factors)
                 ed = load_enterprise(path, rule, factors)
                 print(f"OK  {path}: {ed.params.enterprise.id}, {ed.params.product} by {ed.params.route}")
         except InputFileError as exc:
@@ -93,6 +93,25 @@ def cmd_run(args) -> int:
     return status
 
 
+def cmd_batch(args) -> int:
+    from . import engine
+    from .batch import Settings, run_batch
+    from .factors import load_factor_set
+
+    if not args.compute_only:
+        engine.setup_project(load_factor_set(args.factors), log=lambda *a: None)
+    settings = Settings(workers=args.workers, scheduler=args.scheduler, timeout=args.timeout, force=args.force,
+                        warm=not args.cold_kernels, progress=not args.no_progress, summary=not args.no_summary)
+    manifest, status = run_batch(args.files, args.runs, settings=settings, factor_file=args.factors,
+                                 rule_file=args.rule, compute=args.compute_only,
+                                 log=lambda m: print(m, file=sys.stderr))
+    c = manifest["counts"]
+    print(f"{c['total']} runs: {c['ok']} ok, {c['skipped']} skipped (unchanged), "
+          + ", ".join(f"{c[k]} {k}" for k in ("invalid", "failed", "timeout", "crashed", "cancelled") if c[k])
+          + f"; results and manifest in {Path(args.runs) / ('compute-only' if args.compute_only else 'batch')}")
+    return status
+
+
 def cmd_lab(args) -> int:
     env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(Path(args.runs).resolve() / ".jupyter-runtime"))
     cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--ip={args.ip}",
@@ -114,7 +133,8 @@ def cmd_schema(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="pcf", description="PCF Workbench: product carbon footprints")
     ap.add_argument("--factors", default=str(DEFAULT_FACTORS), help="emission-factor set (YAML)")
-    ap.add_argument("--rule", default=str(RULES["steel"]), help="product category rule (YAML)")
+    ap.add_argument("--rule", default=None,
+                    help="product category rule (YAML); default: the shipped rule each parameter file names")
     sub = ap.add_subparsers(dest="cmd", required=True)
     v = sub.add_parser("validate", help="validate rule, factor-set or parameter files")
     v.add_argument("files", nargs="+")
@@ -127,6 +147,19 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--runs", default="runs", help="output folder (default: runs/)")
     r.add_argument("--timeout", type=int, default=600, help="seconds per notebook cell")
     r.set_defaults(func=cmd_run)
+    b = sub.add_parser("batch", help="run every parameter file under folders in parallel (Dask), resumable")
+    b.add_argument("files", nargs="+", help="parameter files or folders of them (searched recursively)")
+    b.add_argument("--runs", default="runs", help="output folder (default: runs/)")
+    b.add_argument("--workers", type=int, default=0, help="worker processes (default: one per core)")
+    b.add_argument("--scheduler", default=None, help="address of a Dask scheduler (default: a local cluster)")
+    b.add_argument("--timeout", type=float, default=600, help="seconds per run before it is stopped")
+    b.add_argument("--force", action="store_true", help="rerun runs whose inputs and code are unchanged")
+    b.add_argument("--compute-only", action="store_true",
+                   help="no notebooks: all footprints in one process with one factorisation")
+    b.add_argument("--cold-kernels", action="store_true", help="do not start the next kernel ahead")
+    b.add_argument("--no-progress", action="store_true", help="no progress bar")
+    b.add_argument("--no-summary", action="store_true", help="do not run the summary notebook")
+    b.set_defaults(func=cmd_batch)
     lab = sub.add_parser("lab", help="open JupyterLab on the notebooks with this environment's kernel")
     lab.add_argument("--ip", default="127.0.0.1")
     lab.add_argument("--runs", default="runs")

@@ -48,7 +48,21 @@ def brightway_dir() -> Path:
     return Path(PlatformDirs("Brightway3", "pylca").user_data_dir)
 
 
+def skip_slow_optional_imports() -> None:
+    """Keep jsonschema from importing its optional ``rfc3987_syntax`` (1.7 s per import, measured).
+
+    bw_processing imports jsonschema, whose format module then builds a Lark grammar for the "iri"
+    formats at import time when rfc3987_syntax is installed (Jupyter's event schemas pull it in).
+    Those formats are only checked with an explicit FormatChecker, which bw_processing never passes,
+    so validation is unchanged. Only applied where Brightway is used and if not imported already.
+    """
+    import sys
+
+    sys.modules.setdefault("rfc3987_syntax", None)
+
+
 def _bw():
+    skip_slow_optional_imports()
     import bw2data as bd
 
     return bd

@@ -1,20 +1,24 @@
 """Run one enterprise: validate, then papermill executes the industry's notebook into its own folder.
 
-Outputs go to ``<runs>/<enterprise>/<product>/`` (executed notebook, figures, result.json). The run is
-executed in a temporary sibling folder and renamed into place only when it succeeded, so a failed or
-interrupted run never leaves a half-written result; a failed run's executed notebook is kept in
-``<product>.failed/`` to show the failing cell.
+Outputs go to ``<runs>/<enterprise>/<product>/`` (executed notebook, figures, result.json, run.json). The
+run is executed in a temporary sibling folder and renamed into place only when it succeeded, so a failed,
+timed-out or interrupted run never leaves a half-written result; a failed run's executed notebook (with
+the failing cell and its error) is kept in ``<product>.failed/``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import shutil
+import threading
+import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import MethodologyError
-from .study import ROOT, RULES, Study
+from .study import ROOT, Study, rule_file_for
 
 NOTEBOOKS = ROOT / "notebooks"
 KERNEL = "python3"
@@ -27,6 +31,22 @@ class RunOutcome:
     out_dir: Path
     ok: bool
     error: str | None = None
+    status: str = "ok"  # ok | failed | timeout
+    record: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything a worker needs to run one validated enterprise (plain, picklable values)."""
+
+    parameter_file: str
+    rule_file: str
+    factor_file: str
+    industry: str
+    enterprise: str
+    product: str
+    out_dir: str  # final folder <runs>/<enterprise>/<product>
+    key: str = ""  # fingerprint of inputs and code; see batch.run_key
 
 
 def notebook_for(industry: str) -> Path:
@@ -36,43 +56,107 @@ def notebook_for(industry: str) -> Path:
     return nb
 
 
+def spec_for(study: Study, parameter_file, rule_file, factor_file, runs_dir, key: str = "") -> RunSpec:
+    ent, prod = study.enterprise.params.enterprise.id, study.enterprise.params.product
+    return RunSpec(str(Path(parameter_file).resolve()), str(Path(rule_file).resolve()),
+                   str(Path(factor_file).resolve()) if factor_file else "", study.rule.rule_set.industry,
+                   ent, prod, str(Path(runs_dir).resolve() / ent / prod), key)
+
+
 def run_enterprise(parameter_file: str | Path, runs_dir: str | Path, *, rule_file=None,
-                   factor_file=None, kernel: str = KERNEL, timeout: int = 600) -> RunOutcome:
+                   factor_file=None, kernel: str = KERNEL, timeout: float = 600) -> RunOutcome:
     """Validate (raises on bad input, writing nothing), then execute the notebook with papermill."""
+    rule_file = Path(rule_file or rule_file_for(parameter_file)).resolve()
+    study = Study.prepare(parameter_file, rule_file, factor_file)  # raises before anything is written
+    return execute_run(spec_for(study, parameter_file, rule_file, factor_file, runs_dir), kernel=kernel,
+                       timeout=timeout)
+
+
+def _error_text(exc: BaseException) -> str:
+    if hasattr(exc, "ename"):
+        detail = f"{exc.ename}: {getattr(exc, 'evalue', '')}"
+    else:
+        text = str(exc).strip()
+        detail = text.splitlines()[0] if text else ""
+    return f"{type(exc).__name__} {detail}".strip()
+
+
+def execute_run(spec: RunSpec, *, km=None, kernel: str = KERNEL, timeout: float = 600,
+                worker: str | None = None) -> RunOutcome:
+    """papermill executes the notebook in a temporary folder, renamed into place on success.
+
+    ``km``: a started, unused kernel manager (see ``kernels.KernelPool``); it is shut down afterwards.
+    Without one, a kernel is started here. ``timeout`` bounds the whole run: the kernel is killed when
+    it runs out, the run fails as ``timeout`` and its notebook shows the interrupted cell.
+    """
     import papermill as pm
 
-    parameter_file = Path(parameter_file).resolve()
-    rule_file = Path(rule_file or RULES["steel"]).resolve()
-    study = Study.prepare(parameter_file, rule_file, factor_file)  # raises before anything is written
-    ent, prod = study.enterprise.params.enterprise.id, study.enterprise.params.product
-    final = Path(runs_dir).resolve() / ent / prod
-    tmp = final.parent / f".{prod}.{uuid.uuid4().hex[:8]}.tmp"
+    from . import kernels
+    from .study import atomic_write_text
+
+    final = Path(spec.out_dir)
+    tmp = final.parent / f".{final.name}.{uuid.uuid4().hex[:8]}.tmp"
     tmp.mkdir(parents=True)
-    nb_out = tmp / f"{study.rule.rule_set.industry}.ipynb"
+    record = {"parameter_file": spec.parameter_file, "enterprise": spec.enterprise, "product": spec.product,
+              "industry": spec.industry, "key": spec.key, "worker": worker,
+              "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    t0 = time.perf_counter()
+    own_pool = None
+    if km is None:
+        own_pool = kernels.KernelPool(NOTEBOOKS, kernel_name=kernel, warm=False)
+        km = own_pool.take()
+    timed_out = threading.Event()
+
+    def _expire():
+        timed_out.set()
+        kernels.shutdown(km)
+
+    timer = threading.Timer(timeout, _expire)
+    timer.daemon = True
+    timer.start()
+    error: BaseException | None = None
     try:
         pm.execute_notebook(
-            str(notebook_for(study.rule.rule_set.industry)), str(nb_out),
-            parameters={"parameter_file": str(parameter_file), "rule_file": str(rule_file),
-                        "factor_file": str(Path(factor_file).resolve()) if factor_file else "",
-                        "output_dir": str(tmp)},
-            kernel_name=kernel, cwd=str(NOTEBOOKS), progress_bar=False, execution_timeout=timeout,
+            str(notebook_for(spec.industry)), str(tmp / f"{spec.industry}.ipynb"),
+            parameters={"parameter_file": spec.parameter_file, "rule_file": spec.rule_file,
+                        "factor_file": spec.factor_file, "output_dir": str(tmp)},
+            km=km, progress_bar=False, execution_timeout=timeout, start_timeout=120,
         )
-    except BaseException as exc:
-        failed = final.parent / f"{prod}.failed"
-        shutil.rmtree(failed, ignore_errors=True)
-        (tmp / "result.json").unlink(missing_ok=True)
-        tmp.rename(failed)
-        if not isinstance(exc, Exception):
-            raise
-        detail = f"{getattr(exc, 'ename', '')}: {getattr(exc, 'evalue', '')}" if hasattr(exc, "ename") \
-            else str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        return RunOutcome(ent, prod, failed, False, f"{type(exc).__name__} {detail}".strip())
-    if not (tmp / "result.json").is_file():
-        raise MethodologyError(f"the notebook ran but wrote no result.json into {tmp}")
-    old = final.parent / f".{prod}.{uuid.uuid4().hex[:8]}.old"
-    if final.exists():
-        final.rename(old)
-    tmp.rename(final)
+        if not (tmp / "result.json").is_file():
+            raise MethodologyError("the notebook ran but wrote no result.json")
+    except Exception as exc:  # the notebook keeps the failing cell; the batch goes on
+        error = exc
+    except BaseException:  # Ctrl-C: leave no half-written result
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    finally:
+        timer.cancel()
+        record["peak_rss_mb"] = kernels.peak_rss_mb(km)
+        kernels.shutdown(km)
+        if own_pool is not None:
+            own_pool.close()
+    record["wall_s"] = round(time.perf_counter() - t0, 3)
+    record["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    if error is None:
+        record |= {"status": "ok", "error": None}
+        atomic_write_text(tmp / "run.json", json.dumps(record, indent=2) + "\n")
+        _replace(tmp, final)
+        shutil.rmtree(final.parent / f"{final.name}.failed", ignore_errors=True)
+        return RunOutcome(spec.enterprise, spec.product, final, True, record=record)
+    status = "timeout" if timed_out.is_set() else "failed"
+    message = f"run exceeded {timeout:g} s and was stopped" if status == "timeout" else _error_text(error)
+    record |= {"status": status, "error": message}
+    (tmp / "result.json").unlink(missing_ok=True)
+    atomic_write_text(tmp / "run.json", json.dumps(record, indent=2) + "\n")
+    failed = final.parent / f"{final.name}.failed"
+    _replace(tmp, failed)
+    return RunOutcome(spec.enterprise, spec.product, failed, False, message, status, record)
+
+
+def _replace(src: Path, dst: Path) -> None:
+    """Move a finished folder into place; an older one is renamed away first, then removed."""
+    old = dst.parent / f".{dst.name}.{uuid.uuid4().hex[:8]}.old"
+    if dst.exists():
+        dst.rename(old)
+    src.rename(dst)
     shutil.rmtree(old, ignore_errors=True)
-    shutil.rmtree(final.parent / f"{prod}.failed", ignore_errors=True)
-    return RunOutcome(ent, prod, final, True)

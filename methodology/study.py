@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 from .factors import FactorSet, load_factor_set
 from .foreground import Foreground, build_foreground
@@ -17,20 +20,74 @@ from .rules import Rule, load_rule
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FACTORS = ROOT / "standards" / "factors" / "cn-core.yaml"
 RULES = {"steel": ROOT / "standards" / "steel" / "pcr-steel.yaml"}
+GWP_METHOD = ROOT / "standards" / "methods" / "gwp100-ar6.yaml"
 
 
-def atomic_write_text(path: str | Path, text: str) -> None:
+@functools.lru_cache(maxsize=1)
+def gwp_indicators() -> Mapping[str, Mapping[str, float]]:
+    """Characterisation factors (kg CO2e per kg of gas) per indicator, read once per process.
+
+    ``{indicator: {gas: factor}}`` from ``standards/methods/gwp100-ar6.yaml``, in the file's order (fossil,
+    biogenic, land use). Read-only views: the cached tables are shared by every caller.
+    """
+    import yaml
+
+    raw = yaml.safe_load(GWP_METHOD.read_text(encoding="utf-8"))["indicators"]
+    return MappingProxyType({ind: MappingProxyType(dict(table or {})) for ind, table in raw.items()})
+
+
+@functools.lru_cache(maxsize=4)
+def rule_index(standards: Path = ROOT / "standards") -> dict[tuple[str, str], Path]:
+    """(rule-set id, version) -> rule file, for every rule file under ``standards/<industry>/``."""
+    import yaml
+
+    out = {}
+    for path in sorted(standards.glob("*/*.yaml")):
+        head = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        rs = head.get("rule_set") if isinstance(head, dict) else None
+        if isinstance(rs, dict) and "id" in rs and "version" in rs:
+            out[(str(rs["id"]), str(rs["version"]))] = path
+    return out
+
+
+def rule_file_for(parameter_file: str | Path) -> Path:
+    """The shipped rule file a parameter file names in ``rule_set: {id, version}``.
+
+    Unreadable files or unknown rule sets fall back to the steel rule, whose validation then reports
+    the problem with file, field, found and expected.
+    """
+    import yaml
+
+    try:
+        head = yaml.load(Path(parameter_file).read_text(encoding="utf-8"),
+                         Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        rs = head["rule_set"]
+        return rule_index()[(str(rs["id"]), str(rs["version"]))]
+    except Exception:  # noqa: BLE001 - validation against the default rule explains what is wrong
+        return RULES["steel"]
+
+
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write to a temporary file beside ``path`` and rename: never a half-written file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; results are ordinary files
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 @dataclass
@@ -50,6 +107,11 @@ class Study:
         ed = load_enterprise(parameter_file, rule, factors)
         return cls(rule, factors, ed, build_foreground(ed, factors), str(parameter_file))
 
+    @classmethod
+    def from_loaded(cls, ed: EnterpriseData, rule: Rule, factors: FactorSet, parameter_file: str) -> Study:
+        """A study from an already validated enterprise (batches load the rule and factor set once)."""
+        return cls(rule, factors, ed, build_foreground(ed, factors), str(parameter_file))
+
     def calculate(self, workdir: str | Path, *, keep_project: bool = False) -> dict:
         """Write the foreground into a private Brightway project, run the LCA, return result.json."""
         from . import engine
@@ -62,11 +124,9 @@ class Study:
 
     def calculate_without_brightway(self) -> dict:
         """The same result from the numpy evaluator (for checks and compute-only batches)."""
-        import yaml
-
         from .matrix import characterise, first_tier_contributions, foreground_matrices
 
-        cfs = yaml.safe_load((ROOT / "standards" / "methods" / "gwp100-ar6.yaml").read_text())["indicators"]
+        cfs = gwp_indicators()
         m = foreground_matrices(self.foreground, self.factors)
         rows = characterise(first_tier_contributions(m, self.foreground), cfs)
         return build_result(ed=self.enterprise, fg=self.foreground, fs=self.factors,

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install into .venv, set up Brightway offline, run every shipped steel enterprise into runs/.
+# Install into .venv, set up Brightway offline, run every shipped enterprise of every industry into runs/
+# (parallel batch: executed notebooks, results table, manifest and summary notebook in runs/batch/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -7,4 +8,4 @@ PY=${PYTHON:-python3}
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[test]"
 .venv/bin/pcf setup
-.venv/bin/pcf run parameters/steel --runs runs
+.venv/bin/pcf batch parameters --runs runs

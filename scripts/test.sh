@@ -9,7 +9,7 @@ PY=${PYTHON:-python3}
 .venv/bin/python -m pip install -q -e ".[test]"
 export BRIGHTWAY2_DIR="${PCF_TEST_BRIGHTWAY_DIR:-$PWD/runs/test-brightway}"
 mkdir -p "$BRIGHTWAY2_DIR"
-.venv/bin/ruff check methodology tests
+.venv/bin/ruff check methodology tests notebooks benchmarks
 .venv/bin/pytest
 .venv/bin/pcf setup
 .venv/bin/pytest -p no:cacheprovider --nbval-lax --nbval-current-env \

@@ -1,0 +1,409 @@
+"""Batch runs: every parameter file under a folder, validated first, run in parallel on Dask distributed.
+
+1. ``plan``: find the parameter files, validate all of them (every invalid one is reported with its
+   problems and never runs), and skip runs whose inputs and code are unchanged since their last
+   successful run (the run key in ``run.json``), unless forced.
+2. ``execute``: one task per run on a Dask cluster: a local cluster of worker processes by default or
+   an existing scheduler's address. Each worker keeps a single-use, pre-warmed kernel ready
+   (``kernels.KernelPool``); each run writes only its own folder and its own private Brightway copy,
+   atomically (``runner.execute_run``). A failing run, a timed-out run or a killed worker fails that run
+   only. Ctrl-C cancels what is left; a rerun picks up the rest.
+3. ``finish``: the results table (CSV and Parquet), the manifest and the summary notebook in
+   ``<runs>/batch/``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import InputFileError
+from .runner import NOTEBOOKS, RunSpec, spec_for
+from .study import DEFAULT_FACTORS, ROOT, Study, rule_file_for
+
+FAILED = ("failed", "timeout", "crashed", "invalid", "cancelled")
+
+
+@dataclass
+class Plan:
+    runs_dir: Path
+    factor_file: Path
+    todo: list[RunSpec] = field(default_factory=list)
+    skipped: list[RunSpec] = field(default_factory=list)
+    invalid: list[dict] = field(default_factory=list)
+    studies: dict[str, Study] = field(default_factory=dict)  # parameter file -> validated study
+    rules: dict[str, dict] = field(default_factory=dict)  # rule path -> provenance
+    factor_set: dict = field(default_factory=dict)
+
+
+def find_parameter_files(items) -> list[Path]:
+    """YAML files given directly or found under folders (hidden files and folders are ignored)."""
+    out: list[Path] = []
+    for item in items:
+        p = Path(item)
+        if p.is_dir():
+            out += sorted(f for f in p.rglob("*.y*ml") if not any(x.startswith(".") for x in f.parts))
+        else:
+            out.append(p)
+    return list(dict.fromkeys(x.resolve() for x in out))
+
+
+def code_fingerprint() -> str:
+    """sha256 over the package's source and the notebooks: a changed method reruns everything."""
+    from . import __version__
+
+    h = hashlib.sha256(__version__.encode())
+    for path in sorted((ROOT / "methodology").glob("*.py")) + sorted(NOTEBOOKS.glob("*.ipynb")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def run_key(study: Study, code: str) -> str:
+    parts = [study.enterprise.params.sha256, study.rule.sha256, study.factors.sha256, code]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def _unchanged(spec: RunSpec) -> bool:
+    final = Path(spec.out_dir)
+    try:
+        record = json.loads((final / "run.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return record.get("key") == spec.key and record.get("status") == "ok" and (final / "result.json").is_file()
+
+
+def plan(items, runs_dir, *, factor_file=None, rule_file=None, force=False, log=print) -> Plan:
+    """Validate every file first; return what to run, what is unchanged and what is invalid."""
+    from .factors import load_factor_set
+    from .parameters import load_enterprise
+    from .rules import load_rule
+
+    factor_file = Path(factor_file or DEFAULT_FACTORS).resolve()
+    factors = load_factor_set(factor_file)
+    p = Plan(Path(runs_dir).resolve(), factor_file,
+             factor_set={"id": factors.id, "version": factors.version, "sha256": factors.sha256,
+                         "path": str(factor_file)})
+    code = code_fingerprint()
+    rules: dict[Path, object] = {}
+    seen: dict[tuple[str, str], Path] = {}
+    for path in find_parameter_files(items):
+        rpath = Path(rule_file or rule_file_for(path)).resolve()
+        try:
+            if rpath not in rules:
+                rules[rpath] = load_rule(rpath, factors)
+            rule = rules[rpath]
+            ed = load_enterprise(path, rule, factors)
+        except InputFileError as exc:
+            p.invalid.append({"parameter_file": str(path), "status": "invalid", "error": str(exc).splitlines()[0],
+                              "problems": [str(x) for x in exc.problems]})
+            continue
+        except OSError as exc:
+            p.invalid.append({"parameter_file": str(path), "status": "invalid", "error": str(exc), "problems": []})
+            continue
+        study = Study.from_loaded(ed, rule, factors, str(path))
+        ident = (ed.params.enterprise.id, ed.params.product)
+        if ident in seen:
+            p.invalid.append({"parameter_file": str(path), "status": "invalid", "problems": [],
+                              "error": f"enterprise '{ident[0]}' and product '{ident[1]}' are also in "
+                                       f"{seen[ident]}: each enterprise and product needs one file"})
+            continue
+        seen[ident] = path
+        spec = spec_for(study, path, rpath, factor_file, p.runs_dir, run_key(study, code))
+        p.studies[str(path)] = study
+        p.rules[str(rpath)] = {"id": rule.id, "version": rule.version, "sha256": rule.sha256, "path": str(rpath)}
+        (p.todo if force or not _unchanged(spec) else p.skipped).append(spec)
+    return p
+
+
+# --- on the workers ---------------------------------------------------------------------------------
+
+_POOL = None
+
+
+def _worker_pool(warm: bool):
+    global _POOL
+    if _POOL is None:
+        from .kernels import KernelPool
+
+        _POOL = KernelPool(NOTEBOOKS, warm=warm)
+    return _POOL
+
+
+def close_worker_pool() -> None:
+    global _POOL
+    if _POOL is not None:
+        _POOL.close()
+        _POOL = None
+
+
+def run_task(spec: RunSpec, timeout: float, warm: bool) -> dict:
+    """One run on a worker: a fresh kernel from the worker's pool, papermill, atomic outputs."""
+    from .runner import execute_run
+
+    try:
+        from distributed import get_worker
+
+        worker = get_worker().name
+    except (ImportError, ValueError):
+        worker = f"pid {os.getpid()}"
+    outcome = execute_run(spec, km=_worker_pool(warm).take(), timeout=timeout, worker=str(worker))
+    return outcome.record | {"out_dir": str(outcome.out_dir), "worker_peak_rss_mb": _own_peak_rss_mb()}
+
+
+def _own_peak_rss_mb() -> float | None:
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return None
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+class _PoolPlugin:
+    """Dask worker plugin: shut the worker's spare kernel down when the worker closes."""
+
+    name = "pcf-kernel-pool"
+
+    def setup(self, worker):  # noqa: D401 - Dask plugin API
+        pass
+
+    def teardown(self, worker):
+        close_worker_pool()
+
+
+# --- the client side --------------------------------------------------------------------------------
+
+@dataclass
+class Settings:
+    workers: int = 0  # 0: one per core
+    scheduler: str | None = None  # address of an existing Dask scheduler
+    timeout: float = 600.0
+    force: bool = False
+    warm: bool = True
+    progress: bool = True
+    summary: bool = True
+
+
+def _cluster(settings: Settings):
+    import dask
+    from distributed import Client, LocalCluster
+
+    if settings.scheduler:
+        return Client(settings.scheduler), None
+    # a worker that dies fails its run at once instead of being retried on the next worker, and holds one
+    # run at a time (the rest wait on the scheduler), so that only that run fails
+    dask.config.set({"distributed.scheduler.allowed-failures": 0, "distributed.scheduler.worker-saturation": 1.0})
+    n = settings.workers or os.cpu_count() or 1
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                           silence_logs=40, memory_limit=0)
+    return Client(cluster), cluster
+
+
+def execute(p: Plan, settings: Settings) -> tuple[list[dict], bool]:
+    """Run the plan's runs on Dask: one record per run, and whether Ctrl-C interrupted the batch.
+
+    Never raises for a failed run. On Ctrl-C the remaining runs are cancelled and recorded as such.
+    """
+    if not p.todo:
+        return [], False
+    for spec in p.todo:
+        _clean_tmp(Path(spec.out_dir))  # left by an earlier batch that was killed
+    from distributed import as_completed
+
+    client, cluster = _cluster(settings)
+    records: dict[str, dict] = {}
+    futures = {}
+    interrupted = False
+    try:
+        _register_plugin(client)
+        # as many runs in flight as the cluster has threads: each worker holds one run at a time, so a
+        # worker that dies takes only that run with it, and Ctrl-C has little to cancel
+        slots = max(sum(client.nthreads().values()), 1)
+        queue = list(reversed(p.todo))
+
+        def submit():
+            spec = queue.pop()
+            fut = client.submit(run_task, spec, settings.timeout, settings.warm, pure=False,
+                                key=f"pcf-run-{spec.enterprise}-{spec.product}-{uuid.uuid4().hex[:6]}")
+            futures[fut] = spec
+            return fut
+
+        running = as_completed([submit() for _ in range(min(slots, len(queue)))])
+        bar = _progress(len(p.todo), settings.progress)
+        for fut in running:
+            spec = futures[fut]
+            records[spec.out_dir] = _record_of(fut, spec)
+            bar.update(records[spec.out_dir]["status"])
+            if queue:
+                running.add(submit())
+        bar.close()
+    except KeyboardInterrupt:
+        print("\ninterrupted: cancelling the remaining runs (finished runs are kept)", file=sys.stderr)
+        interrupted = True
+        client.cancel(list(futures))
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    for spec in p.todo:
+        records.setdefault(spec.out_dir, _base(spec) | {"status": "cancelled", "error": "batch interrupted"})
+        _clean_tmp(Path(spec.out_dir))
+    return [records[s.out_dir] for s in p.todo], interrupted
+
+
+def _register_plugin(client) -> None:
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    plugin = type("PcfKernelPoolPlugin", (_PoolPlugin, WorkerPlugin), {})()
+    client.register_plugin(plugin)
+
+
+def _base(spec: RunSpec) -> dict:
+    return {"parameter_file": spec.parameter_file, "enterprise": spec.enterprise, "product": spec.product,
+            "industry": spec.industry, "key": spec.key, "out_dir": None, "wall_s": None, "peak_rss_mb": None,
+            "worker": None}
+
+
+def _record_of(fut, spec: RunSpec) -> dict:
+    try:
+        return fut.result()
+    except Exception as exc:  # KilledWorker, a worker that could not start a kernel, ...
+        _clean_tmp(Path(spec.out_dir))
+        return _base(spec) | {"status": "crashed", "error": f"{type(exc).__name__}: {exc}".strip()}
+
+
+def _clean_tmp(final: Path) -> None:
+    """Remove temporary folders a dead worker left beside a run's final folder."""
+    if final.parent.is_dir():
+        for tmp in final.parent.glob(f".{final.name}.*.tmp"):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+class _progress:
+    """tqdm bar with done / failed / remaining and tqdm's own estimate of the time left."""
+
+    def __init__(self, total: int, enabled: bool):
+        from tqdm import tqdm
+
+        self.failed = 0
+        self.bar = tqdm(total=total, disable=not enabled, unit="run", file=sys.stderr, dynamic_ncols=True)
+
+    def update(self, status: str) -> None:
+        self.failed += status != "ok"
+        self.bar.set_postfix_str(f"failed {self.failed}, remaining {self.bar.total - self.bar.n - 1}")
+        self.bar.update(1)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+# --- results table, manifest and summary ------------------------------------------------------------
+
+def batch_dir(runs_dir: Path, mode: str = "notebooks") -> Path:
+    return Path(runs_dir) / ("batch" if mode == "notebooks" else "compute-only")
+
+
+def finish(p: Plan, records: list[dict], settings: Settings, *, started: float, started_at: str,
+           interrupted: bool = False, mode: str = "notebooks", rows: list[dict] | None = None) -> dict:
+    """Write results.csv/.parquet and manifest.json (atomically), then the summary notebook."""
+    from .results import software_versions
+    from .study import atomic_write_text
+    from .table import result_row, results_frame, write_table
+
+    out = batch_dir(p.runs_dir, mode)
+    runs = list(p.invalid) + [_base(s) | {"status": "skipped", "error": None, "out_dir": s.out_dir}
+                              for s in p.skipped] + records
+    if rows is None:
+        rows = []
+        for r in runs:
+            if r["status"] in ("ok", "skipped"):
+                result = json.loads((Path(r["out_dir"]) / "result.json").read_text(encoding="utf-8"))
+                rows.append(result_row(result))
+    write_table(results_frame(rows), out)
+    counts = {s: sum(r["status"] == s for r in runs) for s in ("ok", "skipped", *FAILED)}
+    manifest = {
+        "schema_version": "1",
+        "batch_id": uuid.uuid4().hex,
+        "started_at": started_at,
+        "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "wall_s": round(time.perf_counter() - started, 3),
+        "interrupted": interrupted,
+        "software": software_versions(),
+        "code_fingerprint": code_fingerprint(),
+        "rule_sets": list(p.rules.values()),
+        "factor_set": p.factor_set,
+        "settings": {"workers": settings.workers or os.cpu_count(), "scheduler": settings.scheduler,
+                     "timeout_s": settings.timeout, "force": settings.force, "warm_kernels": settings.warm,
+                     "mode": mode},
+        "counts": counts | {"total": len(runs)},
+        "runs": runs,
+    }
+    atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    if settings.summary and not interrupted:
+        manifest["summary_notebook"] = run_summary(out)
+    return manifest
+
+
+def run_summary(out: Path) -> str | None:
+    """papermill runs the summary notebook over the batch folder; returns its path (None if it failed)."""
+    import papermill as pm
+
+    tmp = out / f".summary.{uuid.uuid4().hex[:8]}.ipynb"
+    try:
+        pm.execute_notebook(str(NOTEBOOKS / "batch-summary.ipynb"), str(tmp), parameters={"batch_dir": str(out)},
+                            cwd=str(NOTEBOOKS), progress_bar=False, kernel_name="python3")
+    except Exception as exc:  # noqa: BLE001 - the table and manifest are written; say what failed
+        failed = out / "summary.failed.ipynb"
+        if tmp.exists():
+            os.replace(tmp, failed)
+        print(f"summary notebook failed ({type(exc).__name__}); see {failed}", file=sys.stderr)
+        return None
+    os.replace(tmp, out / "summary.ipynb")
+    return str(out / "summary.ipynb")
+
+
+def compute_only(p: Plan) -> tuple[list[dict], list[dict]]:
+    """All valid enterprises evaluated in one process with one factorisation per factor set."""
+    from .compute import compute_rows
+
+    studies = [p.studies[s.parameter_file] for s in p.todo + p.skipped]
+    t0 = time.perf_counter()
+    rows = compute_rows(studies)
+    per = (time.perf_counter() - t0) / max(len(studies), 1)
+    records = [_base(s) | {"status": "ok", "error": None, "wall_s": round(per, 6)} for s in p.todo + p.skipped]
+    return records, rows
+
+
+def run_batch(items, runs_dir, *, settings: Settings, factor_file=None, rule_file=None,
+              compute: bool = False, log=print) -> tuple[dict, int]:
+    """The whole batch; returns the manifest and the exit status (0 all good, 1 some failed, 130 Ctrl-C)."""
+    started, started_at = time.perf_counter(), dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    p = plan(items, runs_dir, factor_file=factor_file, rule_file=rule_file, force=settings.force or compute)
+    for bad in p.invalid:
+        log(f"INVALID {bad['parameter_file']}: {bad['error']}")
+        for prob in bad["problems"]:
+            log(f"        {prob}")
+    log(f"{len(p.todo) + len(p.skipped) + len(p.invalid)} parameter files: {len(p.invalid)} invalid, "
+        f"{len(p.skipped)} unchanged since their last run (skipped), {len(p.todo)} to run")
+    if compute:
+        records, rows = compute_only(p)
+        p.skipped = []
+        manifest = finish(p, records, settings, started=started, started_at=started_at, mode="compute-only",
+                          rows=rows)
+        return manifest, 1 if p.invalid else 0
+    records, interrupted = execute(p, settings)
+    for r in records:
+        if r["status"] != "ok":
+            log(f"{r['status'].upper():8}{r['parameter_file']}: {r['error']}")
+    manifest = finish(p, records, settings, started=started, started_at=started_at, interrupted=interrupted)
+    if interrupted:
+        return manifest, 130
+    return manifest, 0 if all(r["status"] in ("ok", "skipped") for r in manifest["runs"]) else 1

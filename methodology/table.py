@@ -1,0 +1,79 @@
+"""The tidy results table of a batch: one row per enterprise and product, flattened from result.json.
+
+Columns (see docs/batch.md): identity (enterprise, product, route, industry, province, illustrative), the
+totals in kg CO2e per declared unit, the main breakdowns as prefixed columns (``stage:<id>``,
+``origin:<id>``, ``gas:<group>``), data-quality figures, checks, provenance, and the run's status.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+TOTALS = ["total", "fossil", "biogenic", "land_use", "total_excluding_biogenic"]
+PREFIXES = ("stage:", "origin:", "gas:")
+
+
+def result_row(result: dict) -> dict:
+    """Flatten one result.json into one row of the results table."""
+    ent, prov = result["enterprise"], result["provenance"]
+    g = result["gwp100_kg_co2e"]
+    dq = result.get("data_quality", {})
+    checks = result.get("checks", {})
+    row = {
+        "enterprise": ent["id"],
+        "enterprise_name": ent.get("name"),
+        "province": ent.get("province"),
+        "illustrative": ent.get("illustrative"),
+        "product": result["product"]["id"],
+        "route": result["route"]["id"],
+        "declared_unit": f"{result['declared_unit']['amount']:g} {result['declared_unit']['unit']}",
+        **{f"gwp100_{k}_kg_co2e": g[k] for k in TOTALS},
+    }
+    row |= {f"stage:{s['stage']}": s["total"] for s in result["by_stage"]}
+    row |= {f"origin:{k}": v["total"] for k, v in result["by_origin"].items()}
+    row |= {f"gas:{k}": v["total"] for k, v in result["by_gas"].items()}
+    row |= {
+        "dq_weighted_score": dq.get("weighted_score"),
+        "dq_primary_data_share": dq.get("primary_data_share"),
+        "dq_meets_rule": dq.get("meets_rule"),
+        "checks_all_passed": all(v for v in checks.values() if isinstance(v, bool)),
+        "within_route_plausible_range": checks.get("within_route_plausible_range"),
+        "electricity_factor": result.get("electricity_factor"),
+        "allocation": result.get("allocation", {}).get("approach"),
+        "rule_set": prov["rule_set"]["id"],
+        "rule_set_version": prov["rule_set"]["version"],
+        "factor_set": prov["factor_set"]["id"],
+        "factor_set_version": prov["factor_set"]["version"],
+        "parameter_file": prov["parameter_file"]["path"],
+        "parameter_sha256": prov["parameter_file"]["sha256"],
+        "software_version": prov["software"].get("pcf-workbench"),
+    }
+    return row
+
+
+def results_frame(rows: list[dict]):
+    """A DataFrame with a stable column order: identity, totals, breakdowns (sorted), the rest."""
+    import pandas as pd
+
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return df
+    breakdown = sorted(c for c in df.columns if c.startswith(PREFIXES))
+    first = [c for c in df.columns if not c.startswith(PREFIXES)]
+    head = first[: first.index("declared_unit") + 1 + len(TOTALS)]
+    tail = [c for c in first if c not in head]
+    df = df[head + breakdown + tail]
+    df[breakdown] = df[breakdown].fillna(0.0)
+    return df.sort_values(["product", "route", "enterprise"]).reset_index(drop=True)
+
+
+def write_table(df, out_dir: str | Path, stem: str = "results") -> list[Path]:
+    """CSV and Parquet, each written atomically."""
+    from .study import atomic_write_bytes, atomic_write_text
+
+    out_dir = Path(out_dir)
+    csv = out_dir / f"{stem}.csv"
+    atomic_write_text(csv, df.to_csv(index=False))
+    pq = out_dir / f"{stem}.parquet"
+    atomic_write_bytes(pq, df.to_parquet(index=False))
+    return [csv, pq]

@@ -1,0 +1,214 @@
+"""`pcf batch`: bad files reported and skipped, good ones run in parallel on Dask, atomic outputs,
+resumable and idempotent, timeouts, interrupted batches, killed workers, and the results table."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ENTERPRISES, ROOT, write_variant
+
+from methodology.batch import Settings, run_batch
+from methodology.table import result_row
+
+pytestmark = pytest.mark.notebook
+
+QUIET = Settings(workers=2, progress=False, timeout=300)
+
+
+def _shipped_copies(tmp_path: Path) -> Path:
+    src = tmp_path / "in"
+    src.mkdir()
+    for p in ENTERPRISES:
+        (src / p.name).write_text(p.read_text(encoding="utf-8"), encoding="utf-8")
+    return src
+
+
+def _inputs(tmp_path: Path) -> Path:
+    src = _shipped_copies(tmp_path)
+    bfbof = next(p for p in ENTERPRISES if "integrated" in p.name)
+
+    def wrong_unit(d):
+        d["enterprise"]["id"] = "bad-unit-works"
+        d["processes"]["bof"]["hot_metal"]["unit"] = "GJ"
+
+    write_variant(src, bfbof, wrong_unit, name="bad-unit.yaml")
+    (src / "broken.yaml").write_text("enterprise: {id: broken\nproduct: [", encoding="utf-8")
+    return src
+
+
+def _statuses(manifest) -> dict[str, str]:
+    return {Path(r["parameter_file"]).name: r["status"] for r in manifest["runs"]}
+
+
+@pytest.fixture(scope="module")
+def mixed_batch(tmp_path_factory, bw_project):
+    tmp = tmp_path_factory.mktemp("batch")
+    src = _inputs(tmp)
+    manifest, status = run_batch([src], tmp / "runs", settings=QUIET, log=lambda m: None)
+    return src, tmp / "runs", manifest, status
+
+
+def test_bad_files_reported_good_ones_run(mixed_batch):
+    src, runs, manifest, status = mixed_batch
+    assert status == 1  # not everything succeeded
+    st = _statuses(manifest)
+    assert st == {"bad-unit.yaml": "invalid", "broken.yaml": "invalid",
+                  **{p.name: "ok" for p in ENTERPRISES}}
+    bad = next(r for r in manifest["runs"] if r["parameter_file"].endswith("bad-unit.yaml"))
+    assert any("processes.bof.hot_metal.unit: found 'GJ'" in p for p in bad["problems"])
+    broken = next(r for r in manifest["runs"] if r["parameter_file"].endswith("broken.yaml"))
+    assert "broken.yaml" in broken["error"] and broken["problems"]
+    assert not (runs / "bad-unit-works").exists()  # nothing written for an invalid file
+    for r in manifest["runs"]:
+        if r["status"] == "ok":
+            out = Path(r["out_dir"])
+            assert {"result.json", "run.json", "steel.ipynb"} <= {p.name for p in out.iterdir()}
+            assert r["wall_s"] > 0 and r["worker"]
+    assert manifest["counts"] == {"ok": 3, "skipped": 0, "failed": 0, "timeout": 0, "crashed": 0,
+                                       "invalid": 2, "cancelled": 0, "total": 5}
+    assert not list(runs.rglob("*.tmp"))  # no temporary folder or file left behind
+
+
+def test_results_table_equals_the_individual_results(mixed_batch):
+    import pandas as pd
+
+    _, runs, manifest, _ = mixed_batch
+    table = pd.read_parquet(runs / "batch" / "results.parquet")
+    csv = pd.read_csv(runs / "batch" / "results.csv")
+    assert len(table) == len(csv) == 3
+    for r in manifest["runs"]:
+        if r["status"] != "ok":
+            continue
+        expected = result_row(json.loads((Path(r["out_dir"]) / "result.json").read_text()))
+        row = table[table.enterprise == r["enterprise"]].iloc[0]
+        for col, value in expected.items():
+            if isinstance(value, float):
+                assert row[col] == pytest.approx(value, rel=1e-12), col
+            else:
+                assert row[col] == value, col
+        stages = [c for c in table.columns if c.startswith("stage:")]
+        assert row[stages].sum() == pytest.approx(row["gwp100_total_kg_co2e"], rel=1e-9)
+
+
+def test_summary_notebook_and_manifest(mixed_batch):
+    _, runs, manifest, _ = mixed_batch
+    assert (runs / "batch" / "summary.ipynb").is_file()
+    on_disk = json.loads((runs / "batch" / "manifest.json").read_text())
+    assert on_disk["factor_set"]["id"] == "cn-core"
+    assert on_disk["rule_sets"][0]["id"] == "cn-pcr-steel"
+    assert on_disk["settings"]["mode"] == "notebooks" and on_disk["settings"]["workers"] == 2
+
+
+def test_rerun_skips_unchanged_and_reruns_changed(mixed_batch, tmp_path):
+    src, runs, _, _ = mixed_batch
+    eaf = src / "sd-scrap-eaf-mill-b.yaml"
+    manifest, status = run_batch([src], runs, settings=QUIET, log=lambda m: None)
+    assert set(_statuses(manifest).values()) == {"skipped", "invalid"}
+    assert len(__import__("pandas").read_parquet(runs / "batch" / "results.parquet")) == 3
+    eaf.write_text(eaf.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    manifest, _ = run_batch([src], runs, settings=QUIET, log=lambda m: None)
+    st = _statuses(manifest)
+    assert st["sd-scrap-eaf-mill-b.yaml"] == "ok"
+    assert [n for n, s in st.items() if s == "skipped"] == [p.name for p in ENTERPRISES if "eaf-mill" not in p.name]
+
+
+def test_timeout_fails_that_run_only(tmp_path, bw_project):
+    settings = Settings(workers=1, progress=False, timeout=1.0, summary=False, warm=False)
+    manifest, status = run_batch([ENTERPRISES[0]], tmp_path / "runs", settings=settings, log=lambda m: None)
+    assert status == 1
+    (run,) = manifest["runs"]
+    assert run["status"] == "timeout" and "exceeded 1 s" in run["error"]
+    failed = Path(run["out_dir"])
+    assert failed.name.endswith(".failed") and (failed / "steel.ipynb").is_file()
+    assert not (failed / "result.json").exists()
+    assert not failed.with_name(failed.name.removesuffix(".failed")).exists()
+
+
+def test_interrupted_batch_resumes(tmp_path, bw_project):
+    src = _shipped_copies(tmp_path)
+    runs = tmp_path / "runs"
+    cmd = [sys.executable, "-m", "methodology", "batch", str(src), "--runs", str(runs), "--workers", "1",
+           "--no-progress", "--no-summary"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while not list(runs.glob("*/*/run.json")) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)  # Ctrl-C after the first run finished
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    done = {p.parent.parent.name for p in runs.glob("*/*/result.json")}
+    assert 1 <= len(done) < 3
+    assert not list(runs.rglob("*.tmp"))
+    manifest = json.loads((runs / "batch" / "manifest.json").read_text())
+    assert manifest["interrupted"] and manifest["counts"]["cancelled"] >= 1
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    manifest = json.loads((runs / "batch" / "manifest.json").read_text())
+    statuses = {r["enterprise"]: r["status"] for r in manifest["runs"]}
+    assert {e for e, s in statuses.items() if s == "skipped"} == done
+    assert set(statuses.values()) == {"ok", "skipped"} and len(statuses) == 3
+
+
+def test_dask_scheduler_address_and_killed_worker(tmp_path, bw_project):
+    """The same batch on an existing Dask cluster; killing the worker of one run fails that run only."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    src = _shipped_copies(tmp_path)
+    runs = tmp_path / "runs"
+    config = {"distributed.scheduler.allowed-failures": 0, "distributed.scheduler.worker-saturation": 1.0}
+    with dask.config.set(config), \
+            LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None, silence_logs=40,
+                         memory_limit=0) as cluster, Client(cluster) as client:
+        pids = client.run(os.getpid)
+        victim = {"pid": None}
+
+        def kill_first_worker_with_a_run():
+            deadline = time.monotonic() + 240
+            while time.monotonic() < deadline:
+                running = client.processing()
+                for addr, keys in running.items():
+                    if keys:
+                        victim["pid"] = pids[addr]
+                        time.sleep(1.0)
+                        os.kill(pids[addr], signal.SIGKILL)
+                        return
+                time.sleep(0.05)
+
+        killer = threading.Thread(target=kill_first_worker_with_a_run)
+        killer.start()
+        settings = Settings(scheduler=cluster.scheduler_address, progress=False, summary=False)
+        manifest, status = run_batch([src], runs, settings=settings, log=lambda m: None)
+        killer.join()
+    assert victim["pid"] is not None
+    st = [r["status"] for r in manifest["runs"]]
+    detail = [(r["status"], r["error"]) for r in manifest["runs"]]
+    assert status == 1 and st.count("crashed") == 1 and st.count("ok") == 2, detail
+    crashed = next(r for r in manifest["runs"] if r["status"] == "crashed")
+    assert "KilledWorker" in crashed["error"]
+    assert not list(runs.rglob("*.tmp"))
+    assert not (runs / crashed["enterprise"] / crashed["product"]).exists()
+
+
+def test_compute_only_equals_the_notebook_runs(mixed_batch):
+    import pandas as pd
+
+    src, runs, _, _ = mixed_batch
+    manifest, status = run_batch([src], runs, settings=QUIET, compute=True, log=lambda m: None)
+    assert status == 1 and manifest["settings"]["mode"] == "compute-only"  # the two invalid files
+    fast = pd.read_parquet(runs / "compute-only" / "results.parquet").set_index("enterprise")
+    slow = pd.read_parquet(runs / "batch" / "results.parquet").set_index("enterprise")
+    assert sorted(fast.index) == sorted(slow.index) and len(fast) == 3
+    numeric = [c for c in slow.columns if c.startswith(("gwp100_", "stage:", "origin:", "gas:", "dq_"))]
+    assert set(numeric) <= set(fast.columns)
+    for col in numeric:
+        for ent in slow.index:
+            assert fast.at[ent, col] == pytest.approx(slow.at[ent, col], rel=1e-7, abs=1e-5), (ent, col)
