@@ -62,14 +62,6 @@ def cmd_setup(args) -> int:
     return 0
 
 
-def _parameter_files(items: list[str]) -> list[Path]:
-    out = []
-    for item in items:
-        p = Path(item)
-        out += sorted(p.glob("**/*.yaml")) if p.is_dir() else [p]
-    return out
-
-
 def cmd_run(args) -> int:
     from . import engine
     from .factors import load_factor_set
@@ -77,7 +69,9 @@ def cmd_run(args) -> int:
 
     engine.setup_project(load_factor_set(args.factors), log=lambda *a: None)
     status = 0
-    for path in _parameter_files(args.files):
+    from .batch import find_parameter_files
+
+    for path in find_parameter_files(args.files):
         try:
             outcome = run_enterprise(path, args.runs, rule_file=args.rule, factor_file=args.factors,
                                      timeout=args.timeout)

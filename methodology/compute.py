@@ -466,21 +466,13 @@ def _rounded(keys: Sequence[str], values: np.ndarray, present: np.ndarray, order
 
 
 def _checks(study: Study, total: float, parts: list[list[float]]) -> dict:
-    """The boolean checks of ``results.build_result`` (without Brightway scores)."""
-    from .balances import site_carbon, yields
+    """The boolean checks of ``results.build_result`` (without Brightway scores), from the same functions."""
+    from .balances import yields
+    from .results import result_checks, site_carbon_summary
 
-    ed, fg, rule = study.enterprise, study.foreground, study.rule
-    checks = {"breakdowns_sum_to_total": all(abs(sum(p) - total) <= 1e-6 * max(1.0, abs(total)) for p in parts)}
-    bals = {p.id: p.carbon for p in fg.processes.values() if p.carbon is not None}
-    site = site_carbon(rule, bals, {k: max(b.emitted, 0.0) for k, b in bals.items()})
-    checks["site_carbon_balance_closes"] = abs(round(site.residual, 3)) <= rule.balances.carbon_tolerance * max(
-        round(site.purchased_in, 3), 1.0)
-    checks["yields_within_range"] = all(y.ok for y in yields(rule, ed.processes, ed.data))
-    pf = rule.route(fg.route).plausible_footprint
-    if pf is not None:
-        checks["within_route_plausible_range"] = bool(pf.min <= total <= pf.max)
-        checks["route_plausible_range_kg"] = [pf.min, pf.max]
-    return checks
+    ed, fg = study.enterprise, study.foreground
+    ok = all(y.ok for y in yields(study.rule, ed.processes, ed.data))
+    return result_checks(ed, fg, total, parts, site_carbon_summary(ed, fg), ok)
 
 
 def _partial_result(study: Study, st: Stacked, bd: Breakdown, e: int, provenance: dict) -> dict:

@@ -151,20 +151,44 @@ def combustion_cross_check(ed: EnterpriseData, fg: Foreground, fs: FactorSet) ->
     return out
 
 
+def site_carbon_summary(ed: EnterpriseData, fg: Foreground) -> dict:
+    """The site carbon balance of the product system, kg C per year, rounded as in result.json."""
+    from .balances import site_carbon
+
+    bals = {p.id: p.carbon for p in fg.processes.values() if p.carbon is not None}
+    site = site_carbon(ed.rule, bals, {k: max(b.emitted, 0.0) for k, b in bals.items()})
+    return {"purchased_in": round(site.purchased_in, 3), "leaving_in_products": round(site.external_out, 3),
+            "emitted": round(site.emitted, 3), "internal_imbalance": round(site.internal_imbalance, 3),
+            "residual": round(site.residual, 3)}
+
+
+def result_checks(ed: EnterpriseData, fg: Foreground, total: float, parts, site: dict, yields_ok: bool) -> dict:
+    """The boolean checks of a result (Brightway's own check is added by ``build_result``).
+
+    ``parts``: each breakdown as a list of its totals; ``site``: ``site_carbon_summary``.
+    """
+    rule = ed.rule
+    checks = {
+        "breakdowns_sum_to_total": all(abs(sum(p) - total) <= 1e-6 * max(1.0, abs(total)) for p in parts),
+        "site_carbon_balance_closes": abs(site["residual"]) <= rule.balances.carbon_tolerance * max(
+            site["purchased_in"], 1.0),
+        "yields_within_range": yields_ok,
+    }
+    pf = rule.route(fg.route).plausible_footprint
+    if pf is not None:
+        checks["within_route_plausible_range"] = bool(pf.min <= total <= pf.max)
+        checks["route_plausible_range_kg"] = [pf.min, pf.max]
+    return checks
+
+
 def balances_section(ed: EnterpriseData, fg: Foreground, fs: FactorSet) -> dict:
     """Site carbon balance, process gases, electricity and metallic yields (ISO 14044 4.2.3.6 validation)."""
-    from .balances import electricity_balance, process_gas_balances, site_carbon, yields
+    from .balances import electricity_balance, process_gas_balances, yields
 
     rule = ed.rule
-    bals = {p.id: p.carbon for p in fg.processes.values() if p.carbon is not None}
-    site = site_carbon(rule, bals, {k: max(b.emitted, 0.0) for k, b in bals.items()})
     el = electricity_balance(rule, ed.processes, ed.data)
     return {
-        "site_carbon_kg_c": {
-            "purchased_in": round(site.purchased_in, 3), "leaving_in_products": round(site.external_out, 3),
-            "emitted": round(site.emitted, 3), "internal_imbalance": round(site.internal_imbalance, 3),
-            "residual": round(site.residual, 3),
-        },
+        "site_carbon_kg_c": site_carbon_summary(ed, fg),
         "process_gases_gj": [
             {"gas": g.factor, "generated": g.generated, "used": g.consumed, "exported": g.exported,
              "unaccounted": g.unaccounted} for g in process_gas_balances(rule, ed.processes, ed.data)],
@@ -184,25 +208,13 @@ def build_result(*, ed: EnterpriseData, fg: Foreground, fs: FactorSet, calc: dic
     total = sum(totals.values())
     bd = breakdowns(rows, fg, ed)
     route = rule.route(fg.route)
-    checks = {
-        "breakdowns_sum_to_total": all(
-            abs(sum(x["total"] for x in part) - total) <= 1e-6 * max(1.0, abs(total))
-            for part in (bd["by_stage"], bd["by_process"], list(bd["by_origin"].values()),
-                         list(bd["by_gas"].values())))
-        ,
-    }
     bal = balances_section(ed, fg, fs)
-    site = bal["site_carbon_kg_c"]
-    checks["site_carbon_balance_closes"] = abs(site["residual"]) <= rule.balances.carbon_tolerance * max(
-        site["purchased_in"], 1.0)
-    checks["yields_within_range"] = all(y["ok"] for y in bal["yields"])
+    parts = [[x["total"] for x in part] for part in (bd["by_stage"], bd["by_process"],
+                                                     list(bd["by_origin"].values()), list(bd["by_gas"].values()))]
+    checks = result_checks(ed, fg, total, parts, bal["site_carbon_kg_c"], all(y["ok"] for y in bal["yields"]))
     if engine_scores is not None:
         checks["brightway_scores_match"] = all(
             abs(engine_scores[k] - totals[k]) <= 1e-6 * max(1.0, abs(total)) for k in INDICATORS)
-    if route.plausible_footprint is not None:
-        pf = route.plausible_footprint
-        checks["within_route_plausible_range"] = bool(pf.min <= total <= pf.max)
-        checks["route_plausible_range_kg"] = [pf.min, pf.max]
     product = rule.declared_product(fg.product)
     return {
         "schema_version": SCHEMA_VERSION,
