@@ -19,7 +19,9 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -72,13 +74,16 @@ def run_key(study: Study, code: str) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
-def _unchanged(spec: RunSpec) -> bool:
+def _finished_on_disk(spec: RunSpec) -> dict | None:
+    """The run record of a successful run with this run's key already in place, else None."""
     final = Path(spec.out_dir)
     try:
         record = json.loads((final / "run.json").read_text())
     except (OSError, ValueError):
-        return False
-    return record.get("key") == spec.key and record.get("status") == "ok" and (final / "result.json").is_file()
+        return None
+    if record.get("key") == spec.key and record.get("status") == "ok" and (final / "result.json").is_file():
+        return record | {"out_dir": str(final)}
+    return None
 
 
 def plan(items, runs_dir, *, factor_file=None, rule_file=None, force=False, log=print) -> Plan:
@@ -120,7 +125,7 @@ def plan(items, runs_dir, *, factor_file=None, rule_file=None, force=False, log=
         spec = spec_for(study, path, rpath, factor_file, p.runs_dir, run_key(study, code))
         p.studies[str(path)] = study
         p.rules[str(rpath)] = {"id": rule.id, "version": rule.version, "sha256": rule.sha256, "path": str(rpath)}
-        (p.todo if force or not _unchanged(spec) else p.skipped).append(spec)
+        (p.todo if force or _finished_on_disk(spec) is None else p.skipped).append(spec)
     return p
 
 
@@ -168,12 +173,19 @@ def _own_peak_rss_mb() -> float | None:
 
 
 class _PoolPlugin:
-    """Dask worker plugin: shut the worker's spare kernel down when the worker closes."""
+    """Dask worker plugin: shut the worker's spare kernel down when the worker closes.
+
+    On the batch's own local cluster the worker processes also ignore SIGINT: Ctrl-C in a terminal reaches
+    the whole process group, and the batch process, not each worker, decides what to cancel. (Kernels are
+    started in their own session by jupyter_client and never see it.)
+    """
 
     name = "pcf-kernel-pool"
+    ignore_sigint = False
 
     def setup(self, worker):  # noqa: D401 - Dask plugin API
-        pass
+        if self.ignore_sigint and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def teardown(self, worker):
         close_worker_pool()
@@ -218,12 +230,13 @@ def execute(p: Plan, settings: Settings) -> tuple[list[dict], bool]:
         _clean_tmp(Path(spec.out_dir))  # left by an earlier batch that was killed
     from distributed import as_completed
 
+    stop, restore = _on_ctrl_c()
     client, cluster = _cluster(settings)
     records: dict[str, dict] = {}
     futures = {}
     interrupted = False
     try:
-        _register_plugin(client)
+        _register_plugin(client, ignore_sigint=cluster is not None)
         # as many runs in flight as the cluster has threads: each worker holds one run at a time, so a
         # worker that dies takes only that run with it, and Ctrl-C has little to cancel
         slots = max(sum(client.nthreads().values()), 1)
@@ -238,31 +251,61 @@ def execute(p: Plan, settings: Settings) -> tuple[list[dict], bool]:
 
         running = as_completed([submit() for _ in range(min(slots, len(queue)))])
         bar = _progress(len(p.todo), settings.progress)
-        for fut in running:
-            spec = futures[fut]
-            records[spec.out_dir] = _record_of(fut, spec)
-            bar.update(records[spec.out_dir]["status"])
-            if queue:
-                running.add(submit())
+        while not running.is_empty() and not stop.is_set():
+            if not running.has_ready():
+                stop.wait(0.1)
+                continue
+            for fut in running.next_batch(block=False):
+                spec = futures[fut]
+                records[spec.out_dir] = _record_of(fut, spec)
+                bar.update(records[spec.out_dir]["status"])
+                if queue and not stop.is_set():
+                    running.add(submit())
         bar.close()
-    except KeyboardInterrupt:
-        print("\ninterrupted: cancelling the remaining runs (finished runs are kept)", file=sys.stderr)
-        interrupted = True
-        client.cancel(list(futures))
+    except KeyboardInterrupt:  # a second Ctrl-C, or no handler could be installed
+        stop.set()
     finally:
+        if stop.is_set():
+            print("\ninterrupted: cancelling the remaining runs (finished runs are kept)", file=sys.stderr)
+            interrupted = True
+            client.cancel([f for f, s in futures.items() if s.out_dir not in records])
         client.close()
         if cluster is not None:
             cluster.close()
+        restore()
     for spec in p.todo:
-        records.setdefault(spec.out_dir, _base(spec) | {"status": "cancelled", "error": "batch interrupted"})
+        if spec.out_dir not in records:  # interrupted: a run may have finished before its result arrived
+            records[spec.out_dir] = _finished_on_disk(spec) or _base(spec) | {"status": "cancelled",
+                                                                               "error": "batch interrupted"}
         _clean_tmp(Path(spec.out_dir))
     return [records[s.out_dir] for s in p.todo], interrupted
 
 
-def _register_plugin(client) -> None:
+def _on_ctrl_c():
+    """Turn SIGINT into a flag the client loop checks between runs; a second Ctrl-C raises at once.
+
+    A KeyboardInterrupt raised wherever the signal happens to land (inside Dask's callbacks or a finaliser)
+    can be swallowed, and the batch would then run on and exit 0. Returns the flag and a function that
+    puts the previous handler back.
+    """
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        return stop, lambda: None  # signal handlers belong to the main thread; KeyboardInterrupt still works
+
+    def handler(signum, frame):
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = signal.signal(signal.SIGINT, handler)
+    return stop, lambda: signal.signal(signal.SIGINT, previous)
+
+
+def _register_plugin(client, *, ignore_sigint: bool) -> None:
     from distributed.diagnostics.plugin import WorkerPlugin
 
     plugin = type("PcfKernelPoolPlugin", (_PoolPlugin, WorkerPlugin), {})()
+    plugin.ignore_sigint = ignore_sigint
     client.register_plugin(plugin)
 
 
