@@ -228,46 +228,18 @@ def execute(p: Plan, settings: Settings) -> tuple[list[dict], bool]:
         return [], False
     for spec in p.todo:
         _clean_tmp(Path(spec.out_dir))  # left by an earlier batch that was killed
-    from distributed import as_completed
-
     stop, restore = _on_ctrl_c()
     client, cluster = _cluster(settings)
     records: dict[str, dict] = {}
-    futures = {}
-    interrupted = False
+    futures: dict = {}
     try:
         _register_plugin(client, ignore_sigint=cluster is not None)
-        # as many runs in flight as the cluster has threads: each worker holds one run at a time, so a
-        # worker that dies takes only that run with it, and Ctrl-C has little to cancel
-        slots = max(sum(client.nthreads().values()), 1)
-        queue = list(reversed(p.todo))
-
-        def submit():
-            spec = queue.pop()
-            fut = client.submit(run_task, spec, settings.timeout, settings.warm, pure=False,
-                                key=f"pcf-run-{spec.enterprise}-{spec.product}-{uuid.uuid4().hex[:6]}")
-            futures[fut] = spec
-            return fut
-
-        running = as_completed([submit() for _ in range(min(slots, len(queue)))])
-        bar = _progress(len(p.todo), settings.progress)
-        while not running.is_empty() and not stop.is_set():
-            if not running.has_ready():
-                stop.wait(0.1)
-                continue
-            for fut in running.next_batch(block=False):
-                spec = futures[fut]
-                records[spec.out_dir] = _record_of(fut, spec)
-                bar.update(records[spec.out_dir]["status"])
-                if queue and not stop.is_set():
-                    running.add(submit())
-        bar.close()
+        _drain(client, p.todo, settings, stop, futures, records)
     except KeyboardInterrupt:  # a second Ctrl-C, or no handler could be installed
         stop.set()
     finally:
         if stop.is_set():
             print("\ninterrupted: cancelling the remaining runs (finished runs are kept)", file=sys.stderr)
-            interrupted = True
             client.cancel([f for f, s in futures.items() if s.out_dir not in records])
         client.close()
         if cluster is not None:
@@ -278,7 +250,42 @@ def execute(p: Plan, settings: Settings) -> tuple[list[dict], bool]:
             records[spec.out_dir] = _finished_on_disk(spec) or _base(spec) | {"status": "cancelled",
                                                                                "error": "batch interrupted"}
         _clean_tmp(Path(spec.out_dir))
-    return [records[s.out_dir] for s in p.todo], interrupted
+    return [records[s.out_dir] for s in p.todo], stop.is_set()
+
+
+def _drain(client, todo: list[RunSpec], settings: Settings, stop, futures: dict, records: dict) -> None:
+    """Submit the runs, at most as many in flight as the cluster has threads, and collect their records.
+
+    Each worker holds one run at a time, so a worker that dies takes only that run with it, and Ctrl-C
+    has little to cancel. Returns when all are done or ``stop`` is set.
+    """
+    from distributed import as_completed
+
+    slots = max(sum(client.nthreads().values()), 1)
+    queue = list(reversed(todo))
+
+    def submit():
+        spec = queue.pop()
+        fut = client.submit(run_task, spec, settings.timeout, settings.warm, pure=False,
+                            key=f"pcf-run-{spec.enterprise}-{spec.product}-{uuid.uuid4().hex[:6]}")
+        futures[fut] = spec
+        return fut
+
+    running = as_completed([submit() for _ in range(min(slots, len(queue)))])
+    bar = _progress(len(todo), settings.progress)
+    try:
+        while not running.is_empty() and not stop.is_set():
+            if not running.has_ready():
+                stop.wait(0.1)
+                continue
+            for fut in running.next_batch(block=False):
+                spec = futures[fut]
+                records[spec.out_dir] = _record_of(fut, spec)
+                bar.update(records[spec.out_dir]["status"])
+                if queue and not stop.is_set():
+                    running.add(submit())
+    finally:
+        bar.close()
 
 
 def _on_ctrl_c():
