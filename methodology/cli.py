@@ -12,10 +12,10 @@ from .study import DEFAULT_FACTORS, ROOT, rule_file_for
 
 
 def _kind_of(path: Path) -> str:
-    import yaml
+    from .loading import load_yaml
 
     try:
-        head = yaml.safe_load(path.read_text(encoding="utf-8"))
+        head = load_yaml(path.read_text(encoding="utf-8"))
     except Exception:
         head = None
     if isinstance(head, dict):

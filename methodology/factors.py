@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 
 from .errors import FactorSetError
 from .gases import Gas
-from .loading import parse_model, read_yaml, sha256_of
+from .loading import ContentCache, parse_model, read_yaml, sha256_of
 from .units import UnitParseError, conversion_factor, parse_unit
 
 KEBAB = r"^[a-z0-9]+(?:[-.][a-z0-9]+)*$"
@@ -289,8 +289,16 @@ class FactorSet(Strict):
         return self.factor_set.id
 
 
+_LOADED = ContentCache()
+
+
 def load_factor_set(path: str | Path) -> FactorSet:
+    """Load and validate a factor set; the same bytes at the same path give the same (frozen) object."""
+    key = _LOADED.key(path)
+    if (fs := _LOADED.get(key)) is not None:
+        return fs
     raw = read_yaml(path, FactorSetError)
     fs = parse_model(FactorSet, raw, path, FactorSetError)
-    fs._path, fs._sha256 = str(path), sha256_of(path)
+    fs._path, fs._sha256 = str(path), key[1] if key else sha256_of(path)
+    _LOADED.put(key, fs)
     return fs

@@ -23,8 +23,50 @@ _EXPECTED = {
 }
 
 
+# libyaml's parser when PyYAML was built with it (the wheels are): about 7x faster than the pure-Python
+# one on the factor set and the rule (measured), with the same results and the same error positions
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(text: str) -> Any:
+    """``yaml.safe_load`` with the C parser when available."""
+    return yaml.load(text, Loader=YAML_LOADER)  # noqa: S506 - a safe loader
+
+
 def sha256_of(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+class ContentCache:
+    """Validated objects keyed by (path as given, sha256 of the file's bytes, extra key).
+
+    Rules and factor sets are read by every notebook and every batch; parsing and validating them again
+    for the same bytes gives the same frozen object (which records the path as given, hence the key). An
+    edited file has a new sha256 and is read again.
+    Only successful loads are kept, so an invalid file reports its problems every time.
+    """
+
+    def __init__(self, size: int = 16):
+        self.size, self._items = size, {}
+
+    def key(self, path: str | Path, extra: str = "") -> tuple | None:
+        try:
+            return (str(path), hashlib.sha256(Path(path).read_bytes()).hexdigest(), extra)
+        except OSError:
+            return None
+
+    def get(self, key):
+        return self._items.get(key) if key is not None else None
+
+    def put(self, key, value) -> None:
+        if key is None:
+            return
+        if len(self._items) >= self.size:
+            self._items.pop(next(iter(self._items)))
+        self._items[key] = value
+
+    def clear(self) -> None:
+        self._items.clear()
 
 
 def read_yaml(path: str | Path, error: type[InputFileError]) -> dict[str, Any]:
@@ -33,7 +75,7 @@ def read_yaml(path: str | Path, error: type[InputFileError]) -> dict[str, Any]:
     if not path.is_file():
         raise error(path, [Problem(str(path), "(file)", "no such file", "an existing YAML file")])
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(unknown position)"

@@ -17,7 +17,7 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from .errors import RuleError
 from .factors import KEBAB, SEMVER, Category, FactorSet, Strict
-from .loading import parse_model, read_yaml, sha256_of
+from .loading import ContentCache, parse_model, read_yaml, sha256_of
 from .units import UnitParseError, parse_unit
 
 
@@ -493,9 +493,12 @@ def load_rule(path: str | Path, factors: FactorSet | None = None) -> Rule:
     """Load and check a rule file; with a factor set, also check every factor it names."""
     from .errors import Problem
 
+    key = _LOADED.key(path, factors.sha256 if factors is not None else "")
+    if (rule := _LOADED.get(key)) is not None:
+        return rule
     raw = read_yaml(path, RuleError)
     rule = parse_model(Rule, raw, path, RuleError)
-    rule._path, rule._sha256 = str(path), sha256_of(path)
+    rule._path, rule._sha256 = str(path), key[1] if key else sha256_of(path)
     if factors is not None:
         problems = check_against_factor_set(rule, factors)
         if problems:
@@ -504,7 +507,11 @@ def load_rule(path: str | Path, factors: FactorSet | None = None) -> Rule:
                 [Problem(str(path), x.split(": ", 1)[0], x.split(": ", 1)[1], "a consistent reference")
                  for x in problems],
             )
+    _LOADED.put(key, rule)
     return rule
+
+
+_LOADED = ContentCache()
 
 
 __all__ = ["Rule", "load_rule", "FlowKind", "AllocationApproach"]

@@ -13,6 +13,7 @@ from types import MappingProxyType
 
 from .factors import FactorSet, load_factor_set
 from .foreground import Foreground, build_foreground
+from .loading import load_yaml
 from .parameters import EnterpriseData, load_enterprise
 from .results import build_result
 from .rules import Rule, load_rule
@@ -30,20 +31,16 @@ def gwp_indicators() -> Mapping[str, Mapping[str, float]]:
     ``{indicator: {gas: factor}}`` from ``standards/methods/gwp100-ar6.yaml``, in the file's order (fossil,
     biogenic, land use). Read-only views: the cached tables are shared by every caller.
     """
-    import yaml
-
-    raw = yaml.safe_load(GWP_METHOD.read_text(encoding="utf-8"))["indicators"]
+    raw = load_yaml(GWP_METHOD.read_text(encoding="utf-8"))["indicators"]
     return MappingProxyType({ind: MappingProxyType(dict(table or {})) for ind, table in raw.items()})
 
 
 @functools.lru_cache(maxsize=4)
 def rule_index(standards: Path = ROOT / "standards") -> dict[tuple[str, str], Path]:
     """(rule-set id, version) -> rule file, for every rule file under ``standards/<industry>/``."""
-    import yaml
-
     out = {}
     for path in sorted(standards.glob("*/*.yaml")):
-        head = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        head = load_yaml(path.read_text(encoding="utf-8"))
         rs = head.get("rule_set") if isinstance(head, dict) else None
         if isinstance(rs, dict) and "id" in rs and "version" in rs:
             out[(str(rs["id"]), str(rs["version"]))] = path
@@ -56,15 +53,33 @@ def rule_file_for(parameter_file: str | Path) -> Path:
     Unreadable files or unknown rule sets fall back to the steel rule, whose validation then reports
     the problem with file, field, found and expected.
     """
-    import yaml
-
     try:
-        head = yaml.load(Path(parameter_file).read_text(encoding="utf-8"),
-                         Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        head = load_yaml(Path(parameter_file).read_text(encoding="utf-8"))
         rs = head["rule_set"]
         return rule_index()[(str(rs["id"]), str(rs["version"]))]
     except Exception:  # noqa: BLE001 - validation against the default rule explains what is wrong
         return RULES["steel"]
+
+
+def preload() -> None:
+    """Read the default factor set and every shipped rule into the loaders' caches, and the unit registry.
+
+    Warm kernels call this before their run is known, so that the run's ``Study.prepare`` finds the
+    validated objects its files' bytes give. Nothing fails here: a file with problems is simply not
+    cached, and the run then reports them.
+    """
+    from .units import registry
+
+    registry()
+    try:
+        fs = load_factor_set(DEFAULT_FACTORS)
+    except Exception:  # noqa: BLE001 - the run reports it
+        return
+    for path in rule_index().values():
+        try:
+            load_rule(path, fs)
+        except Exception:  # noqa: BLE001,S112 - the run reports it
+            continue
 
 
 _UMASK = os.umask(0o022)

@@ -221,3 +221,42 @@ def test_compute_only_equals_the_notebook_runs(mixed_batch):
     for col in numeric:
         for ent in slow.index:
             assert fast.at[ent, col] == pytest.approx(slow.at[ent, col], rel=1e-7, abs=1e-5), (ent, col)
+
+
+def _probe(pool) -> dict:
+    from jupyter_client import BlockingKernelClient
+
+    from methodology.kernels import shutdown
+
+    km = pool.take()
+    try:
+        kc = BlockingKernelClient(connection_file=km.connection_file)
+        kc.load_connection_file()
+        kc.start_channels()
+        kc.wait_for_ready(timeout=60)
+        seen = []
+        code = ("import json, sys, methodology.factors as f, methodology.rules as r\n"
+                "print(json.dumps({'names': sorted(k for k in globals() if not k.startswith('_')),\n"
+                "                  'history': len(In), 'bw2data': 'bw2data' in sys.modules,\n"
+                "                  'cached': len(f._LOADED._items) + len(r._LOADED._items)}))")
+        reply = kc.execute_interactive(code, timeout=60, output_hook=seen.append)
+        kc.stop_channels()
+    finally:
+        shutdown(km)
+        pool.close()
+    assert reply["content"]["status"] == "ok"
+    text = "".join(m["content"].get("text", "") for m in seen if m["msg_type"] == "stream")
+    return json.loads(text) | {"execution_count": reply["content"]["execution_count"]}
+
+
+def test_warm_kernel_starts_clean(bw_project):
+    """A warm kernel has its imports done and the shipped rules cached; its user namespace and history are
+    those of a cold kernel."""
+    from methodology.kernels import KernelPool
+    from methodology.runner import NOTEBOOKS
+
+    warm, cold = _probe(KernelPool(NOTEBOOKS, warm=True)), _probe(KernelPool(NOTEBOOKS, warm=False))
+    assert warm["names"] == cold["names"]
+    assert warm["history"] == cold["history"] == 2 and warm["execution_count"] == cold["execution_count"] == 1
+    assert warm["bw2data"] and warm["cached"] >= 2
+    assert not cold["bw2data"] and cold["cached"] == 0

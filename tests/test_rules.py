@@ -99,3 +99,24 @@ def test_yield_check_names_unknown_flow(tmp_path, factors):
     with pytest.raises(RuleError) as exc:
         load_rule(path, factors)
     assert "'liquid_stee' is not a flow of process 'bof'" in str(exc.value)
+
+
+def test_loaders_cache_by_content_and_reread_edited_files(tmp_path):
+    """Same bytes, same path: the same validated object; an edited file is read again; errors every time."""
+    import shutil
+
+    rule_path = tmp_path / "pcr.yaml"
+    shutil.copy(RULE, rule_path)
+    fs = load_factor_set(FACTORS)
+    assert load_factor_set(FACTORS) is fs
+    first = load_rule(rule_path, fs)
+    assert load_rule(rule_path, fs) is first
+    assert load_rule(rule_path) is not first  # checked against no factor set: another entry
+    text = rule_path.read_text(encoding="utf-8")
+    rule_path.write_text(text + "\n# edited\n", encoding="utf-8")
+    second = load_rule(rule_path, fs)
+    assert second is not first and second.sha256 != first.sha256
+    rule_path.write_text(text.replace("rule_set:", "rule_sett:", 1), encoding="utf-8")
+    for _ in range(2):  # an invalid file is never cached
+        with pytest.raises(RuleError, match="rule_sett"):
+            load_rule(rule_path, fs)
