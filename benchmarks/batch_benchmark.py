@@ -56,7 +56,7 @@ def per_enterprise(repeat: int, work: Path, warm: bool) -> tuple[float, list[flo
         study = Study.prepare(path, rule_file_for(path))
         spec = spec_for(study, path, rule_file_for(path), None, work / f"runs-{'warm' if warm else 'cold'}")
         if warm:
-            time.sleep(4.0)  # as in a batch, the next kernel warms while the previous run executes
+            time.sleep(5.0)  # as in a batch, the next kernel warms while the previous run executes
         t = time.perf_counter()
         outcome = execute_run(spec, km=pool.take() if pool else None)
         if i:
@@ -68,13 +68,13 @@ def per_enterprise(repeat: int, work: Path, warm: bool) -> tuple[float, list[flo
     return statistics.median(times), rss
 
 
-def throughput(n: int, workers: int, inputs: Path, work: Path) -> dict:
+def throughput(n: int, workers: int, inputs: Path, work: Path, warm: bool = True) -> dict:
     from methodology.batch import Settings, run_batch
 
-    runs = work / f"batch-{workers}"
+    runs = work / f"batch-{workers}-{'warm' if warm else 'cold'}"
     t = time.perf_counter()
-    manifest, status = run_batch([inputs], runs, settings=Settings(workers=workers, force=True, progress=False,
-                                                                    summary=False), log=lambda m: None)
+    settings = Settings(workers=workers, force=True, progress=False, summary=False, warm=warm)
+    manifest, status = run_batch([inputs], runs, settings=settings, log=lambda m: None)
     wall = time.perf_counter() - t
     ok = manifest["counts"]["ok"]
     rss = [r["peak_rss_mb"] for r in manifest["runs"] if r.get("peak_rss_mb")]
@@ -137,12 +137,17 @@ def main() -> None:
     print(f"enterprise notebook, cold kernel, median of {args.repeat}: {cold:.2f} s = {cold / f:.2f} x floor")
     inputs = work / "generated"
     generate(sorted((ROOT / "parameters" / "steel").glob("*.yaml")), args.enterprises, inputs)
-    one = throughput(args.enterprises, 1, inputs, work)
-    print(f"batch, 1 worker: {one['ok']} enterprises in {one['wall']:.1f} s = {one['per_s']:.2f} /s")
     n = os.cpu_count() or 1
-    alln = throughput(args.enterprises, n, inputs, work)
-    print(f"batch, {n} workers: {alln['ok']} enterprises in {alln['wall']:.1f} s = {alln['per_s']:.2f} /s "
-          f"({alln['per_s'] / one['per_s']:.2f} x 1 worker)")
+    for warm_kernels in (True, False):
+        kind = "warm kernels (default)" if warm_kernels else "cold kernels (--cold-kernels)"
+        one = throughput(args.enterprises, 1, inputs, work, warm_kernels)
+        print(f"batch, {kind}, 1 worker: {one['ok']} enterprises in {one['wall']:.1f} s = {one['per_s']:.2f} /s")
+        alln = throughput(args.enterprises, n, inputs, work, warm_kernels)
+        print(f"batch, {kind}, {n} workers: {alln['ok']} enterprises in {alln['wall']:.1f} s = "
+              f"{alln['per_s']:.2f} /s ({alln['per_s'] / one['per_s']:.2f} x 1 worker)")
+        if warm_kernels:
+            kept = alln
+    alln = kept
     print(f"peak memory per worker: worker process {alln['worker_rss_max']:.0f} MB + its kernel "
           f"{alln['kernel_rss_max']:.0f} MB (+ one spare warm kernel)")
     for size in (1000, 5000):

@@ -44,17 +44,24 @@ class _Slot:
     started: float
 
 
-def _start(kernel_name: str, cwd: str, warm: bool) -> _Slot:
+def _start(kernel_name: str, cwd: str, warm: bool, server=None) -> _Slot:
+    import tempfile
+    import uuid
+
     from jupyter_client import KernelManager
 
     km = KernelManager(kernel_name=kernel_name, transport="ipc")
     if kernel_name == "python3":  # the same interpreter, but a kernel that dies with its worker
         km.kernel_spec.argv = [sys.executable, "-m", "methodology.kernel_launcher", "-f", "{connection_file}"]
     # ipc sockets live in the working directory by default: keep them in a private temp folder
-    import tempfile
-
     km.connection_file = str(Path(tempfile.mkdtemp(prefix="pcf-kernel-")) / "kernel.json")
     km.ip = km.connection_file.removesuffix(".json")
+    if server is not None:  # forked from the worker's pre-imported template (see forkserver)
+        from .forkserver import provisioner_class
+
+        km.kernel_id = str(uuid.uuid4())
+        km.provisioner = provisioner_class()(kernel_id=km.kernel_id, kernel_spec=km.kernel_spec, parent=km)
+        km.provisioner.server = server
     km.start_kernel(cwd=cwd)
     if not warm:
         return _Slot(km, None, None, time.monotonic())
@@ -119,18 +126,26 @@ class KernelPool:
     """
 
     def __init__(self, cwd: str | Path, *, kernel_name: str = "python3", warm: bool = True,
-                 warm_timeout: float = 120.0):
+                 warm_timeout: float = 120.0, fork: bool | None = None):
         from concurrent.futures import ThreadPoolExecutor
+
+        from . import forkserver
 
         self.cwd, self.kernel_name, self.warm, self.warm_timeout = str(cwd), kernel_name, warm, warm_timeout
         self._starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pcf-kernel-starter")
         self._next = None  # Future[_Slot]
         self._lock = threading.Lock()
+        # warm kernels of the workbench's own interpreter are forked from a pre-imported template
+        if fork is None:
+            fork = warm and kernel_name == "python3" and forkserver.available()
+        self.server = None
+        if fork:  # started from the starter thread, so that it dies with it (kernel_launcher)
+            self.server = self._starter.submit(forkserver.ForkServer, warm_timeout).result()
         if warm:
             self._next = self._submit()
 
     def _submit(self):
-        return self._starter.submit(_start, self.kernel_name, self.cwd, self.warm)
+        return self._starter.submit(_start, self.kernel_name, self.cwd, self.warm, self.server)
 
     def take(self):
         """A kernel manager with a live, ready kernel that no run has used."""
@@ -156,4 +171,7 @@ class KernelPool:
                 except Exception:  # noqa: BLE001 - closing anyway
                     pass
                 self._next = None
+            if self.server is not None:
+                self.server.close()
+                self.server = None
             self._starter.shutdown(wait=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import shutil
 import threading
 import time
@@ -148,7 +149,8 @@ def execute_run(spec: RunSpec, *, km=None, kernel: str = KERNEL, timeout: float 
             str(notebook_for(spec.industry)), str(executed),
             parameters={"parameter_file": spec.parameter_file, "rule_file": spec.rule_file,
                         "factor_file": spec.factor_file, "output_dir": str(tmp)},
-            km=km, progress_bar=False, execution_timeout=timeout, start_timeout=120,
+            # nbclient takes whole seconds per cell; the timer above enforces the exact limit for the run
+            km=km, progress_bar=False, execution_timeout=max(1, math.ceil(timeout)), start_timeout=120,
             engine_name=ENGINE, request_save_on_cell_execute=False, save_on_error=str(executed),
         )
         if not (tmp / "result.json").is_file():

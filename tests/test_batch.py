@@ -120,12 +120,14 @@ def test_rerun_skips_unchanged_and_reruns_changed(mixed_batch, tmp_path):
     assert [n for n, s in st.items() if s == "skipped"] == [p.name for p in ENTERPRISES if "eaf-mill" not in p.name]
 
 
-def test_timeout_fails_that_run_only(tmp_path, bw_project):
-    settings = Settings(workers=1, progress=False, timeout=1.0, summary=False, warm=False)
+@pytest.mark.parametrize("warm", [False, True], ids=["cold-kernel", "forked-warm-kernel"])
+def test_timeout_fails_that_run_only(tmp_path, bw_project, warm):
+    timeout = 0.5 if warm else 1.0
+    settings = Settings(workers=1, progress=False, timeout=timeout, summary=False, warm=warm)
     manifest, status = run_batch([ENTERPRISES[0]], tmp_path / "runs", settings=settings, log=lambda m: None)
     assert status == 1
     (run,) = manifest["runs"]
-    assert run["status"] == "timeout" and "exceeded 1 s" in run["error"]
+    assert run["status"] == "timeout" and f"exceeded {timeout:g} s" in run["error"]
     failed = Path(run["out_dir"])
     assert failed.name.endswith(".failed") and (failed / "steel.ipynb").is_file()
     assert not (failed / "result.json").exists()
