@@ -29,7 +29,7 @@ from pathlib import Path
 
 from .errors import InputFileError
 from .runner import NOTEBOOKS, RunSpec, spec_for
-from .study import DEFAULT_FACTORS, ROOT, Study, rule_file_for
+from .study import DEFAULT_FACTORS, ROOT, Study, rule_file_named
 
 FAILED = ("failed", "timeout", "crashed", "invalid", "cancelled")
 
@@ -89,7 +89,7 @@ def _finished_on_disk(spec: RunSpec) -> dict | None:
 def plan(items, runs_dir, *, factor_file=None, rule_file=None, force=False, log=print) -> Plan:
     """Validate every file first; return what to run, what is unchanged and what is invalid."""
     from .factors import load_factor_set
-    from .parameters import load_enterprise
+    from .parameters import read_parameter_file, validate
     from .rules import load_rule
 
     factor_file = Path(factor_file or DEFAULT_FACTORS).resolve()
@@ -101,12 +101,13 @@ def plan(items, runs_dir, *, factor_file=None, rule_file=None, force=False, log=
     rules: dict[Path, object] = {}
     seen: dict[tuple[str, str], Path] = {}
     for path in find_parameter_files(items):
-        rpath = Path(rule_file or rule_file_for(path)).resolve()
         try:
+            pf = read_parameter_file(path)  # read once: it names its rule set, then is checked against it
+            rpath = Path(rule_file or rule_file_named(pf.rule_set.id, pf.rule_set.version)).resolve()
             if rpath not in rules:
                 rules[rpath] = load_rule(rpath, factors)
             rule = rules[rpath]
-            ed = load_enterprise(path, rule, factors)
+            ed = validate(pf, rule, factors)
         except InputFileError as exc:
             p.invalid.append({"parameter_file": str(path), "status": "invalid", "error": str(exc).splitlines()[0],
                               "problems": [str(x) for x in exc.problems]})

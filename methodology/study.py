@@ -54,11 +54,15 @@ def rule_file_for(parameter_file: str | Path) -> Path:
     the problem with file, field, found and expected.
     """
     try:
-        head = load_yaml(Path(parameter_file).read_text(encoding="utf-8"))
-        rs = head["rule_set"]
-        return rule_index()[(str(rs["id"]), str(rs["version"]))]
+        rs = load_yaml(Path(parameter_file).read_text(encoding="utf-8"))["rule_set"]
+        return rule_file_named(rs["id"], rs["version"])
     except Exception:  # noqa: BLE001 - validation against the default rule explains what is wrong
         return RULES["steel"]
+
+
+def rule_file_named(rule_set_id: str, version: str) -> Path:
+    """The shipped rule file of a rule set and version; the steel rule when there is none (see above)."""
+    return rule_index().get((str(rule_set_id), str(version)), RULES["steel"])
 
 
 def preload() -> None:
