@@ -150,7 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--force", action="store_true", help="rerun runs whose inputs and code are unchanged")
     b.add_argument("--compute-only", action="store_true",
                    help="no notebooks: all footprints in one process with one factorisation")
-    b.add_argument("--cold-kernels", action="store_true", help="start every kernel from scratch (no pre-imported template, no kernel started ahead)")
+    b.add_argument("--cold-kernels", action="store_true",
+                   help="start each kernel from scratch: no pre-imported template, none started ahead")
     b.add_argument("--no-progress", action="store_true", help="no progress bar")
     b.add_argument("--no-summary", action="store_true", help="do not run the summary notebook")
     b.set_defaults(func=cmd_batch)
