@@ -79,8 +79,9 @@ def throughput(n: int, workers: int, inputs: Path, work: Path, warm: bool = True
     ok = manifest["counts"]["ok"]
     rss = [r["peak_rss_mb"] for r in manifest["runs"] if r.get("peak_rss_mb")]
     wrss = [r["worker_peak_rss_mb"] for r in manifest["runs"] if r.get("worker_peak_rss_mb")]
+    trss = [r["template_peak_rss_mb"] for r in manifest["runs"] if r.get("template_peak_rss_mb")]
     return {"wall": wall, "ok": ok, "per_s": ok / wall, "kernel_rss_max": max(rss, default=0.0),
-            "worker_rss_max": max(wrss, default=0.0)}
+            "worker_rss_max": max(wrss, default=0.0), "template_rss_max": max(trss, default=0.0)}
 
 
 def compute_only(n: int) -> dict:
@@ -148,7 +149,8 @@ def main() -> None:
         if warm_kernels:
             kept = alln
     alln = kept
-    print(f"peak memory per worker: worker process {alln['worker_rss_max']:.0f} MB + its kernel "
+    print(f"peak memory per worker (RSS; a forked kernel shares pages with its template): worker process "
+          f"{alln['worker_rss_max']:.0f} MB + kernel template {alln['template_rss_max']:.0f} MB + its kernel "
           f"{alln['kernel_rss_max']:.0f} MB (+ one spare warm kernel)")
     for size in (1000, 5000):
         c = compute_only(size)

@@ -153,6 +153,7 @@ def close_worker_pool() -> None:
 
 def run_task(spec: RunSpec, timeout: float, warm: bool) -> dict:
     """One run on a worker: a fresh kernel from the worker's pool, papermill, atomic outputs."""
+    from .kernels import pid_peak_rss_mb
     from .runner import execute_run
 
     try:
@@ -161,8 +162,11 @@ def run_task(spec: RunSpec, timeout: float, warm: bool) -> dict:
         worker = get_worker().name
     except (ImportError, ValueError):
         worker = f"pid {os.getpid()}"
-    outcome = execute_run(spec, km=_worker_pool(warm).take(), timeout=timeout, worker=str(worker))
-    return outcome.record | {"out_dir": str(outcome.out_dir), "worker_peak_rss_mb": _own_peak_rss_mb()}
+    pool = _worker_pool(warm)
+    outcome = execute_run(spec, km=pool.take(), timeout=timeout, worker=str(worker))
+    template = pid_peak_rss_mb(pool.server.proc.pid) if pool.server is not None else None
+    return outcome.record | {"out_dir": str(outcome.out_dir), "worker_peak_rss_mb": _own_peak_rss_mb(),
+                             "template_peak_rss_mb": template}
 
 
 def _own_peak_rss_mb() -> float | None:

@@ -105,6 +105,10 @@ def test_summary_notebook_and_manifest(mixed_batch):
     assert on_disk["factor_set"]["id"] == "cn-core"
     assert on_disk["rule_sets"][0]["id"] == "cn-pcr-steel"
     assert on_disk["settings"]["mode"] == "notebooks" and on_disk["settings"]["workers"] == 2
+    ran = [r for r in on_disk["runs"] if r["status"] == "ok"]
+    assert ran and all(r["peak_rss_mb"] > 0 and r["worker_peak_rss_mb"] > 0 for r in ran)
+    if sys.platform.startswith("linux"):  # warm kernels are forked from a template there
+        assert all(r["template_peak_rss_mb"] > 0 for r in ran)
 
 
 def test_rerun_skips_unchanged_and_reruns_changed(mixed_batch, tmp_path):
