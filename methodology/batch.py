@@ -411,16 +411,25 @@ def run_summary(out: Path) -> str | None:
     """papermill runs the summary notebook over the batch folder; returns its path (None if it failed)."""
     import papermill as pm
 
+    from .kernels import KernelPool, shutdown
+
     tmp = out / f".summary.{uuid.uuid4().hex[:8]}.ipynb"
+    pool = KernelPool(NOTEBOOKS, warm=False)  # a kernel on ipc sockets that dies with this process
+    km = None
     try:
+        km = pool.take()
         pm.execute_notebook(str(NOTEBOOKS / "batch-summary.ipynb"), str(tmp), parameters={"batch_dir": str(out)},
-                            cwd=str(NOTEBOOKS), progress_bar=False, kernel_name="python3")
+                            cwd=str(NOTEBOOKS), progress_bar=False, km=km)
     except Exception as exc:  # noqa: BLE001 - the table and manifest are written; say what failed
         failed = out / "summary.failed.ipynb"
         if tmp.exists():
             os.replace(tmp, failed)
         print(f"summary notebook failed ({type(exc).__name__}); see {failed}", file=sys.stderr)
         return None
+    finally:
+        if km is not None:
+            shutdown(km)
+        pool.close()
     os.replace(tmp, out / "summary.ipynb")
     return str(out / "summary.ipynb")
 

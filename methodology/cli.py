@@ -100,9 +100,10 @@ def cmd_batch(args) -> int:
                                  rule_file=args.rule, compute=args.compute_only,
                                  log=lambda m: print(m, file=sys.stderr))
     c = manifest["counts"]
-    print(f"{c['total']} runs: {c['ok']} ok, {c['skipped']} skipped (unchanged), "
-          + ", ".join(f"{c[k]} {k}" for k in ("invalid", "failed", "timeout", "crashed", "cancelled") if c[k])
-          + f"; results and manifest in {Path(args.runs) / ('compute-only' if args.compute_only else 'batch')}")
+    parts = [f"{c['ok']} ok", f"{c['skipped']} skipped (unchanged)"]
+    parts += [f"{c[k]} {k}" for k in ("invalid", "failed", "timeout", "crashed", "cancelled") if c[k]]
+    print(f"{c['total']} runs: {', '.join(parts)}; results and manifest in "
+          f"{Path(args.runs) / ('compute-only' if args.compute_only else 'batch')}")
     return status
 
 
