@@ -129,19 +129,24 @@ class ForkServer:
 
     def wait_ready(self) -> None:
         deadline = time.monotonic() + self.ready_timeout
-        while not os.path.exists(self.socket_path):
+        while True:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"the kernel fork server exited with status {self.proc.returncode}")
+                raise RuntimeError(f"the kernel template exited with status {self.proc.returncode}")
+            if os.path.exists(self.socket_path):
+                return
             if time.monotonic() > deadline:
-                raise RuntimeError(f"the kernel fork server was not ready after {self.ready_timeout:.0f} s")
+                raise RuntimeError(f"the kernel template was not ready after {self.ready_timeout:.0f} s")
             time.sleep(0.02)
 
     def fork(self, args: list[str], env: dict, cwd: str) -> int:
         self.wait_ready()
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.connect(self.socket_path)
-            s.sendall((json.dumps({"args": args, "env": env, "cwd": cwd}) + "\n").encode())
-            return int(json.loads(s.makefile("r").readline())["pid"])
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.connect(self.socket_path)
+                s.sendall((json.dumps({"args": args, "env": env, "cwd": cwd}) + "\n").encode())
+                return int(json.loads(s.makefile("r").readline())["pid"])
+        except (OSError, ValueError, KeyError) as exc:
+            raise RuntimeError(f"the kernel template did not fork a kernel ({exc})") from exc
 
     def close(self) -> None:
         if self.proc.poll() is None:

@@ -59,6 +59,12 @@ def _start(kernel_name: str, cwd: str, warm: bool, server=None) -> _Slot:
     km.connection_file = str(Path(tempfile.mkdtemp(prefix="pcf-kernel-")) / "kernel.json")
     km.ip = km.connection_file.removesuffix(".json")
     if server is not None:  # forked from the worker's pre-imported template (see forkserver)
+        try:
+            server.wait_ready()
+        except RuntimeError as exc:  # a template that cannot start must not stop the batch
+            print(f"{exc}; starting kernels without it", file=sys.stderr)
+            server = None
+    if server is not None:
         from .forkserver import provisioner_class
 
         km.kernel_id = str(uuid.uuid4())

@@ -266,3 +266,25 @@ def test_warm_kernel_starts_clean(bw_project):
     assert warm["history"] == cold["history"] == 2 and warm["execution_count"] == cold["execution_count"] == 1
     assert warm["bw2data"] and warm["cached"] >= 2
     assert not cold["bw2data"] and cold["cached"] == 0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kernel templates are forked on Linux only")
+def test_kernels_start_without_a_template_that_died(bw_project):
+    """A kernel template that dies makes the pool start kernels the ordinary way; the batch goes on."""
+    from methodology.forkserver import ForkedProcess
+    from methodology.kernels import KernelPool, shutdown
+    from methodology.runner import NOTEBOOKS
+
+    pool = KernelPool(NOTEBOOKS, warm=False, fork=True)
+    try:
+        pool.server.wait_ready()
+        forked = pool.take()
+        assert isinstance(forked.provisioner.process, ForkedProcess) and forked.is_alive()
+        shutdown(forked)
+        pool.server.proc.kill()
+        pool.server.proc.wait()
+        km = pool.take()
+        assert km.is_alive() and not isinstance(km.provisioner.process, ForkedProcess)
+        shutdown(km)
+    finally:
+        pool.close()
