@@ -9,6 +9,7 @@ the failing cell and its error) is kept in ``<product>.failed/``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
 import shutil
@@ -53,6 +54,7 @@ class RunSpec:
 ENGINE = "pcf-save-at-end"
 
 
+@functools.cache
 def _register_engine() -> None:
     """A papermill engine that writes the executed notebook once at the end, also when the run dies.
 

@@ -120,3 +120,12 @@ def test_loaders_cache_by_content_and_reread_edited_files(tmp_path):
     for _ in range(2):  # an invalid file is never cached
         with pytest.raises(RuleError, match="rule_sett"):
             load_rule(rule_path, fs)
+
+
+def test_yaml_syntax_error_names_line_and_column(tmp_path):
+    bad = tmp_path / "pcr.yaml"
+    bad.write_text("rule_set:\n  id: x\n  version: [1, 2\nprocesses: []\n", encoding="utf-8")
+    with pytest.raises(RuleError) as info:
+        load_rule(bad)
+    (problem,) = info.value.problems
+    assert problem.field == "line 4, column 10" and "invalid YAML" in problem.found
