@@ -58,10 +58,6 @@ def breakdown_bars(result: dict, key: str, ax=None, label: str = ""):
 
 def save_all(result: dict, out_dir: str | Path) -> list[Path]:
     """Write the standard figures as PNG files into ``out_dir/figures``; returns their paths in order."""
-    import io
-
-    from .study import atomic_write_bytes
-
     out = Path(out_dir) / "figures"
     paths = []
     for name, kind, key, title in STANDARD:
@@ -70,13 +66,21 @@ def save_all(result: dict, out_dir: str | Path) -> list[Path]:
             stage_waterfall(result, ax)
         else:
             breakdown_bars(result, key, ax, title)
-        fig = ax.figure
-        fig.tight_layout()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=DPI)
-        atomic_write_bytes(out / name, buf.getvalue())
-        paths.append(out / name)
+        paths.append(save_png(ax.figure, out / name))
     return paths
+
+
+def save_png(fig, path: str | Path) -> Path:
+    """Lay the figure out and write it as a PNG atomically (never a half-written file)."""
+    import io
+
+    from .study import atomic_write_bytes
+
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI)
+    atomic_write_bytes(path, buf.getvalue())
+    return Path(path)
 
 
 def preload() -> None:

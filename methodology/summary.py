@@ -229,17 +229,19 @@ def spread_drivers(df: pd.DataFrame, product: str, prefix: str = "stage:") -> pd
 
 
 def _figure(width: float, height: float):
-    from matplotlib.figure import Figure
+    from .figures import new_axes
 
-    fig = Figure(figsize=(width, height))
-    return fig, fig.subplots()
+    ax = new_axes((width, height))
+    return ax.figure, ax
 
 
 def _finish(fig, path: str | Path | None):
-    fig.tight_layout()
-    if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=110)
+    if path is None:
+        fig.tight_layout()
+    else:
+        from .figures import save_png
+
+        save_png(fig, path)
     return fig
 
 
