@@ -44,8 +44,8 @@ def floor(repeat: int, work: Path) -> float:
 
 
 def per_enterprise(repeat: int, work: Path, warm: bool) -> tuple[float, list[float]]:
-    from methodology.kernels import KernelPool
-    from methodology.runner import NOTEBOOKS, execute_run, spec_for
+    from methodology.execution.kernels import KernelPool
+    from methodology.execution.runner import NOTEBOOKS, execute_run, spec_for
     from methodology.study import Study, rule_file_for
 
     files = sorted((ROOT / "parameters" / "steel").glob("*.yaml"))
@@ -69,7 +69,7 @@ def per_enterprise(repeat: int, work: Path, warm: bool) -> tuple[float, list[flo
 
 
 def throughput(n: int, workers: int, inputs: Path, work: Path, warm: bool = True) -> dict:
-    from methodology.batch import Settings, run_batch
+    from methodology.execution.batch import Settings, run_batch
 
     runs = work / f"batch-{workers}-{'warm' if warm else 'cold'}"
     t = time.perf_counter()
@@ -85,8 +85,8 @@ def throughput(n: int, workers: int, inputs: Path, work: Path, warm: bool = True
 
 
 def compute_only(n: int) -> dict:
-    from methodology import compute
-    from methodology.foreground import build_foreground
+    from methodology.core import compute
+    from methodology.core.foreground import build_foreground
     from methodology.study import Study
 
     files = sorted((ROOT / "parameters" / "steel").glob("*.yaml"))
@@ -105,7 +105,7 @@ def compute_only(n: int) -> dict:
 
 
 def compute_end_to_end(inputs: Path, work: Path) -> dict:
-    from methodology.batch import Settings, run_batch
+    from methodology.execution.batch import Settings, run_batch
 
     t = time.perf_counter()
     manifest, _ = run_batch([inputs], work / "compute", settings=Settings(progress=False, summary=False),
@@ -122,12 +122,13 @@ def main() -> None:
     args = ap.parse_args()
     work = Path(args.out or tempfile.mkdtemp(prefix="pcf-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    from methodology import engine
-    from methodology.factors import load_factor_set
-    from methodology.study import DEFAULT_FACTORS
-    from methodology.synthetic import generate
+    from methodology.brightway import engine
+    from methodology.execution.synthetic import generate
+    from methodology.schema import catalogue
+    from methodology.schema.factors import load_factor_set
 
-    engine.setup_project(load_factor_set(DEFAULT_FACTORS), log=lambda *a: None)
+    for entry in catalogue.entries("factor_set"):
+        engine.setup_project(load_factor_set(entry.path), log=lambda *a: None)
     print(f"machine: {os.cpu_count()} cores; Python {sys.version.split()[0]}; work folder {work}")
     f = floor(args.repeat, work)
     print(f"floor: bare papermill run of an empty notebook, median of {args.repeat}: {f:.2f} s")

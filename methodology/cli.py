@@ -7,12 +7,12 @@ import os
 import sys
 from pathlib import Path
 
-from .errors import InputFileError, MethodologyError
-from .study import DEFAULT_FACTORS, ROOT, rule_file_for
+from methodology.errors import InputFileError, MethodologyError
+from methodology.study import ROOT, rule_file_for
 
 
 def _kind_of(path: Path) -> str:
-    from .loading import load_yaml
+    from methodology.schema.loading import load_yaml
 
     try:
         head = load_yaml(path.read_text(encoding="utf-8"))
@@ -27,12 +27,10 @@ def _kind_of(path: Path) -> str:
 
 
 def cmd_validate(args) -> int:
-    from .factors import load_factor_set
-    from .parameters import load_enterprise
-    from .rules import load_rule
+    from methodology.schema.factors import load_factor_set
+    from methodology.study import load_enterprise, load_standards
 
     status = 0
-    factors = load_factor_set(args.factors)
     for p in args.files:
         path = Path(p)
         try:
@@ -41,35 +39,46 @@ def cmd_validate(args) -> int:
                 fs = load_factor_set(path)
                 print(f"OK  {path}: factor set {fs.id} {fs.version}, {len(fs.factors)} factors")
             elif kind == "rule":
-                r = load_rule(path, factors)
-                print(f"OK  {path}: rule {r.id} {r.version}, {len(r.processes)} processes, {len(r.routes)} routes")
+                r, fs = load_standards(path, args.factors)
+                print(f"OK  {path}: rule {r.id} {r.version} (factor set {fs.id} {fs.version}), "
+                      f"{len(r.processes)} processes, {len(r.routes)} routes")
             else:
-                rule = load_rule(args.rule or rule_file_for(path), factors)
+                rule, factors = load_standards(args.rule or rule_file_for(path), args.factors)
                 ed = load_enterprise(path, rule, factors)
                 print(f"OK  {path}: {ed.params.enterprise.id}, {ed.params.product} by {ed.params.route}")
-        except InputFileError as exc:
+        except MethodologyError as exc:
             print(f"ERR {exc}", file=sys.stderr)
             status = 1
     return status
 
 
-def cmd_setup(args) -> int:
-    from . import engine
-    from .factors import load_factor_set
+def _factor_sets(args) -> list:
+    """The factor sets to set Brightway up for: the one given, else every catalogued one."""
+    from methodology.schema import catalogue
+    from methodology.schema.factors import load_factor_set
 
-    info = engine.setup_project(load_factor_set(args.factors), force=args.force)
-    print(f"Brightway project '{info['project']}' ready at {info['dir']} (background: {info['background']})")
+    if args.factors:
+        return [load_factor_set(args.factors)]
+    return [load_factor_set(e.path) for e in catalogue.entries("factor_set")]
+
+
+def cmd_setup(args) -> int:
+    from methodology.brightway import engine
+
+    for i, fs in enumerate(_factor_sets(args)):
+        info = engine.setup_project(fs, force=args.force and i == 0)
+        print(f"Brightway project '{info['project']}' ready at {info['dir']} (background: {info['background']})")
     return 0
 
 
 def cmd_run(args) -> int:
-    from . import engine
-    from .factors import load_factor_set
-    from .runner import run_enterprise
+    from methodology.brightway import engine
+    from methodology.execution.runner import run_enterprise
 
-    engine.setup_project(load_factor_set(args.factors), log=lambda *a: None)
+    for fs in _factor_sets(args):
+        engine.setup_project(fs, log=lambda *a: None)
     status = 0
-    from .batch import find_parameter_files
+    from methodology.execution.batch import find_parameter_files
 
     for path in find_parameter_files(args.files):
         try:
@@ -88,12 +97,12 @@ def cmd_run(args) -> int:
 
 
 def cmd_batch(args) -> int:
-    from . import engine
-    from .batch import Settings, run_batch
-    from .factors import load_factor_set
+    from methodology.brightway import engine
+    from methodology.execution.batch import Settings, run_batch
 
     if not args.compute_only:
-        engine.setup_project(load_factor_set(args.factors), log=lambda *a: None)
+        for fs in _factor_sets(args):
+            engine.setup_project(fs, log=lambda *a: None)
     settings = Settings(workers=args.workers, scheduler=args.scheduler, timeout=args.timeout, force=args.force,
                         warm=not args.cold_kernels, progress=not args.no_progress, summary=not args.no_summary)
     manifest, status = run_batch(args.files, args.runs, settings=settings, factor_file=args.factors,
@@ -118,7 +127,7 @@ def cmd_lab(args) -> int:
 
 
 def cmd_schema(args) -> int:
-    from .schemas import export_schemas
+    from methodology.schema.export import export_schemas
 
     for p in export_schemas(args.out):
         print(f"wrote {p}")
@@ -127,7 +136,8 @@ def cmd_schema(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="pcf", description="PCF Workbench: product carbon footprints")
-    ap.add_argument("--factors", default=str(DEFAULT_FACTORS), help="emission-factor set (YAML)")
+    ap.add_argument("--factors", default=None,
+                    help="emission-factor set (YAML); default: the catalogued factor set each rule names")
     ap.add_argument("--rule", default=None,
                     help="product category rule (YAML); default: the shipped rule each parameter file names")
     sub = ap.add_subparsers(dest="cmd", required=True)

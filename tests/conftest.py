@@ -21,14 +21,14 @@ ENTERPRISES = sorted((ROOT / "parameters" / "steel").glob("*.yaml"))
 
 @pytest.fixture(scope="session")
 def factors():
-    from methodology.factors import load_factor_set
+    from methodology.schema.factors import load_factor_set
 
     return load_factor_set(FACTORS)
 
 
 @pytest.fixture(scope="session")
 def rule(factors):
-    from methodology.rules import load_rule
+    from methodology.schema.rules import load_rule
 
     return load_rule(RULE, factors)
 
@@ -36,7 +36,7 @@ def rule(factors):
 @pytest.fixture(scope="session")
 def bw_project(factors):
     """The template Brightway project, built offline once per session."""
-    from methodology import engine
+    from methodology.brightway import engine
 
     engine.setup_project(factors, log=lambda *a: None)
     return engine.brightway_dir()

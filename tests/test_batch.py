@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import ENTERPRISES, ROOT, write_variant
 
-from methodology.batch import Settings, run_batch
-from methodology.table import result_row
+from methodology.execution.batch import Settings, run_batch
+from methodology.outputs.table import result_row
 
 pytestmark = pytest.mark.notebook
 
@@ -140,7 +140,7 @@ def test_timeout_fails_that_run_only(tmp_path, bw_project, warm):
 
 def test_interrupted_batch_resumes(tmp_path, bw_project):
     """Ctrl-C in a terminal: SIGINT reaches the whole process group (the batch, its Dask workers)."""
-    from methodology.synthetic import generate
+    from methodology.execution.synthetic import generate
 
     src = tmp_path / "in"
     generate(ENTERPRISES, 6, src)
@@ -232,7 +232,7 @@ def test_compute_only_equals_the_notebook_runs(mixed_batch):
 def _probe(pool) -> dict:
     from jupyter_client import BlockingKernelClient
 
-    from methodology.kernels import shutdown
+    from methodology.execution.kernels import shutdown
 
     km = pool.take()
     try:
@@ -241,7 +241,7 @@ def _probe(pool) -> dict:
         kc.start_channels()
         kc.wait_for_ready(timeout=60)
         seen = []
-        code = ("import json, sys, methodology.factors as f, methodology.rules as r\n"
+        code = ("import json, sys, methodology.schema.factors as f, methodology.schema.rules as r\n"
                 "print(json.dumps({'names': sorted(k for k in globals() if not k.startswith('_')),\n"
                 "                  'history': len(In), 'bw2data': 'bw2data' in sys.modules,\n"
                 "                  'cached': len(f._LOADED._items) + len(r._LOADED._items)}))")
@@ -258,8 +258,8 @@ def _probe(pool) -> dict:
 def test_warm_kernel_starts_clean(bw_project):
     """A warm kernel has its imports done and the shipped rules cached; its user namespace and history are
     those of a cold kernel."""
-    from methodology.kernels import KernelPool
-    from methodology.runner import NOTEBOOKS
+    from methodology.execution.kernels import KernelPool
+    from methodology.execution.runner import NOTEBOOKS
 
     warm, cold = _probe(KernelPool(NOTEBOOKS, warm=True)), _probe(KernelPool(NOTEBOOKS, warm=False))
     assert warm["names"] == cold["names"]
@@ -271,9 +271,9 @@ def test_warm_kernel_starts_clean(bw_project):
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kernel templates are forked on Linux only")
 def test_kernels_start_without_a_template_that_died(bw_project):
     """A kernel template that dies makes the pool start kernels the ordinary way; the batch goes on."""
-    from methodology.forkserver import ForkedProcess
-    from methodology.kernels import KernelPool, shutdown
-    from methodology.runner import NOTEBOOKS
+    from methodology.execution.forkserver import ForkedProcess
+    from methodology.execution.kernels import KernelPool, shutdown
+    from methodology.execution.runner import NOTEBOOKS
 
     pool = KernelPool(NOTEBOOKS, warm=False, fork=True)
     try:

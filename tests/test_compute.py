@@ -9,14 +9,15 @@ import numpy as np
 import pytest
 from conftest import ENTERPRISES
 
-from methodology import compute
-from methodology.foreground import build_foreground
+from methodology.core import compute
+from methodology.core.foreground import build_foreground
+from methodology.core.matrix import characterise, first_tier_contributions, foreground_matrices
+from methodology.core.results import INDICATORS, stage_of
+from methodology.execution.compute_only import compute_rows
 from methodology.gases import GAS_GROUP, Gas
-from methodology.matrix import characterise, first_tier_contributions, foreground_matrices
-from methodology.parameters import EnterpriseData
-from methodology.results import INDICATORS, stage_of
+from methodology.outputs.table import result_row
+from methodology.schema.parameters import EnterpriseData
 from methodology.study import Study, gwp_indicators
-from methodology.table import result_row
 
 REL = 1e-9
 # result.json rounds every figure to 1e-6 kg. Two exact evaluations that differ by ~1e-13 kg round to
@@ -47,7 +48,7 @@ def _assert_same_row(row: dict, ref: dict) -> None:
 
 
 def test_rows_of_three_enterprises_stacked_equal_result_row(studies):
-    rows = compute.compute_rows(studies)
+    rows = compute_rows(studies)
     assert len(rows) == len(studies)
     for study, row in zip(studies, rows, strict=True):
         _assert_same_row(row, result_row(study.calculate_without_brightway()))
@@ -142,7 +143,7 @@ def test_sixty_enterprises_one_factorisation_and_scale_invariance(studies, splu_
     assert np.all(np.diff(by_grid[:, 0]) > 0)
     assert by_grid[0, 0] == pytest.approx(base.calculate_without_brightway()["gwp100_kg_co2e"]["total"], rel=REL)
 
-    rows = compute.compute_rows(generated)
+    rows = compute_rows(generated)
     assert len(splu_calls) == 2  # one more factorisation for one more call with one factor set
     assert [r["gwp100_total_kg_co2e"] for r in rows] == pytest.approx(totals["total"], rel=REL, abs=ABS)
     for i in (0, 17, 59):
@@ -153,7 +154,7 @@ def test_studies_with_different_factor_sets_are_stacked_per_set(studies, splu_ca
     fs = studies[1].factors
     other = dataclasses.replace(studies[1], factors=type(fs).model_validate(fs.model_dump()))  # no file, no sha256
     assert compute._factor_key(other.factors) != compute._factor_key(studies[0].factors)
-    rows = compute.compute_rows([studies[0], other, studies[2]])
+    rows = compute_rows([studies[0], other, studies[2]])
     assert len(splu_calls) == 2
     assert [r["enterprise"] for r in rows] == [s.enterprise.params.enterprise.id for s in studies]
     _assert_same_row(rows[1], result_row(studies[1].calculate_without_brightway()))
@@ -210,15 +211,15 @@ def test_column_by_column_fallback_gives_the_same_scaling(studies, monkeypatch):
 def test_nothing_to_stack():
     fs = Study.prepare(EAF).factors
     assert all(v.shape == (0,) for v in compute.evaluate([], fs).values())
-    assert compute.compute_rows([]) == []
+    assert compute_rows([]) == []
 
 
 def test_gwp_method_file_is_read_once(studies, monkeypatch):
-    import yaml
+    from methodology.schema import methods
 
-    gwp_indicators.cache_clear()
+    methods._tables.cache_clear()
     first = gwp_indicators()
-    monkeypatch.setattr(yaml, "safe_load", lambda *a, **k: pytest.fail("GWP YAML read again"))
+    monkeypatch.setattr(methods, "read_yaml", lambda *a, **k: pytest.fail("GWP YAML read again"))
     assert gwp_indicators() is first
     assert studies[2].calculate_without_brightway()["gwp100_kg_co2e"]["total"] > 0
     with pytest.raises(TypeError):

@@ -6,10 +6,10 @@ import pytest
 import yaml
 from conftest import ENTERPRISES, ROOT
 
-from methodology import engine
+from methodology.brightway import engine
+from methodology.core.foreground import Exchange, Foreground, Origin, UnitProcess
 from methodology.errors import ProjectNotReadyError
-from methodology.foreground import Exchange, Foreground, Origin, UnitProcess
-from methodology.rules import AllocationApproach
+from methodology.schema.rules import AllocationApproach
 from methodology.study import Study
 
 pytestmark = pytest.mark.engine

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from conftest import ENTERPRISES
 
-from methodology.allocation import allocation_factor, partition
-from methodology.balances import combustion_co2_kg
+from methodology.core.allocation import allocation_factor, partition
+from methodology.core.balances import combustion_co2_kg
+from methodology.core.foreground import build_foreground
 from methodology.errors import CalculationError
-from methodology.foreground import build_foreground
-from methodology.parameters import load_enterprise, read_parameter_file, validate
-from methodology.rules import AllocationApproach
-from methodology.study import Study
+from methodology.schema.parameters import read_parameter_file, validate
+from methodology.schema.rules import AllocationApproach
+from methodology.study import Study, load_enterprise
 
 BFBOF = next(p for p in ENTERPRISES if "integrated" in p.name)
 EAF = next(p for p in ENTERPRISES if "scrap-eaf" in p.name)
@@ -111,7 +111,7 @@ def test_allocation_approaches_change_only_multi_output_processes(rule, factors)
     ed = load_enterprise(BFBOF, rule, factors)
     mass_alloc = rule.allocation.model_copy(update={"approach": AllocationApproach.mass})
     mass_rule = rule.model_copy(update={"allocation": mass_alloc})
-    from methodology.parameters import EnterpriseData
+    from methodology.schema.parameters import EnterpriseData
 
     ed_mass = EnterpriseData(ed.params, mass_rule, ed.processes, ed.data, ed.electricity_factor)
     fg = build_foreground(ed_mass, factors)
@@ -126,7 +126,7 @@ def test_combustion_formula_by_hand(factors):
     # NDRC 2013 steel guideline defaults for coke: NCV 28.435 GJ/t, 29.5 t C/TJ, oxidation 0.93.
     # By hand: 28.435 x 29.5 = 838.8325 kg C/t; x 0.93 = 780.114 kg C/t; x 44/12 = 2860.42 kg CO2/t.
     assert combustion_co2_kg(1.0, 28.435, 29.5, 0.93) == pytest.approx(2860.42, abs=0.01)
-    assert factors.get("coke").combustion_co2_kg() == pytest.approx(2860.42, abs=0.01)
+    assert combustion_co2_kg(1.0, *factors.get("coke").combustion_terms()) == pytest.approx(2860.42, abs=0.01)
     # linear in the amount; the oxidation rate defaults to complete combustion
     assert combustion_co2_kg(2.5, 28.435, 29.5) == pytest.approx(2.5 * 838.8325 * 44 / 12)
     with pytest.raises(ValueError):

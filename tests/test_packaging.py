@@ -8,7 +8,7 @@ import tomllib
 import yaml
 from conftest import ROOT
 
-from methodology.schemas import schema_texts
+from methodology.schema.export import schema_texts
 
 
 def test_environment_yml_lists_the_pyproject_dependencies():

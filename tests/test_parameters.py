@@ -6,7 +6,7 @@ import pytest
 from conftest import ENTERPRISES, write_variant
 
 from methodology.errors import ParameterFileError
-from methodology.parameters import load_enterprise
+from methodology.study import load_enterprise
 
 BFBOF = next(p for p in ENTERPRISES if "integrated" in p.name)
 

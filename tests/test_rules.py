@@ -7,8 +7,8 @@ import pytest
 from conftest import FACTORS, RULE, write_variant
 
 from methodology.errors import FactorSetError, RuleError
-from methodology.factors import load_factor_set
-from methodology.rules import load_rule
+from methodology.schema.factors import load_factor_set
+from methodology.schema.rules import load_rule
 
 
 def test_shipped_rule_and_factors_load(rule, factors):

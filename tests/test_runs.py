@@ -8,7 +8,7 @@ import pytest
 from conftest import ENTERPRISES, write_variant
 
 from methodology.errors import ParameterFileError
-from methodology.runner import run_enterprise
+from methodology.execution.runner import run_enterprise
 from methodology.study import Study
 
 pytestmark = pytest.mark.notebook

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from methodology import summary
-from methodology.table import result_row, results_frame, write_table
+from methodology.outputs import summary
+from methodology.outputs.table import result_row, results_frame, write_table
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "batch-summary.ipynb"
 TOTAL = summary.TOTAL

@@ -21,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ProjectNotReadyError
-from .factors import FactorSet
-from .foreground import Foreground
-from .gases import FLOWS, PCF_BIOSPHERE, Gas
-from .matrix import Matrices, characterise, first_tier_contributions
+from methodology.core.foreground import Foreground
+from methodology.core.matrix import Matrices, characterise, first_tier_contributions
+from methodology.errors import ProjectNotReadyError
+from methodology.gases import FLOWS, PCF_BIOSPHERE, Gas
+from methodology.schema.factors import FactorSet
 
 PROJECT = "pcf-workbench"
 SETUP_VERSION = "1"  # bump when what setup_project writes changes

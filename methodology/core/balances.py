@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .gases import C_TO_CO2
-from .rules import FlowKind, Rule
+from methodology.errors import Problem
+from methodology.gases import C_TO_CO2
+from methodology.schema.rules import FlowKind, Rule
 
 Data = Mapping[tuple[str, str], object]  # (process, key) -> Datum (has .amount)
 
@@ -185,3 +186,47 @@ class YieldResult:
 def yields(rule: Rule, present, data: Data) -> list[YieldResult]:
     return [YieldResult(y.name, y.process, yield_ratio(data, y.process, y.output, y.inputs), y.min, y.max)
             for y in rule.balances.yields if y.process in present]
+
+
+def balance_problems(ed) -> list[Problem]:
+    """The rule's balance checks on a validated enterprise (process gases, site electricity, yields).
+
+    Run once, after the file-level validation of ``schema.parameters.validate``; every problem names the file,
+    the balance and the rule's tolerance.
+    """
+    rule, present, data = ed.rule, ed.processes, ed.data
+    file = ed.params.path or "(parameters)"
+    problems: list[Problem] = []
+
+    def add(fld: str, found, expected: str) -> None:
+        problems.append(Problem(file, fld, str(found), expected))
+
+    for gas in process_gas_balances(rule, present, data):
+        if gas.generated > 0 and abs(gas.unaccounted) > rule.balances.process_gas_tolerance * gas.generated:
+            add(
+                f"process gas balance ({gas.factor})",
+                f"generated {gas.generated:.6g} GJ, used {gas.consumed:.6g}, exported "
+                f"{gas.exported:.6g}, unaccounted {gas.unaccounted:.6g} GJ",
+                f"|unaccounted| <= {rule.balances.process_gas_tolerance:.0%} of generated",
+            )
+        if gas.generated == 0 and gas.consumed + gas.exported > 0:
+            add(f"process gas balance ({gas.factor})",
+                     f"{gas.consumed + gas.exported:.6g} GJ used or exported but none generated",
+                     "a process of the route that generates it")
+    el = electricity_balance(rule, present, data)
+    if el is not None and el.supplied > 0:
+        if abs(el.unaccounted) > rule.balances.electricity_tolerance * el.supplied:
+            add(
+                "electricity balance",
+                f"supplied {el.supplied:.6g} kWh, used by processes {el.consumed:.6g} kWh",
+                f"agreement within {rule.balances.electricity_tolerance:.0%}",
+            )
+    for y in rule.balances.yields:
+        if y.process not in present:
+            continue
+        ratio = yield_ratio(data, y.process, y.output, y.inputs)
+        if ratio is not None and not y.min <= ratio <= y.max:
+            add(f"processes.{y.process}.{y.output}",
+                     f"{y.name} {ratio:.3f} t/t ({y.output} / ({' + '.join(y.inputs)}))",
+                     f"between {y.min} and {y.max} ({y.source})")
+    return problems

@@ -13,11 +13,12 @@ from pathlib import Path
 
 from pydantic import Field, PrivateAttr, field_validator
 
-from .errors import ParameterFileError, Problem
-from .factors import KEBAB, SEMVER, FactorSet, Strict
-from .loading import parse_model, read_yaml, sha256_of
-from .rules import FlowKind, FlowSpec, Rule
-from .units import UnitParseError, conversion_factor, parse_unit
+from methodology.errors import ParameterFileError, Problem
+from methodology.schema.common import KEBAB, SEMVER, Strict
+from methodology.schema.factors import FactorSet
+from methodology.schema.loading import parse_model, read_yaml, sha256_of
+from methodology.schema.rules import FlowKind, FlowSpec, Rule
+from methodology.units import UnitParseError, conversion_factor, parse_unit
 
 DQ_INDICATORS = ("technological", "temporal", "geographical", "completeness", "reliability")
 
@@ -282,40 +283,6 @@ class _Checker:
                         f"({f.plausible.source})",
                     )
 
-    def balances(self, present, data) -> None:
-        from .balances import electricity_balance, process_gas_balances, yield_ratio
-
-        rule = self.rule
-        for gas in process_gas_balances(rule, present, data):
-            if gas.generated > 0 and abs(gas.unaccounted) > rule.balances.process_gas_tolerance * gas.generated:
-                self.add(
-                    f"process gas balance ({gas.factor})",
-                    f"generated {gas.generated:.6g} GJ, used {gas.consumed:.6g}, exported "
-                    f"{gas.exported:.6g}, unaccounted {gas.unaccounted:.6g} GJ",
-                    f"|unaccounted| <= {rule.balances.process_gas_tolerance:.0%} of generated",
-                )
-            if gas.generated == 0 and gas.consumed + gas.exported > 0:
-                self.add(f"process gas balance ({gas.factor})",
-                         f"{gas.consumed + gas.exported:.6g} GJ used or exported but none generated",
-                         "a process of the route that generates it")
-        el = electricity_balance(rule, present, data)
-        if el is not None and el.supplied > 0:
-            if abs(el.unaccounted) > rule.balances.electricity_tolerance * el.supplied:
-                self.add(
-                    "electricity balance",
-                    f"supplied {el.supplied:.6g} kWh, used by processes {el.consumed:.6g} kWh",
-                    f"agreement within {rule.balances.electricity_tolerance:.0%}",
-                )
-        for y in rule.balances.yields:
-            if y.process not in present:
-                continue
-            ratio = yield_ratio(data, y.process, y.output, y.inputs)
-            if ratio is not None and not y.min <= ratio <= y.max:
-                self.add(f"processes.{y.process}.{y.output}",
-                         f"{y.name} {ratio:.3f} t/t ({y.output} / ({' + '.join(y.inputs)}))",
-                         f"between {y.min} and {y.max} ({y.source})")
-
-
 def _is_mass(unit: str) -> bool:
     try:
         conversion_factor(unit, "t")
@@ -333,15 +300,10 @@ def validate(pf: ParameterFile, rule: Rule, factors: FactorSet) -> EnterpriseDat
     data = c.values(present)
     if not c.problems:
         c.plausibility(present, data)
-        c.balances(present, data)
     if c.problems:
         raise ParameterFileError(c.file, c.problems)
     el = pf.electricity_factor or rule.electricity.default_factor
     return EnterpriseData(pf, rule, present, data, el)
 
 
-def load_enterprise(path: str | Path, rule: Rule, factors: FactorSet) -> EnterpriseData:
-    return validate(read_parameter_file(path), rule, factors)
-
-
-__all__ = ["read_parameter_file", "validate", "load_enterprise", "EnterpriseData", "Datum", "FlowKind"]
+__all__ = ["read_parameter_file", "validate", "EnterpriseData", "Datum", "FlowKind"]

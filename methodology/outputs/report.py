@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .foreground import Foreground
-from .rules import Rule
+from methodology.core.foreground import Foreground
+from methodology.schema.rules import Rule
 
 
 def _clauses(refs) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .errors import CalculationError
+from methodology.errors import CalculationError
 
 
 def partition(weights: Sequence[float]) -> list[float]:

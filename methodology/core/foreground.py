@@ -11,14 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-from .allocation import allocation_factor
-from .balances import CarbonBalance, process_gas_balances
-from .errors import CalculationError
-from .factors import Category, FactorSet
-from .gases import C_TO_CO2, Gas
-from .parameters import EnterpriseData
-from .rules import AllocationApproach, FlowKind, Rule
-from .units import conversion_factor
+from methodology.core.allocation import allocation_factor
+from methodology.core.balances import CarbonBalance, process_gas_balances
+from methodology.errors import CalculationError
+from methodology.gases import C_TO_CO2, Gas
+from methodology.schema.factors import Category, FactorSet
+from methodology.schema.parameters import EnterpriseData
+from methodology.schema.rules import AllocationApproach, FlowKind, Rule
+from methodology.units import conversion_factor
 
 
 class Origin(StrEnum):

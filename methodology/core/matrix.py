@@ -14,9 +14,9 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from .factors import FactorSet
-from .foreground import Foreground, Origin
-from .gases import Gas
+from methodology.core.foreground import Foreground, Origin
+from methodology.gases import Gas
+from methodology.schema.factors import FactorSet
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .factors import FactorSet
-from .parameters import ParameterFile
-from .rules import Rule
+from methodology.schema.factors import FactorSet
+from methodology.schema.parameters import ParameterFile
+from methodology.schema.rules import Rule
 
 MODELS = {"rule.schema.json": Rule, "factorset.schema.json": FactorSet,
           "parameters.schema.json": ParameterFile}

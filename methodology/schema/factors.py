@@ -11,20 +11,15 @@ from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
-from .errors import FactorSetError
-from .gases import Gas
-from .loading import ContentCache, parse_model, read_yaml, sha256_of
-from .units import UnitParseError, conversion_factor, parse_unit
+from methodology.errors import FactorSetError
+from methodology.gases import Gas
+from methodology.schema.common import KEBAB, SEMVER, Strict
+from methodology.schema.loading import ContentCache, parse_model, read_yaml, sha256_of
+from methodology.units import UnitParseError, conversion_factor, parse_unit
 
-KEBAB = r"^[a-z0-9]+(?:[-.][a-z0-9]+)*$"
-SEMVER = r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$"
 PERIOD = re.compile(r"^\d{4}(?:-\d{4})?$")
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
 
 
 class Category(StrEnum):
@@ -183,13 +178,10 @@ class Factor(Strict):
             return ncv * cpe
         return None
 
-    def combustion_co2_kg(self) -> float | None:
-        """kg CO2 per reference unit burned by the NCV x CC x OF x 44/12 method (None without NCV and CC).
-
-        Fuels measured in energy (process gases in GJ) have NCV 1 and their carbon content per energy.
-        """
-        from .balances import combustion_co2_kg
-
+    def combustion_terms(self) -> tuple[float, float, float] | None:
+        """(NCV in GJ per reference unit, carbon in kg C per GJ, oxidation rate) for the emission-factor
+        method of combustion, or None without NCV and carbon content. Fuels measured in energy (process gases
+        in GJ) have NCV 1 and their carbon content per energy."""
         p = self.properties
         per_gj = _gj_per(self.reference_unit)
         if p.net_calorific_value is not None:
@@ -206,7 +198,7 @@ class Factor(Strict):
         else:
             return None
         of = 1.0 if p.oxidation_rate is None else p.oxidation_rate.value * conversion_factor(p.oxidation_rate.unit, "")
-        return combustion_co2_kg(1.0, ncv, cpe, of)
+        return ncv, cpe, of
 
     def biogenic_share(self) -> float:
         p = self.properties.biogenic_carbon_share

@@ -10,7 +10,7 @@ What is not imported in the template: anything that opens files, connections or 
 could share with its siblings. bw2data opens its SQLite database on import, so each child imports it
 itself (its dependencies are already loaded, so this is quick); fonts are loaded by each child.
 
-- ``serve(socket_path)`` is the template (``python -m methodology.forkserver SOCKET``).
+- ``serve(socket_path)`` is the template (``python -m methodology.execution.forkserver SOCKET``).
 - ``ForkServer`` starts and stops one template for a worker.
 - ``ForkProvisioner`` is a jupyter_client provisioner whose ``launch_kernel`` asks the template to fork
   a kernel instead of starting a new interpreter; ``ForkedProcess`` gives jupyter_client the Popen-like
@@ -32,7 +32,7 @@ TEMPLATE_MODULES = (
     "numpy", "scipy.sparse", "scipy.sparse.linalg", "pandas", "pint", "bw2parameters", "bw_processing",
     "peewee", "pydantic", "yaml", "matplotlib.figure", "matplotlib.backends.backend_agg", "PIL.PngImagePlugin",
     "IPython", "IPython.display", "ipykernel.kernelapp", "ipykernel.ipkernel", "jupyter_client.session",
-    "methodology.engine", "methodology.study", "methodology.report", "methodology.figures",
+    "methodology.brightway.engine", "methodology.study", "methodology.outputs.report", "methodology.outputs.figures",
 )
 # One thread per kernel for numerical libraries: runs are small, and workers already fill the cores.
 SINGLE_THREADED = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -47,18 +47,18 @@ def available() -> bool:
 
 def serve(socket_path: str) -> None:
     """Import, then fork one kernel per request until the worker that started us goes away."""
-    from .kernel_launcher import _die_with_parent
+    from methodology.execution.kernel_launcher import _die_with_parent
 
     _die_with_parent()
     os.environ.update(SINGLE_THREADED)
-    from . import engine
+    from methodology.brightway import engine
 
     engine.skip_slow_optional_imports()
     import importlib
 
     for name in TEMPLATE_MODULES:
         importlib.import_module(name)
-    from .study import preload
+    from methodology.study import preload
 
     preload()
     import gc
@@ -86,7 +86,7 @@ def _child(request: dict) -> None:
     try:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         os.setsid()  # its own process group, like a kernel jupyter_client starts; killed as a group
-        from .kernel_launcher import _die_with_parent
+        from methodology.execution.kernel_launcher import _die_with_parent
 
         _die_with_parent()  # dies with the template, which dies with its worker
         fd = os.open(os.devnull, os.O_RDONLY)
@@ -124,7 +124,7 @@ class ForkServer:
         self.folder = Path(tempfile.mkdtemp(prefix="pcf-forkserver-"))
         self.socket_path = str(self.folder / "fork.sock")
         self.ready_timeout = ready_timeout
-        self.proc = subprocess.Popen([sys.executable, "-m", "methodology.forkserver", self.socket_path],
+        self.proc = subprocess.Popen([sys.executable, "-m", "methodology.execution.forkserver", self.socket_path],
                                      stdin=subprocess.DEVNULL)
 
     def wait_ready(self) -> None:

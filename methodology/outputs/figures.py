@@ -74,7 +74,7 @@ def save_png(fig, path: str | Path) -> Path:
     """Lay the figure out and write it as a PNG atomically (never a half-written file)."""
     import io
 
-    from .study import atomic_write_bytes
+    from methodology.outputs.files import atomic_write_bytes
 
     fig.tight_layout()
     buf = io.BytesIO()

@@ -27,9 +27,9 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import InputFileError
-from .runner import NOTEBOOKS, RunSpec, spec_for
-from .study import DEFAULT_FACTORS, ROOT, Study, rule_file_named
+from methodology.errors import InputFileError, MethodologyError
+from methodology.execution.runner import NOTEBOOKS, RunSpec, spec_for
+from methodology.study import ROOT, Study, rule_file_for
 
 FAILED = ("failed", "timeout", "crashed", "invalid", "cancelled")
 
@@ -37,13 +37,18 @@ FAILED = ("failed", "timeout", "crashed", "invalid", "cancelled")
 @dataclass
 class Plan:
     runs_dir: Path
-    factor_file: Path
+    factor_file: Path | None  # the factor set given on the command line; None: the one each rule names
     todo: list[RunSpec] = field(default_factory=list)
     skipped: list[RunSpec] = field(default_factory=list)
     invalid: list[dict] = field(default_factory=list)
     studies: dict[str, Study] = field(default_factory=dict)  # parameter file -> validated study
     rules: dict[str, dict] = field(default_factory=dict)  # rule path -> provenance
-    factor_set: dict = field(default_factory=dict)
+    factor_sets: dict[str, dict] = field(default_factory=dict)  # factor-set path -> provenance
+
+    @property
+    def factor_set(self) -> dict:
+        """The factor set of the batch when there is one (the manifest's ``factor_set``), else {}."""
+        return next(iter(self.factor_sets.values())) if len(self.factor_sets) == 1 else {}
 
 
 def find_parameter_files(items) -> list[Path]:
@@ -59,12 +64,13 @@ def find_parameter_files(items) -> list[Path]:
 
 
 def code_fingerprint() -> str:
-    """sha256 over the package's source and the notebooks: a changed method reruns everything."""
-    from . import __version__
+    """sha256 over every module of the package (all subpackages) and the notebooks: a method change reruns all."""
+    from methodology import __version__
 
     h = hashlib.sha256(__version__.encode())
-    for path in sorted((ROOT / "methodology").glob("*.py")) + sorted(NOTEBOOKS.glob("*.ipynb")):
-        h.update(path.name.encode())
+    package = ROOT / "methodology"
+    for path in sorted(package.rglob("*.py")) + sorted(NOTEBOOKS.glob("*.ipynb")):
+        h.update(path.relative_to(ROOT).as_posix().encode())
         h.update(path.read_bytes())
     return h.hexdigest()
 
@@ -87,32 +93,30 @@ def _finished_on_disk(spec: RunSpec) -> dict | None:
 
 
 def plan(items, runs_dir, *, factor_file=None, rule_file=None, force=False, log=print) -> Plan:
-    """Validate every file first; return what to run, what is unchanged and what is invalid."""
-    from .factors import load_factor_set
-    from .parameters import read_parameter_file, validate
-    from .rules import load_rule
+    """Validate every file first; return what to run, what is unchanged and what is invalid.
 
-    factor_file = Path(factor_file or DEFAULT_FACTORS).resolve()
-    factors = load_factor_set(factor_file)
-    p = Plan(Path(runs_dir).resolve(), factor_file,
-             factor_set={"id": factors.id, "version": factors.version, "sha256": factors.sha256,
-                         "path": str(factor_file)})
+    Each file is checked against the rule set it names (found in the catalogue, or ``rule_file``) and that
+    rule against its factor set (the one it names, or ``factor_file``). Rules and factor sets are read once.
+    """
+    from methodology.schema.parameters import read_parameter_file
+    from methodology.study import check_enterprise, load_standards
+
+    p = Plan(Path(runs_dir).resolve(), Path(factor_file).resolve() if factor_file else None)
     code = code_fingerprint()
-    rules: dict[Path, object] = {}
+    standards: dict[Path, tuple] = {}
     seen: dict[tuple[str, str], Path] = {}
     for path in find_parameter_files(items):
         try:
-            pf = read_parameter_file(path)  # read once: it names its rule set, then is checked against it
-            rpath = Path(rule_file or rule_file_named(pf.rule_set.id, pf.rule_set.version)).resolve()
-            if rpath not in rules:
-                rules[rpath] = load_rule(rpath, factors)
-            rule = rules[rpath]
-            ed = validate(pf, rule, factors)
+            rpath = Path(rule_file or rule_file_for(path)).resolve()
+            if rpath not in standards:
+                standards[rpath] = load_standards(rpath, factor_file)
+            rule, factors = standards[rpath]
+            ed = check_enterprise(read_parameter_file(path), rule, factors)
         except InputFileError as exc:
             p.invalid.append({"parameter_file": str(path), "status": "invalid", "error": str(exc).splitlines()[0],
                               "problems": [str(x) for x in exc.problems]})
             continue
-        except OSError as exc:
+        except (OSError, MethodologyError) as exc:
             p.invalid.append({"parameter_file": str(path), "status": "invalid", "error": str(exc), "problems": []})
             continue
         study = Study.from_loaded(ed, rule, factors, str(path))
@@ -123,9 +127,12 @@ def plan(items, runs_dir, *, factor_file=None, rule_file=None, force=False, log=
                                        f"{seen[ident]}: each enterprise and product needs one file"})
             continue
         seen[ident] = path
-        spec = spec_for(study, path, rpath, factor_file, p.runs_dir, run_key(study, code))
+        spec = spec_for(study, path, rpath, factors.path, p.runs_dir, run_key(study, code))
         p.studies[str(path)] = study
         p.rules[str(rpath)] = {"id": rule.id, "version": rule.version, "sha256": rule.sha256, "path": str(rpath)}
+        p.factor_sets[str(Path(factors.path).resolve())] = {"id": factors.id, "version": factors.version,
+                                                           "sha256": factors.sha256,
+                                                           "path": str(Path(factors.path).resolve())}
         (p.todo if force or _finished_on_disk(spec) is None else p.skipped).append(spec)
     return p
 
@@ -138,7 +145,7 @@ _POOL = None
 def _worker_pool(warm: bool):
     global _POOL
     if _POOL is None:
-        from .kernels import KernelPool
+        from methodology.execution.kernels import KernelPool
 
         _POOL = KernelPool(NOTEBOOKS, warm=warm)
     return _POOL
@@ -153,8 +160,8 @@ def close_worker_pool() -> None:
 
 def run_task(spec: RunSpec, timeout: float, warm: bool) -> dict:
     """One run on a worker: a fresh kernel from the worker's pool, papermill, atomic outputs."""
-    from .kernels import pid_peak_rss_mb
-    from .runner import execute_run
+    from methodology.execution.kernels import pid_peak_rss_mb
+    from methodology.execution.runner import execute_run
 
     try:
         from distributed import get_worker
@@ -369,9 +376,9 @@ def batch_dir(runs_dir: Path, mode: str = "notebooks") -> Path:
 def finish(p: Plan, records: list[dict], settings: Settings, *, started: float, started_at: str,
            interrupted: bool = False, mode: str = "notebooks", rows: list[dict] | None = None) -> dict:
     """Write results.csv/.parquet and manifest.json (atomically), then the summary notebook."""
-    from .results import software_versions
-    from .study import atomic_write_text
-    from .table import result_row, results_frame, write_table
+    from methodology.core.results import software_versions
+    from methodology.outputs.files import atomic_write_text
+    from methodology.outputs.table import result_row, results_frame, write_table
 
     out = batch_dir(p.runs_dir, mode)
     runs = list(p.invalid) + [_base(s) | {"status": "skipped", "error": None, "out_dir": s.out_dir}
@@ -395,6 +402,7 @@ def finish(p: Plan, records: list[dict], settings: Settings, *, started: float, 
         "code_fingerprint": code_fingerprint(),
         "rule_sets": list(p.rules.values()),
         "factor_set": p.factor_set,
+        "factor_sets": list(p.factor_sets.values()),
         "settings": {"workers": settings.workers or os.cpu_count(), "scheduler": settings.scheduler,
                      "timeout_s": settings.timeout, "force": settings.force, "warm_kernels": settings.warm,
                      "mode": mode},
@@ -411,7 +419,7 @@ def run_summary(out: Path) -> str | None:
     """papermill runs the summary notebook over the batch folder; returns its path (None if it failed)."""
     import papermill as pm
 
-    from .kernels import KernelPool, shutdown
+    from methodology.execution.kernels import KernelPool, shutdown
 
     tmp = out / f".summary.{uuid.uuid4().hex[:8]}.ipynb"
     pool = KernelPool(NOTEBOOKS, warm=False)  # a kernel on ipc sockets that dies with this process
@@ -436,7 +444,7 @@ def run_summary(out: Path) -> str | None:
 
 def compute_only(p: Plan) -> tuple[list[dict], list[dict]]:
     """All valid enterprises evaluated in one process with one factorisation per factor set."""
-    from .compute import compute_rows
+    from methodology.execution.compute_only import compute_rows
 
     studies = [p.studies[s.parameter_file] for s in p.todo + p.skipped]
     t0 = time.perf_counter()

@@ -31,7 +31,7 @@ def generate(sources: list[Path], n: int, out_dir: str | Path, *, spread: float 
     """Write ``n`` generated files cycling over ``sources``, scale factors spread over [1-spread, 1+spread]."""
     import yaml
 
-    from .loading import load_yaml
+    from methodology.schema.loading import load_yaml
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -9,12 +9,11 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .errors import InputFileError, Problem
+from methodology.errors import InputFileError, Problem
 
 _EXPECTED = {
     "extra_forbidden": "no such key (check the spelling against the schema)",
     "missing": "this field (it is required)",
-    "string_pattern_mismatch": "a kebab-case identifier",
     "greater_than_equal": "a value >= {ge}",
     "greater_than": "a value > {gt}",
     "less_than_equal": "a value <= {le}",
@@ -104,8 +103,12 @@ def _found(err: dict) -> str:
 
 
 def _expected(err: dict) -> str:
-    template = _EXPECTED.get(err["type"])
+    from methodology.schema.common import PATTERN_NAMES
+
     ctx = err.get("ctx") or {}
+    if err["type"] == "string_pattern_mismatch":
+        return PATTERN_NAMES.get(ctx.get("pattern"), f"text matching {ctx.get('pattern')}")
+    template = _EXPECTED.get(err["type"])
     if template:
         try:
             return template.format(**ctx)

@@ -2,7 +2,7 @@
 
 Presentation only: nothing here computes a footprint. The inputs are the tidy results table written by the batch
 (``results.parquet`` / ``results.csv``, one row per enterprise and product, columns of
-``methodology.table.result_row``) and ``manifest.json`` (what ran, how, and with which outcome).
+``methodology.outputs.table.result_row``) and ``manifest.json`` (what ran, how, and with which outcome).
 
 Where a table cannot be made (no results, fewer than two enterprises, no spread) an empty DataFrame is returned
 with the reason in ``DataFrame.attrs["note"]``; :func:`note` reads it.
@@ -229,7 +229,7 @@ def spread_drivers(df: pd.DataFrame, product: str, prefix: str = "stage:") -> pd
 
 
 def _figure(width: float, height: float):
-    from .figures import new_axes
+    from methodology.outputs.figures import new_axes
 
     ax = new_axes((width, height))
     return ax.figure, ax
@@ -239,7 +239,7 @@ def _finish(fig, path: str | Path | None):
     if path is None:
         fig.tight_layout()
     else:
-        from .figures import save_png
+        from methodology.outputs.figures import save_png
 
         save_png(fig, path)
     return fig

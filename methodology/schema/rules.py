@@ -15,10 +15,11 @@ from pathlib import Path
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
-from .errors import RuleError
-from .factors import KEBAB, SEMVER, Category, FactorSet, Strict
-from .loading import ContentCache, parse_model, read_yaml, sha256_of
-from .units import UnitParseError, parse_unit
+from methodology.errors import RuleError
+from methodology.schema.common import KEBAB, SEMVER, Strict
+from methodology.schema.factors import Category, FactorSet
+from methodology.schema.loading import ContentCache, parse_model, read_yaml, sha256_of
+from methodology.units import UnitParseError, parse_unit
 
 
 class FlowKind(StrEnum):
@@ -491,7 +492,7 @@ def check_against_factor_set(rule: Rule, factors: FactorSet) -> list[str]:
 
 def load_rule(path: str | Path, factors: FactorSet | None = None) -> Rule:
     """Load and check a rule file; with a factor set, also check every factor it names."""
-    from .errors import Problem
+    from methodology.errors import Problem
 
     key = _LOADED.key(path, factors.sha256 if factors is not None else "")
     if (rule := _LOADED.get(key)) is not None:

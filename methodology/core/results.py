@@ -10,10 +10,10 @@ import datetime as dt
 from collections import defaultdict
 from importlib import metadata
 
-from .factors import FactorSet
-from .foreground import Foreground
-from .gases import GAS_GROUP, Gas
-from .parameters import DQ_INDICATORS, EnterpriseData
+from methodology.core.foreground import Foreground
+from methodology.gases import GAS_GROUP, Gas
+from methodology.schema.factors import FactorSet
+from methodology.schema.parameters import DQ_INDICATORS, EnterpriseData
 
 SCHEMA_VERSION = "1.0"
 INDICATORS = ("fossil", "biogenic", "land_use")
@@ -128,8 +128,9 @@ def combustion_cross_check(ed: EnterpriseData, fg: Foreground, fs: FactorSet) ->
     The footprint uses the carbon balance (all carbon in fuels oxidised); enterprise GHG reports use
     NCV x CC x OF x 44/12. The ratio shows how far the two bases differ for each boiler or power plant.
     """
-    from .gases import C_TO_CO2
-    from .rules import FlowKind
+    from methodology.core.balances import combustion_co2_kg
+    from methodology.gases import C_TO_CO2
+    from methodology.schema.rules import FlowKind
 
     out = []
     for p in fg.processes.values():
@@ -139,7 +140,8 @@ def combustion_cross_check(ed: EnterpriseData, fg: Foreground, fs: FactorSet) ->
         burned = [kinds[k] for k, c in p.carbon.inputs.items() if c > 0]
         if any(f.kind not in (FlowKind.fuel, FlowKind.process_gas) for f in burned):
             continue  # carbonates, reductants or carbon-bearing charge: not a combustion-only process
-        per_unit = {f.key: fs.get(f.factor).combustion_co2_kg() for f in burned}
+        terms = {f.key: fs.get(f.factor).combustion_terms() for f in burned}
+        per_unit = {k: None if v is None else combustion_co2_kg(1.0, *v) for k, v in terms.items()}
         if None in per_unit.values():
             continue
         factor_method = sum(ed.amount(p.id, k) * v for k, v in per_unit.items())
@@ -153,7 +155,7 @@ def combustion_cross_check(ed: EnterpriseData, fg: Foreground, fs: FactorSet) ->
 
 def site_carbon_summary(ed: EnterpriseData, fg: Foreground) -> dict:
     """The site carbon balance of the product system, kg C per year, rounded as in result.json."""
-    from .balances import site_carbon
+    from methodology.core.balances import site_carbon
 
     bals = {p.id: p.carbon for p in fg.processes.values() if p.carbon is not None}
     site = site_carbon(ed.rule, bals, {k: max(b.emitted, 0.0) for k, b in bals.items()})
@@ -183,7 +185,7 @@ def result_checks(ed: EnterpriseData, fg: Foreground, total: float, parts, site:
 
 def balances_section(ed: EnterpriseData, fg: Foreground, fs: FactorSet) -> dict:
     """Site carbon balance, process gases, electricity and metallic yields (ISO 14044 4.2.3.6 validation)."""
-    from .balances import electricity_balance, process_gas_balances, yields
+    from methodology.core.balances import electricity_balance, process_gas_balances, yields
 
     rule = ed.rule
     el = electricity_balance(rule, ed.processes, ed.data)

@@ -19,8 +19,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import MethodologyError
-from .study import ROOT, Study, rule_file_for
+from methodology.errors import MethodologyError
+from methodology.study import ROOT, Study, rule_file_for
 
 NOTEBOOKS = ROOT / "notebooks"
 KERNEL = "python3"
@@ -97,7 +97,7 @@ def run_enterprise(parameter_file: str | Path, runs_dir: str | Path, *, rule_fil
     """Validate (raises on bad input, writing nothing), then execute the notebook with papermill."""
     rule_file = Path(rule_file or rule_file_for(parameter_file)).resolve()
     study = Study.prepare(parameter_file, rule_file, factor_file)  # raises before anything is written
-    return execute_run(spec_for(study, parameter_file, rule_file, factor_file, runs_dir), kernel=kernel,
+    return execute_run(spec_for(study, parameter_file, rule_file, study.factors.path, runs_dir), kernel=kernel,
                        timeout=timeout)
 
 
@@ -120,8 +120,8 @@ def execute_run(spec: RunSpec, *, km=None, kernel: str = KERNEL, timeout: float 
     """
     import papermill as pm
 
-    from . import kernels
-    from .study import atomic_write_text
+    from methodology.execution import kernels
+    from methodology.outputs.files import atomic_write_text
 
     final = Path(spec.out_dir)
     tmp = final.parent / f".{final.name}.{uuid.uuid4().hex[:8]}.tmp"

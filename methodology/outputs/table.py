@@ -69,7 +69,7 @@ def results_frame(rows: list[dict]):
 
 def write_table(df, out_dir: str | Path, stem: str = "results") -> list[Path]:
     """CSV and Parquet, each written atomically."""
-    from .study import atomic_write_bytes, atomic_write_text
+    from methodology.outputs.files import atomic_write_bytes, atomic_write_text
 
     out_dir = Path(out_dir)
     csv = out_dir / f"{stem}.csv"

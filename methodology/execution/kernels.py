@@ -20,16 +20,17 @@ from pathlib import Path
 # Modules the industry notebooks import, the shipped rules and factor set read into the loaders'
 # content-keyed caches (``study.preload``), and one throwaway figure drawn so that fonts are loaded
 # (``figures.preload``). That is all the warm-up does: the user namespace stays empty.
-WARM_MODULES = ("methodology.engine", "methodology.study", "methodology.report", "methodology.figures",
-                "bw2data", "bw2calc", "pandas", "matplotlib.figure", "matplotlib.backends.backend_agg",
+WARM_MODULES = ("methodology.brightway.engine", "methodology.study", "methodology.outputs.report",
+                "methodology.outputs.figures", "bw2data", "bw2calc", "pandas", "matplotlib.figure",
+                "matplotlib.backends.backend_agg",
                 "IPython.display")
 
 WARMUP_CODE = (
-    "import importlib as _il, methodology.engine as _e\n"
+    "import importlib as _il, methodology.brightway.engine as _e\n"
     "_e.skip_slow_optional_imports()\n"
     f"[_il.import_module(_m) for _m in {WARM_MODULES!r}]\n"
     "_il.import_module('methodology.study').preload()\n"
-    "_il.import_module('methodology.figures').preload()\n"
+    "_il.import_module('methodology.outputs.figures').preload()\n"
     "del _il, _e\n"
 )
 
@@ -54,7 +55,7 @@ def _start(kernel_name: str, cwd: str, warm: bool, server=None) -> _Slot:
 
     km = KernelManager(kernel_name=kernel_name, transport="ipc")
     if kernel_name == "python3":  # the same interpreter, but a kernel that dies with its worker
-        km.kernel_spec.argv = [sys.executable, "-m", "methodology.kernel_launcher", "-f", "{connection_file}"]
+        km.kernel_spec.argv = [sys.executable, "-m", "methodology.execution.kernel_launcher", "-f", "{connection_file}"]
     # ipc sockets live in the working directory by default: keep them in a private temp folder
     km.connection_file = str(Path(tempfile.mkdtemp(prefix="pcf-kernel-")) / "kernel.json")
     km.ip = km.connection_file.removesuffix(".json")
@@ -65,7 +66,7 @@ def _start(kernel_name: str, cwd: str, warm: bool, server=None) -> _Slot:
             print(f"{exc}; starting kernels without it", file=sys.stderr)
             server = None
     if server is not None:
-        from .forkserver import provisioner_class
+        from methodology.execution.forkserver import provisioner_class
 
         km.kernel_id = str(uuid.uuid4())
         km.provisioner = provisioner_class()(kernel_id=km.kernel_id, kernel_spec=km.kernel_spec, parent=km)
@@ -144,7 +145,7 @@ class KernelPool:
                  warm_timeout: float = 120.0, fork: bool | None = None):
         from concurrent.futures import ThreadPoolExecutor
 
-        from . import forkserver
+        from methodology.execution import forkserver
 
         self.cwd, self.kernel_name, self.warm, self.warm_timeout = str(cwd), kernel_name, warm, warm_timeout
         self._starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pcf-kernel-starter")
