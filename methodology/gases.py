@@ -17,6 +17,9 @@ class Gas(StrEnum):
     co2_biogenic = "co2_biogenic"
     ch4_biogenic = "ch4_biogenic"
     co2_uptake = "co2_uptake"  # removal of CO2 from air into biomass: a negative contribution
+    cf4 = "cf4"  # tetrafluoromethane (PFC-14): anode effects in aluminium smelting
+    c2f6 = "c2f6"  # hexafluoroethane (PFC-116): anode effects in aluminium smelting
+    sf6 = "sf6"  # sulphur hexafluoride: switchgear, magnesium casting
     co2e_fossil = "co2e_fossil"  # fossil GHGs reported by the source only as AR6 GWP100 CO2e
     co2e_biogenic = "co2e_biogenic"
 
@@ -32,6 +35,9 @@ FLOWS: dict[Gas, tuple[str, str, tuple[str, ...]]] = {
     Gas.co2_biogenic: (BIOSPHERE3, "Carbon dioxide, non-fossil", ("air",)),
     Gas.ch4_biogenic: (BIOSPHERE3, "Methane, non-fossil", ("air",)),
     Gas.co2_uptake: (BIOSPHERE3, "Carbon dioxide, in air", ("natural resource", "in air")),
+    Gas.cf4: (BIOSPHERE3, "Methane, tetrafluoro-, R-14", ("air",)),
+    Gas.c2f6: (BIOSPHERE3, "Ethane, hexafluoro-, HFC-116", ("air",)),
+    Gas.sf6: (BIOSPHERE3, "Sulfur hexafluoride", ("air",)),
     Gas.co2e_fossil: (
         PCF_BIOSPHERE,
         "Greenhouse gases, fossil, unspecified, as CO2e (IPCC AR6 GWP100)",
@@ -52,6 +58,9 @@ GAS_GROUP = {
     Gas.ch4_fossil: "CH4",
     Gas.ch4_biogenic: "CH4",
     Gas.n2o: "N2O",
+    Gas.cf4: "PFCs",
+    Gas.c2f6: "PFCs",
+    Gas.sf6: "SF6",
     Gas.co2e_fossil: "CO2e (unspecified gases)",
     Gas.co2e_biogenic: "CO2e (unspecified gases)",
 }

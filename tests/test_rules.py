@@ -46,7 +46,57 @@ def test_broken_cross_reference_in_rule(tmp_path, factors):
 
     with pytest.raises(RuleError) as exc:
         load_rule(write_variant(tmp_path, RULE, mutate), factors)
-    assert "stage 'cokeing' is not a system_boundary stage" in str(exc.value)
+    (problem,) = exc.value.problems
+    assert (problem.field, problem.found) == ("processes.coke-oven.stage", "'cokeing'")
+    assert problem.expected.startswith("a system_boundary stage, one of ['raw-materials', 'coking'")
+
+
+def test_each_cross_reference_problem_names_its_own_field(tmp_path, factors):
+    """Several broken references give several problems, each at its field (not one at the top level)."""
+    def mutate(d):
+        d["processes"][0]["stage"] = "cokeing"
+        d["processes"][1]["inputs"][4]["product"] = "cokes"
+        d["routes"][0]["processes"].append("sinter-plnt")
+        d["system_boundary"]["upstream_stage"] = "raw-material"
+        d["declared_unit"]["clause"][0]["standard"] = "iso14076"
+
+    with pytest.raises(RuleError) as exc:
+        load_rule(write_variant(tmp_path, RULE, mutate), factors)
+    fields = [(p.field, p.found) for p in exc.value.problems]
+    assert fields == [("declared_unit.clause", "standard 'iso14076'"), ("processes.coke-oven.stage", "'cokeing'"),
+                      ("processes.sinter-plant.coke_breeze.product", "'cokes'"),
+                      ("routes.bf-bof.processes", "'sinter-plnt'"),
+                      ("system_boundary.upstream_stage", "'raw-material'")]
+    assert all(len(p.found) < 100 for p in exc.value.problems)  # no rule dumped into the message
+
+
+@pytest.mark.parametrize("mutate, field, found, expected", [
+    (lambda d: d["declared_unit"].update(unit="kWh"), "declared_unit.unit", "'kWh'",
+     "a unit convertible to 't' (product 'crude-steel')"),
+    (lambda d: d["processes"][0]["inputs"][0]["plausible"].update(unit="GJ/t"),
+     "processes.coke-oven.coking_coal.plausible.unit", "'GJ/t'", "a unit convertible to t per t"),
+    (lambda d: d["routes"][0]["plausible_footprint"].update(unit="kWh"),
+     "routes.bf-bof.plausible_footprint.unit", "'kWh'", "a mass of CO2e (kg)"),
+])
+def test_unit_fields_of_the_rule_are_checked(tmp_path, factors, mutate, field, found, expected):
+    with pytest.raises(RuleError) as exc:
+        load_rule(write_variant(tmp_path, RULE, mutate), factors)
+    assert [(p.field, p.found, p.expected) for p in exc.value.problems][0] == (field, found, expected)
+
+
+@pytest.mark.parametrize("mutate, field, expected", [
+    (lambda d: d["rule_set"].update(version="1.0"), "rule_set.version", "a semantic version x.y.z (e.g. 1.0.0)"),
+    (lambda d: d["rule_set"].update(id="CN_PCR"), "rule_set.id", "a kebab-case identifier"),
+    (lambda d: d["data_quality"].update(max_weighted_score=7), "data_quality.max_weighted_score", "a value <= 5"),
+    (lambda d: d["data_quality"].update(max_weighted_score=0.5), "data_quality.max_weighted_score",
+     "a value >= 1"),
+    (lambda d: d["data_quality"].update(scale=[0, 10]), "data_quality.scale", "[1, 5]: the pedigree scores"),
+])
+def test_schema_messages_name_what_is_expected(tmp_path, factors, mutate, field, expected):
+    with pytest.raises(RuleError) as exc:
+        load_rule(write_variant(tmp_path, RULE, mutate), factors)
+    (problem,) = exc.value.problems
+    assert problem.field == field and problem.expected.startswith(expected)
 
 
 def test_rule_names_a_factor_missing_from_the_set(tmp_path, factors):
@@ -55,8 +105,8 @@ def test_rule_names_a_factor_missing_from_the_set(tmp_path, factors):
 
     with pytest.raises(RuleError) as exc:
         load_rule(write_variant(tmp_path, RULE, mutate), factors)
-    assert any("coking_coal.factor" in p and "'coking-cole' is not in factor set cn-core" in p
-               for p in _problems(exc))
+    assert [(p.field, p.found, p.expected) for p in exc.value.problems] == [
+        ("processes.coke-oven.coking_coal.factor", "factor 'coking-cole'", "a factor of factor set cn-core 0.1.0")]
 
 
 def test_enterprise_accounting_grid_factor_refused(tmp_path, factors):
@@ -65,7 +115,7 @@ def test_enterprise_accounting_grid_factor_refused(tmp_path, factors):
 
     with pytest.raises(RuleError) as exc:
         load_rule(write_variant(tmp_path, RULE, mutate), factors)
-    assert "expected electricity with basis product_footprint" in str(exc.value)
+    assert "expected an electricity factor with basis product_footprint" in str(exc.value)
 
 
 def test_factor_without_known_source(tmp_path):
@@ -98,7 +148,9 @@ def test_yield_check_names_unknown_flow(tmp_path, factors):
     path = write_variant(tmp_path, RULE, lambda r: r["balances"]["yields"][0].update({"output": "liquid_stee"}))
     with pytest.raises(RuleError) as exc:
         load_rule(path, factors)
-    assert "'liquid_stee' is not a flow of process 'bof'" in str(exc.value)
+    (problem,) = exc.value.problems
+    assert (problem.field, problem.found, problem.expected) == (
+        "balances.yields.BOF metallic yield", "'liquid_stee'", "a flow of process 'bof'")
 
 
 def test_loaders_cache_by_content_and_reread_edited_files(tmp_path):

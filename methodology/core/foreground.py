@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from methodology.core.allocation import allocation_factor
 from methodology.core.balances import CarbonBalance, process_gas_balances
-from methodology.errors import CalculationError
+from methodology.core.mechanisms import MechanismResult, ProcessData, direct_emissions
 from methodology.gases import C_TO_CO2, Gas
 from methodology.schema.factors import Category, FactorSet
 from methodology.schema.parameters import EnterpriseData
@@ -56,6 +56,7 @@ class UnitProcess:
     allocation_factor: float = 1.0
     carbon: CarbonBalance | None = None
     notes: tuple[str, ...] = ()
+    mechanisms: tuple[MechanismResult, ...] = ()  # what each emission mechanism of the rule gave (annual kg)
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,29 @@ class _Builder:
     def carbon_of_product(self, product_id: str) -> float:
         return self.carbon_of_factor(self.rule.product_by_id[product_id].carbon_factor)
 
-    def inputs(self, pid: str, carbon_in: dict, bio: list) -> list[Exchange]:
+    def carbon_per_unit(self, pid: str, key: str, default_factor: str | None) -> float:
+        """kg C per unit of a flow: the enterprise's measured content where given, else the factor set's."""
+        d = self.ed.data.get((pid, key))
+        if d is not None and d.carbon_kg_per_unit is not None:
+            return d.carbon_kg_per_unit
+        return self.carbon_of_factor(default_factor)
+
+    def combustion_terms(self, pid: str, f) -> tuple[float, float, float] | None:
+        """(NCV GJ/unit, kg C/GJ, oxidation) of a fuel flow, measured NCV and carbon content replacing defaults."""
+        d = self.ed.data.get((pid, f.key))
+        base = self.factors.get(f.factor).combustion_terms() if f.factor else None
+        ncv = d.ncv_gj_per_unit if d is not None and d.ncv_gj_per_unit is not None else (base or (None,))[0]
+        if ncv is None or ncv <= 0:
+            return None
+        if d is not None and d.carbon_kg_per_unit is not None:
+            cpe = d.carbon_kg_per_unit / ncv
+        elif base is not None:
+            cpe = base[1] * base[0] / ncv  # the factor's carbon per unit, spread over the (measured) NCV
+        else:
+            return None
+        return ncv, cpe, base[2] if base is not None else 1.0
+
+    def inputs(self, pid: str, carbon_in: dict, bio: dict) -> list[Exchange]:
         spec = self.rule.process_by_id[pid]
         out: list[Exchange] = []
         for f in spec.inputs:
@@ -114,16 +137,16 @@ class _Builder:
             if f.kind in (FlowKind.material, FlowKind.fuel):
                 fac = self.factors.get(f.factor)
                 out.append(Exchange("technosphere", f.factor, q, ORIGIN_OF_CATEGORY[fac.category], f.key))
-                c = q * self.carbon_of_factor(f.factor)
-                carbon_in[f.key] = c
-                bio.append(c * fac.biogenic_share())
+                carbon_in[f.key] = q * self.carbon_per_unit(pid, f.key, f.factor)
+                bio[f.key] = fac.biogenic_share()
             elif f.kind is FlowKind.process_gas:
-                carbon_in[f.key] = q * self.carbon_of_factor(f.factor)
+                carbon_in[f.key] = q * self.carbon_per_unit(pid, f.key, f.factor)
             elif f.kind is FlowKind.grid_electricity:
                 out.append(Exchange("technosphere", self.ed.electricity_factor, q, Origin.electricity, f.key))
             elif f.kind is FlowKind.intermediate:
                 out.append(self._intermediate(f, q))
-                carbon_in[f.key] = q * self.carbon_of_product(f.product)
+                carbon_in[f.key] = q * self.carbon_per_unit(pid, f.key,
+                                                            self.rule.product_by_id[f.product].carbon_factor)
             for mode, tkm in d.tkm.items():
                 out.append(Exchange("technosphere", self.modes[mode], tkm, Origin.transport,
                                     f"{f.key} transport ({mode})"))
@@ -144,47 +167,41 @@ class _Builder:
         for f in spec.outputs:
             q = self.ed.amount(pid, f.key)
             if f.kind is FlowKind.product:
-                carbon_out[f.key] = q * self.carbon_of_product(f.product)
+                carbon_out[f.key] = q * self.carbon_per_unit(pid, f.key,
+                                                             self.rule.product_by_id[f.product].carbon_factor)
             elif f.kind is FlowKind.gas_output:
                 g = self.gas[f.factor]
                 share = q / g.generated if g.generated > 0 else 0.0
                 # carbon leaves with the gas that is used or exported; the rest (flare, losses) is emitted here
                 carbon_out[f.key] = share * (g.consumed + g.exported) * self.carbon_of_factor(f.factor)
             elif f.kind is FlowKind.carbon_output:
-                carbon_out[f.key] = q * self.carbon_of_factor(f.factor)
+                carbon_out[f.key] = q * self.carbon_per_unit(pid, f.key, f.factor)
             elif f.kind is FlowKind.coproduct and q > 0:
                 cop = self.rule.coproduct_by_id[f.coproduct]
                 carbon_out[f.key] = q * self.carbon_of_factor(cop.carbon_factor)
                 coproducts.append((cop, f, q))
         return coproducts
 
-    def direct(self, pid: str, balance: CarbonBalance, output: float) -> list[Exchange]:
+    def process_data(self, pid: str, carbon_in: dict, carbon_out: dict, bio: dict) -> ProcessData:
         spec = self.rule.process_by_id[pid]
-        ex = []
-        emitted = balance.emitted
-        tol = self.rule.balances.carbon_tolerance * balance.carbon_in
-        if emitted < -tol:
-            raise CalculationError(
-                f"process '{pid}': carbon leaving in products and gases ({balance.carbon_out:.6g} kg C) "
-                f"exceeds carbon entering ({balance.carbon_in:.6g} kg C) by more than "
-                f"{self.rule.balances.carbon_tolerance:.0%}: check carbon-bearing inputs and outputs"
-            )
-        emitted = max(emitted, 0.0)
-        if emitted > 0:
-            bio_share = balance.biogenic_share
-            if bio_share < 1:
-                ex.append(Exchange("biosphere", Gas.co2_fossil.value, emitted * (1 - bio_share) * C_TO_CO2,
-                                   Origin.direct, "carbon balance", "biosphere"))
-            if bio_share > 0:
-                ex.append(Exchange("biosphere", Gas.co2_biogenic.value, emitted * bio_share * C_TO_CO2,
-                                   Origin.direct, "carbon balance (biogenic)", "biosphere"))
-        for fid in spec.direct_emission_factors:
-            fac = self.factors.get(fid)
-            per_unit = conversion_factor(f"{spec.reference.unit}", fac.reference_unit)
-            for gas, kg in fac.emissions_kg().items():
-                ex.append(Exchange("biosphere", gas.value, kg * output * per_unit, Origin.direct,
-                                   f"process emission ({fid})", "biosphere"))
-        return ex
+        fuels = {f.key for m in spec.emissions for f in spec.inputs if f.key in getattr(m, "fuels", ())}
+        return ProcessData(
+            process=pid, reference=spec.reference.key,
+            amounts={f.key: self.ed.amount(pid, f.key) for f in spec.flows()},
+            units={f.key: f.unit for f in spec.flows()},
+            parameters={x.name: self.ed.parameter(pid, x.name) for x in spec.parameters
+                        if self.ed.parameter(pid, x.name) is not None},
+            carbon_in=carbon_in, carbon_out=carbon_out,
+            combustion={f.key: self.combustion_terms(pid, f) for f in spec.inputs if f.key in fuels},
+            biogenic=bio, carbon_tolerance=self.rule.balances.carbon_tolerance,
+        )
+
+    def direct(self, pid: str, data: ProcessData) -> tuple[list[Exchange], tuple[MechanismResult, ...]]:
+        """Biosphere exchanges of the mechanisms the rule selects for the process (``core.mechanisms``)."""
+        results = tuple(direct_emissions(self.rule.process_by_id[pid].emissions, data, self.factors))
+        ex = [Exchange("biosphere", gas.value, kg, Origin.direct, r.label, "biosphere")
+              for r in results for gas, kg in r.kg.items() if kg != 0]
+        return ex, results
 
     def coproduct_handling(self, pid, coproducts, output, exchanges) -> tuple[list[Exchange], float]:
         rule = self.rule
@@ -219,14 +236,15 @@ class _Builder:
         output = self.ed.amount(pid, spec.reference.key)
         carbon_in: dict[str, float] = {}
         carbon_out: dict[str, float] = {}
-        bio: list[float] = []
+        bio: dict[str, float] = {}
         exchanges = self.inputs(pid, carbon_in, bio)
         coproducts = self.outputs(pid, carbon_out)
-        balance = CarbonBalance(pid, carbon_in, carbon_out, sum(bio))
-        exchanges += self.direct(pid, balance, output)
+        direct, mechanisms = self.direct(pid, self.process_data(pid, carbon_in, carbon_out, bio))
+        exchanges += direct
         exchanges, k = self.coproduct_handling(pid, coproducts, output, exchanges)
+        balance = next((r.carbon for r in mechanisms if r.carbon is not None), None)
         return UnitProcess(pid, spec.name, spec.stage, spec.reference.product, spec.reference.unit,
-                           output, tuple(exchanges), k, balance)
+                           output, tuple(exchanges), k, balance, mechanisms=mechanisms)
 
 
 def _to_t(unit: str) -> float:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict
+
+from methodology.units import UnitParseError, parse_unit
 
 KEBAB = r"^[a-z0-9]+(?:[-.][a-z0-9]+)*$"
 SEMVER = r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$"
@@ -18,3 +22,15 @@ PATTERN_NAMES = {
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+def _parsed_unit(v: str) -> str:
+    try:
+        parse_unit(v)
+    except UnitParseError as exc:
+        raise ValueError(str(exc)) from None
+    return v
+
+
+# a unit string the workbench's pint registry parses ('t', 'GJ/t', 'kg/(t*km)', '' for a pure number)
+Unit = Annotated[str, AfterValidator(_parsed_unit)]

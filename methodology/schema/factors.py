@@ -15,9 +15,9 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from methodology.errors import FactorSetError
 from methodology.gases import Gas
-from methodology.schema.common import KEBAB, SEMVER, Strict
+from methodology.schema.common import KEBAB, SEMVER, Strict, Unit
 from methodology.schema.loading import ContentCache, parse_model, read_yaml, sha256_of
-from methodology.units import UnitParseError, conversion_factor, parse_unit
+from methodology.units import UnitParseError, conversion_factor
 
 PERIOD = re.compile(r"^\d{4}(?:-\d{4})?$")
 
@@ -60,18 +60,9 @@ class Source(Strict):
 
 class SourcedValue(Strict):
     value: float
-    unit: str = ""
+    unit: Unit = ""
     source: str
     derivation: str | None = None
-
-    @field_validator("unit")
-    @classmethod
-    def _unit_parses(cls, v: str) -> str:
-        try:
-            parse_unit(v)
-        except UnitParseError as exc:
-            raise ValueError(str(exc)) from None
-        return v
 
 
 class Emission(SourcedValue):
@@ -100,7 +91,7 @@ class Factor(Strict):
     id: str = Field(pattern=KEBAB)
     name: str
     category: Category
-    reference_unit: str
+    reference_unit: Unit
     geography: str
     period: str
     status: Status
@@ -115,15 +106,6 @@ class Factor(Strict):
         if not PERIOD.match(str(v)):
             raise ValueError("a year (2023) or a range of years (2021-2023)")
         return str(v)
-
-    @field_validator("reference_unit")
-    @classmethod
-    def _ref_unit(cls, v: str) -> str:
-        try:
-            parse_unit(v)
-        except UnitParseError as exc:
-            raise ValueError(str(exc)) from None
-        return v
 
     @model_validator(mode="after")
     def _consistency(self) -> Factor:
@@ -164,18 +146,21 @@ class Factor(Strict):
         return out
 
     def carbon_kg(self) -> float | None:
-        """Carbon content in kg C per reference unit, from carbon_content or NCV x carbon_per_energy."""
+        """Carbon content in kg C per reference unit: carbon_content, else NCV x carbon_per_energy (a flow measured
+        in energy, such as a gas in GJ, has an NCV of 1)."""
         p = self.properties
         if p.carbon_content is not None:
             return p.carbon_content.value * conversion_factor(
                 p.carbon_content.unit, f"kg/({self.reference_unit})"
             )
-        if p.net_calorific_value is not None and p.carbon_per_energy is not None:
-            ncv = p.net_calorific_value.value * conversion_factor(
-                p.net_calorific_value.unit, f"GJ/({self.reference_unit})"
-            )
-            cpe = p.carbon_per_energy.value * conversion_factor(p.carbon_per_energy.unit, "kg/GJ")
-            return ncv * cpe
+        if p.carbon_per_energy is not None:
+            if p.net_calorific_value is not None:
+                ncv = p.net_calorific_value.value * conversion_factor(
+                    p.net_calorific_value.unit, f"GJ/({self.reference_unit})")
+            else:
+                ncv = _gj_per(self.reference_unit)
+            if ncv is not None:
+                return ncv * p.carbon_per_energy.value * conversion_factor(p.carbon_per_energy.unit, "kg/GJ")
         return None
 
     def combustion_terms(self) -> tuple[float, float, float] | None:

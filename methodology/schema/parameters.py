@@ -8,7 +8,7 @@ is computed; a file with any problem produces nothing.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pydantic import Field, PrivateAttr, field_validator
@@ -42,6 +42,14 @@ class Distance(Strict):
     unit: str = "km"
 
 
+class Measured(Strict):
+    """A plant-specific property of a flow (carbon content, net calorific value) replacing the default."""
+
+    value: float = Field(ge=0)
+    unit: str
+    source: str
+
+
 class Value(Strict):
     value: float
     unit: str
@@ -49,6 +57,17 @@ class Value(Strict):
     primary: bool = True
     data_quality: DataQuality | None = None
     transport: list[Distance] = []
+    carbon_content: Measured | None = None
+    net_calorific_value: Measured | None = None
+    note: str | None = None
+
+
+class ParameterValue(Strict):
+    """The value of a process parameter the rule declares (a number with its unit, or one of its choices)."""
+
+    value: float | str
+    unit: str = ""
+    source: str
     note: str | None = None
 
 
@@ -80,6 +99,8 @@ class ParameterFile(Strict):
     prices: dict[str, float] = {}
     default_data_quality: DataQuality
     processes: dict[str, dict[str, Value]]
+    parameters: dict[str, dict[str, ParameterValue]] = Field(
+        default_factory=dict, description="process id -> parameter name -> value (parameters the rule declares)")
     _path: str = PrivateAttr("")
     _sha256: str = PrivateAttr("")
 
@@ -111,6 +132,20 @@ class Datum:
     primary: bool
     data_quality: DataQuality
     tkm: dict[str, float] = field(default_factory=dict)  # transport mode -> t*km
+    carbon_kg_per_unit: float | None = None  # measured carbon content, kg C per unit of the flow
+    ncv_gj_per_unit: float | None = None  # measured net calorific value, GJ per unit of the flow
+
+
+@dataclass(frozen=True)
+class Param:
+    """A process parameter's value in the unit the rule declares, and where it came from."""
+
+    process: str
+    name: str
+    value: float | str
+    unit: str
+    source: str
+    origin: str  # "enterprise" | "rule default"
 
 
 @dataclass(frozen=True)
@@ -122,19 +157,22 @@ class EnterpriseData:
     processes: tuple[str, ...]  # ids of the route's processes present, in rule order
     data: dict[tuple[str, str], Datum]
     electricity_factor: str
+    parameters: dict[tuple[str, str], Param] = field(default_factory=dict)
 
     def amount(self, process: str, key: str) -> float:
         d = self.data.get((process, key))
         return 0.0 if d is None else d.amount
 
+    def parameter(self, process: str, name: str) -> float | str | None:
+        """A parameter's value (enterprise's, else the rule's default), None when neither is given."""
+        p = self.parameters.get((process, name))
+        return None if p is None else p.value
+
     def scaled(self, factor: float) -> EnterpriseData:
         """The same enterprise with every input and output multiplied (for linearity checks)."""
-        data = {
-            k: Datum(d.process, d.key, d.amount * factor, d.unit, d.source, d.primary, d.data_quality,
-                     {m: t * factor for m, t in d.tkm.items()})
-            for k, d in self.data.items()
-        }
-        return EnterpriseData(self.params, self.rule, self.processes, data, self.electricity_factor)
+        data = {k: replace(d, amount=d.amount * factor, tkm={m: t * factor for m, t in d.tkm.items()})
+                for k, d in self.data.items()}
+        return replace(self, data=data)
 
 
 def read_parameter_file(path: str | Path) -> ParameterFile:
@@ -256,7 +294,76 @@ class _Checker:
                 continue
             tkm[leg.mode] = tkm.get(leg.mode, 0.0) + mass_t * km
         dq = v.data_quality or self.pf.default_data_quality
-        return Datum(pid, f.key, amount, f.unit, v.source, v.primary, dq, tkm)
+        carbon = self._measured(f, v.carbon_content, "carbon_content", f"kg/({f.unit})", where)
+        ncv = self._measured(f, v.net_calorific_value, "net_calorific_value", f"GJ/({f.unit})", where)
+        if carbon is not None and _is_mass(f.unit) and carbon > conversion_factor(f.unit, "kg"):
+            self.add(f"{where}.carbon_content", f"{v.carbon_content.value} {v.carbon_content.unit}",
+                     "at most the mass of the flow itself (a carbon mass fraction <= 1)")
+        return Datum(pid, f.key, amount, f.unit, v.source, v.primary, dq, tkm, carbon, ncv)
+
+    def _measured(self, f: FlowSpec, m, prop: str, unit: str, where: str) -> float | None:
+        """A measured property in ``unit`` (kg C or GJ per unit of the flow), if the rule allows it."""
+        if m is None:
+            return None
+        if prop not in f.measured:
+            allowed = [x.value for x in f.measured] or "none"
+            self.add(f"{where}.{prop}", f"a measured {prop}", f"only the properties the rule lets plants measure "
+                     f"for {f.name}: {allowed}")
+            return None
+        try:
+            return m.value * conversion_factor(m.unit, unit)
+        except UnitParseError:
+            self.add(f"{where}.{prop}.unit", repr(m.unit), f"a unit convertible to {unit}")
+            return None
+
+    def parameters(self, present: tuple[str, ...]) -> dict[tuple[str, str], Param]:
+        """Every parameter the rule declares for the processes present: the enterprise's value or the default."""
+        out: dict[tuple[str, str], Param] = {}
+        for pid, given in self.pf.parameters.items():
+            if pid not in present:
+                self.add(f"parameters.{pid}", "parameters of a process without activity data",
+                         f"a process with activity data, one of {list(present)}")
+                continue
+            declared = self.rule.process_by_id[pid].parameter_by_name
+            for name in given:
+                if name not in declared:
+                    self.add(f"parameters.{pid}.{name}", "an unknown parameter",
+                             f"one of {sorted(declared) or 'none (the rule declares no parameters here)'}")
+        for pid in present:
+            given = self.pf.parameters.get(pid, {})
+            for spec in self.rule.process_by_id[pid].parameters:
+                param = self._parameter(pid, spec, given.get(spec.name))
+                if param is not None:
+                    out[(pid, spec.name)] = param
+        return out
+
+    def _parameter(self, pid: str, spec, v: ParameterValue | None) -> Param | None:
+        where = f"parameters.{pid}.{spec.name}"
+        if v is None:
+            if spec.default is not None:
+                return Param(pid, spec.name, spec.default.value, spec.unit, spec.default.source, "rule default")
+            if spec.required:
+                what = f"one of {spec.choices}" if spec.is_choice else f"{spec.description} in {spec.unit or '1'}"
+                self.add(where, "nothing", f"{what} (required by the rule)")
+            return None
+        if spec.is_choice:
+            if v.value not in spec.choices:
+                self.add(f"{where}.value", repr(v.value), f"one of {spec.choices}")
+                return None
+            return Param(pid, spec.name, v.value, "", v.source, "enterprise")
+        if isinstance(v.value, str):
+            self.add(f"{where}.value", repr(v.value), f"a number in {spec.unit or '1'}")
+            return None
+        try:
+            value = v.value * conversion_factor(v.unit, spec.unit)
+        except UnitParseError:
+            self.add(f"{where}.unit", repr(v.unit), f"a unit convertible to {spec.unit or '1 (a fraction)'}")
+            return None
+        if (spec.min is not None and value < spec.min) or (spec.max is not None and value > spec.max):
+            self.add(f"{where}.value", f"{v.value} {v.unit}".strip(),
+                     f"between {spec.min} and {spec.max} {spec.unit}".rstrip())
+            return None
+        return Param(pid, spec.name, value, spec.unit, v.source, "enterprise")
 
     def plausibility(self, present, data) -> None:
         for pid in present:
@@ -298,12 +405,13 @@ def validate(pf: ParameterFile, rule: Rule, factors: FactorSet) -> EnterpriseDat
         raise ParameterFileError(c.file, c.problems)
     present = c.processes()
     data = c.values(present)
+    params = c.parameters(present)
     if not c.problems:
         c.plausibility(present, data)
     if c.problems:
         raise ParameterFileError(c.file, c.problems)
     el = pf.electricity_factor or rule.electricity.default_factor
-    return EnterpriseData(pf, rule, present, data, el)
+    return EnterpriseData(pf, rule, present, data, el, params)
 
 
 __all__ = ["read_parameter_file", "validate", "EnterpriseData", "Datum", "FlowKind"]

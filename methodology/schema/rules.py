@@ -15,11 +15,19 @@ from pathlib import Path
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
-from methodology.errors import RuleError
-from methodology.schema.common import KEBAB, SEMVER, Strict
+from methodology.errors import Problem, RuleError
+from methodology.schema.common import KEBAB, SEMVER, SNAKE, Strict, Unit
 from methodology.schema.factors import Category, FactorSet
 from methodology.schema.loading import ContentCache, parse_model, read_yaml, sha256_of
-from methodology.units import UnitParseError, parse_unit
+from methodology.schema.mechanisms import (
+    CalcinationBasis,
+    CarbonBalance,
+    Mechanism,
+    ProcessFactor,
+    flow_fields,
+    parameter_fields,
+)
+from methodology.units import UnitParseError, conversion_factor, convertible, parse_unit
 
 
 class FlowKind(StrEnum):
@@ -67,7 +75,7 @@ class RuleSetHeader(Strict):
 
 class DeclaredUnit(Strict):
     amount: float = Field(gt=0)
-    unit: str
+    unit: Unit
     description: str
     clause: list[ClauseRef]
 
@@ -77,7 +85,7 @@ class Plausible(Strict):
 
     min: float = Field(ge=0)
     max: float = Field(gt=0)
-    unit: str
+    unit: Unit
     source: str
 
     @model_validator(mode="after")
@@ -87,13 +95,67 @@ class Plausible(Strict):
         return self
 
 
+class MeasuredProperty(StrEnum):
+    """Properties of a flow an enterprise may measure, replacing the factor set's default."""
+
+    carbon_content = "carbon_content"  # mass of carbon per unit of the flow
+    net_calorific_value = "net_calorific_value"  # energy per unit of the flow
+
+
+class ParameterDefault(Strict):
+    value: float | str
+    source: str
+
+
+class ParameterSpec(Strict):
+    """A process parameter the rule declares (a composition, an efficiency, a technology), given per enterprise.
+
+    Numeric parameters have a unit (any convertible unit is accepted in parameter files), an optional range
+    and an optional default with its source; choice parameters list their ``choices``. A parameter with no
+    default must be ``required`` unless no mechanism needs it.
+    """
+
+    name: str = Field(pattern=SNAKE)
+    description: str
+    unit: Unit = ""
+    min: float | None = None
+    max: float | None = None
+    choices: list[str] | None = None
+    default: ParameterDefault | None = None
+    required: bool = False
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ParameterSpec:
+        if self.required and self.default is not None:
+            raise ValueError("a required parameter has no default (drop `default` or `required`)")
+        if self.choices is not None:
+            if self.unit or self.min is not None or self.max is not None:
+                raise ValueError("a choice parameter has no unit, min or max")
+            if self.default is not None and self.default.value not in self.choices:
+                raise ValueError(f"default {self.default.value!r} is not one of the choices {self.choices}")
+            return self
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} is greater than max {self.max}")
+        if self.default is not None:
+            v = self.default.value
+            if not isinstance(v, int | float):
+                raise ValueError(f"default {v!r} of a numeric parameter must be a number")
+            if (self.min is not None and v < self.min) or (self.max is not None and v > self.max):
+                raise ValueError(f"default {v} is outside [{self.min}, {self.max}]")
+        return self
+
+    @property
+    def is_choice(self) -> bool:
+        return self.choices is not None
+
+
 class FlowSpec(Strict):
     """One input or output of a unit process, as the rule asks enterprises to report it."""
 
     key: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="parameter name in enterprise files")
     name: str
     kind: FlowKind
-    unit: str = Field(description="unit the value is converted to; any convertible unit is accepted")
+    unit: Unit = Field(description="unit the value is converted to; any convertible unit is accepted")
     factor: str | None = Field(None, description="factor id: upstream burden, carbon content")
     product: str | None = Field(None, description="intermediate product id this input links to")
     required: bool = True
@@ -101,16 +163,9 @@ class FlowSpec(Strict):
     plausible: Plausible | None = None
     transport: bool = Field(False, description="the enterprise may report inbound transport")
     coproduct: str | None = Field(None, description="co-product id (allocation table)")
+    measured: list[MeasuredProperty] = Field(
+        default_factory=list, description="properties an enterprise may give as plant values (IPCC Tier 2/3)")
     note: str | None = None
-
-    @field_validator("unit")
-    @classmethod
-    def _unit(cls, v: str) -> str:
-        try:
-            parse_unit(v)
-        except UnitParseError as exc:
-            raise ValueError(str(exc)) from None
-        return v
 
     @model_validator(mode="after")
     def _kind_fields(self) -> FlowSpec:
@@ -135,9 +190,8 @@ class ProcessSpec(Strict):
     clause: list[ClauseRef]
     inputs: list[FlowSpec]
     outputs: list[FlowSpec]
-    direct_emission_factors: list[str] = Field(
-        default_factory=list, description="factor ids of process emissions per unit of reference product"
-    )
+    parameters: list[ParameterSpec] = Field(default_factory=list, description="process parameters")
+    emissions: list[Mechanism] = Field(description="the mechanisms that produce the direct emissions")
     description: str | None = None
 
     @model_validator(mode="after")
@@ -155,7 +209,76 @@ class ProcessSpec(Strict):
         for f in self.outputs:
             if f.kind not in (FlowKind.product, FlowKind.coproduct, FlowKind.gas_output, FlowKind.carbon_output):
                 raise ValueError(f"output '{f.key}' has input kind '{f.kind.value}'")
+        names = [x.name for x in self.parameters]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"parameter names used twice in process '{self.id}': {dupes}")
         return self
+
+    @cached_property
+    def parameter_by_name(self) -> dict[str, ParameterSpec]:
+        return {x.name: x for x in self.parameters}
+
+    @cached_property
+    def flow_by_key(self) -> dict[str, FlowSpec]:
+        return {f.key: f for f in self.flows()}
+
+    def mechanism_problems(self) -> list[tuple[str, str]]:
+        """(field, problem) for mechanisms naming unknown flows or parameters, or counting carbon twice."""
+        out: list[tuple[str, str]] = []
+        counted: dict[str, str] = {}  # flow key -> the mechanism whose CO2 covers its carbon
+        for i, m in enumerate(self.emissions):
+            where = f"emissions[{i}] ({m.type})"
+            for fld, keys in flow_fields(m).items():
+                for key in keys:
+                    if key not in self.flow_by_key:
+                        out.append((f"{where}.{fld}", f"'{key}' is not a flow of process '{self.id}'"))
+            for fld, name in parameter_fields(m).items():
+                out += [(f"{where}.{fld}", x) for x in self._parameter_problem(fld, name)]
+            for key in _co2_flows(m):
+                if key in counted:
+                    out.append((where, f"the carbon of '{key}' is already counted by {counted[key]}: "
+                                       "list it in carbon_balance.exclude or in one mechanism only"))
+                counted[key] = where
+        out += self._balance_overlaps(counted)
+        return out
+
+    def _balance_overlaps(self, counted: dict[str, str]) -> list[tuple[str, str]]:
+        """A carbon balance counts every carbon-bearing flow it does not exclude."""
+        out = []
+        for i, m in enumerate(self.emissions):
+            if not isinstance(m, CarbonBalance):
+                continue
+            for key, other in counted.items():
+                if other.startswith(f"emissions[{i}]") or key in m.exclude:
+                    continue
+                out.append((f"emissions[{i}] (carbon_balance).exclude",
+                            f"'{key}' is counted by {other} and by the carbon balance: exclude it"))
+            if any(getattr(x, "basis", None) is CalcinationBasis.oxides for x in self.emissions):
+                out.append((f"emissions[{i}] (carbon_balance)", "calcination on the oxides basis cannot be "
+                            "combined with a carbon balance (the carbonate inputs would count twice)"))
+        return out
+
+    def _parameter_problem(self, fld: str, name: str) -> list[str]:
+        spec = self.parameter_by_name.get(name)
+        if spec is None:
+            return [f"'{name}' is not a parameter of process '{self.id}' (declare it under parameters)"]
+        if fld == "technology":
+            return [] if spec.is_choice else [f"parameter '{name}' must be a choice parameter (choices: [...])"]
+        if spec.is_choice:
+            return [f"parameter '{name}' must be numeric, not a choice"]
+        unit = PARAMETER_UNITS.get(fld)
+        if fld == "measured":
+            return []  # kg of gas per unit of the output: checked against the output's unit by the rule
+        if unit is None:
+            return []
+        try:
+            conversion_factor(spec.unit, unit)
+        except UnitParseError:
+            return [f"parameter '{name}' has unit '{spec.unit}', expected one convertible to '{unit}'"]
+        if unit != "" and parse_unit(spec.unit) == parse_unit(""):
+            return [f"parameter '{name}' needs an explicit unit convertible to '{unit}', not a bare number"]
+        return []
 
     @property
     def reference(self) -> FlowSpec:
@@ -163,6 +286,19 @@ class ProcessSpec(Strict):
 
     def flows(self) -> list[FlowSpec]:
         return self.inputs + self.outputs
+
+
+# unit each parameter-naming field of a mechanism expects (convertible units are accepted)
+PARAMETER_UNITS = {
+    "cao": "", "mgo": "", "cao_non_carbonate": "", "mgo_non_carbonate": "", "kiln_dust": "",
+    "kiln_dust_calcination": "", "calcination_fraction": "", "destruction": "", "utilisation": "",
+    "current_efficiency": "", "anode_effect_minutes": "min/d", "overvoltage": "mV",
+}
+
+
+def _co2_flows(m) -> list[str]:
+    """Flows whose carbon a (non-balance) mechanism turns into CO2 itself."""
+    return list(getattr(m, "fuels", [])) + list(getattr(m, "carbonates", []))
 
 
 class StageSpec(Strict):
@@ -174,7 +310,7 @@ class StageSpec(Strict):
 class IntermediateProduct(Strict):
     id: str = Field(pattern=KEBAB)
     name: str
-    unit: str
+    unit: Unit
     carbon_factor: str | None = Field(None, description="factor id giving its carbon content")
     purchased_factor: str | None = Field(None, description="factor used when bought in, not made")
 
@@ -204,7 +340,7 @@ class CoproductSpec(Strict):
 
     id: str = Field(pattern=KEBAB)
     name: str
-    unit: str
+    unit: Unit
     substitutes: str | None = Field(None, description="factor id of the product it replaces")
     substitution_ratio: float | None = Field(None, ge=0, description="units replaced per unit")
     mass_per_unit: float | None = Field(None, ge=0, description="t per unit, for mass allocation")
@@ -250,11 +386,18 @@ class ElectricityRule(Strict):
 
 class DataQualityRule(Strict):
     indicators: list[str]
-    scale: tuple[int, int] = (1, 5)
-    max_weighted_score: float
+    scale: tuple[int, int] = Field((1, 5), description="pedigree scores run from 1 (best) to 5 (worst)")
+    max_weighted_score: float = Field(ge=1, le=5, description="on the 1-5 pedigree scale")
     min_primary_data_share: float = Field(ge=0, le=1)
     max_reference_period_age_years: int = Field(ge=0)
     clause: list[ClauseRef]
+
+    @field_validator("scale")
+    @classmethod
+    def _pedigree_scale(cls, v: tuple[int, int]) -> tuple[int, int]:
+        if tuple(v) != (1, 5):
+            raise ValueError("[1, 5]: the pedigree scores of parameter files run from 1 (best) to 5 (worst)")
+        return v
 
 
 class YieldCheck(Strict):
@@ -312,78 +455,125 @@ class Rule(Strict):
     _path: str = PrivateAttr("")
     _sha256: str = PrivateAttr("")
 
-    @model_validator(mode="after")
-    def _internal_references(self) -> Rule:
-        problems = self.reference_problems()
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
+    def reference_problems(self) -> list[tuple[str, str, str]]:
+        """Cross-references inside the rule, as (field, found, expected): each problem names its own field."""
+        return (self._clause_problems() + self._process_problems() + self._route_problems()
+                + self._balance_problems() + self._unit_problems() + self._misc_problems())
 
-    def reference_problems(self) -> list[str]:  # noqa: C901 - a flat list of independent checks
-        p: list[str] = []
-        stages = {s.id for s in self.system_boundary.stages}
-        procs = {x.id for x in self.processes}
+    def _clause_problems(self) -> list[tuple[str, str, str]]:
+        known = sorted(self.standards)
+        return [(f"{name}.clause", f"standard '{ref.standard}'", f"one of the rule's standards {known}")
+                for name, ref in self._clauses() if ref.standard not in self.standards]
+
+    def _process_problems(self) -> list[tuple[str, str, str]]:
+        p = []
+        stages = [s.id for s in self.system_boundary.stages]
         prods = {x.id for x in self.intermediate_products}
         coprods = {c.id for c in self.allocation.coproducts}
-        for name, ref in self._clauses():
-            if ref.standard not in self.standards:
-                p.append(f"{name}: clause names standard '{ref.standard}' not in standards")
+        ids = [x.id for x in self.processes]
+        for pid in sorted({x for x in ids if ids.count(x) > 1}):
+            p.append((f"processes.{pid}", "a process id used twice", "unique process ids"))
         for proc in self.processes:
+            where = f"processes.{proc.id}"
             if proc.stage not in stages:
-                p.append(f"process '{proc.id}': stage '{proc.stage}' is not a system_boundary stage")
+                p.append((f"{where}.stage", repr(proc.stage), f"a system_boundary stage, one of {stages}"))
             for f in proc.flows():
                 if f.product and f.product not in prods:
-                    p.append(f"process '{proc.id}'.{f.key}: product '{f.product}' not in intermediate_products")
+                    p.append((f"{where}.{f.key}.product", repr(f.product), "an id in intermediate_products"))
                 if f.coproduct and f.coproduct not in coprods:
-                    p.append(f"process '{proc.id}'.{f.key}: coproduct '{f.coproduct}' not in allocation.coproducts")
+                    p.append((f"{where}.{f.key}.coproduct", repr(f.coproduct), "an id in allocation.coproducts"))
+            p += [(f"{where}.{fld}", msg, "a consistent mechanism") for fld, msg in proc.mechanism_problems()]
+        return p
+
+    def _route_problems(self) -> list[tuple[str, str, str]]:
+        p = []
+        procs = {x.id for x in self.processes}
         for prod in self.products:
             if prod.final_process not in procs:
-                p.append(f"product '{prod.id}': final_process '{prod.final_process}' is not a process")
+                p.append((f"products.{prod.id}.final_process", repr(prod.final_process), "a process id"))
         for route in self.routes:
             for pid in route.processes + route.optional_processes:
                 if pid not in procs:
-                    p.append(f"route '{route.id}': process '{pid}' is not defined")
-            makers = self.producers(route.processes + route.optional_processes)
-            p += self._route_link_problems(route, makers)
-        for y in self.balances.yields:
-            proc = self.process_by_id.get(y.process)
-            if proc is None:
-                p.append(f"balances.yields '{y.name}': process '{y.process}' is not defined")
-                continue
-            keys = {f.key for f in proc.flows()}
-            for k in [y.output, *y.inputs]:
-                if k not in keys:
-                    p.append(f"balances.yields '{y.name}': '{k}' is not a flow of process '{y.process}'")
-            if y.min > y.max:
-                p.append(f"balances.yields '{y.name}': min {y.min} is above max {y.max}")
-        el = self.balances.electricity_product
-        if el and el not in prods:
-            p.append(f"balances.electricity_product '{el}' is not an intermediate product")
-        if self.system_boundary.upstream_stage not in stages:
-            p.append(f"system_boundary.upstream_stage '{self.system_boundary.upstream_stage}' is not a stage")
-        if self.electricity.default_factor not in self.electricity.allowed_factors:
-            p.append("electricity.default_factor must be one of electricity.allowed_factors")
+                    p.append((f"routes.{route.id}.processes", repr(pid), "a process defined under processes"))
+            p += self._route_link_problems(route, self.producers(route.processes + route.optional_processes))
         return p
 
-    def _route_link_problems(self, route: RouteSpec, makers: dict[str, str]) -> list[str]:
+    def _balance_problems(self) -> list[tuple[str, str, str]]:
+        p = []
+        for y in self.balances.yields:
+            where = f"balances.yields.{y.name}"
+            proc = self.process_by_id.get(y.process)
+            if proc is None:
+                p.append((f"{where}.process", repr(y.process), "a process id"))
+                continue
+            for k in [y.output, *y.inputs]:
+                if k not in proc.flow_by_key:
+                    p.append((where, repr(k), f"a flow of process '{y.process}'"))
+            if y.min > y.max:
+                p.append((f"{where}.min", f"{y.min} above max {y.max}", "min <= max"))
+        el = self.balances.electricity_product
+        if el and el not in self.product_by_id:
+            p.append(("balances.electricity_product", repr(el), "an id in intermediate_products"))
+        return p
+
+    def _unit_problems(self) -> list[tuple[str, str, str]]:
+        """Units of the declared unit and of every plausible range, against the flows they describe."""
+        p = []
+        du = self.declared_unit.unit
+        for prod in self.products:
+            final = self.process_by_id.get(prod.final_process)
+            if final is not None and not convertible(du, final.reference.unit):
+                p.append(("declared_unit.unit", repr(du),
+                          f"a unit convertible to '{final.reference.unit}' (product '{prod.id}')"))
+        for proc in self.processes:
+            ref = proc.reference.unit
+            for f in proc.flows():
+                if f.plausible is not None and not convertible(f.plausible.unit, f"({f.unit})/({ref})"):
+                    p.append((f"processes.{proc.id}.{f.key}.plausible.unit", repr(f.plausible.unit),
+                              f"a unit convertible to {f.unit} per {ref}"))
+            for i, m in enumerate(proc.emissions):
+                p += self._measured_unit_problem(proc, i, m)
+        for route in self.routes:
+            pf = route.plausible_footprint
+            if pf is not None and not convertible(pf.unit, "kg"):
+                p.append((f"routes.{route.id}.plausible_footprint.unit", repr(pf.unit), "a mass of CO2e (kg)"))
+        return p
+
+    def _measured_unit_problem(self, proc: ProcessSpec, i: int, m) -> list[tuple[str, str, str]]:
+        if not isinstance(m, ProcessFactor) or not m.measured:
+            return []
+        spec = proc.parameter_by_name.get(m.measured)
+        out = proc.flow_by_key.get(m.output) if m.output else proc.reference
+        if spec is None or out is None or convertible(spec.unit, f"kg/({out.unit})"):
+            return []
+        return [(f"processes.{proc.id}.parameters.{spec.name}.unit", repr(spec.unit),
+                 f"a mass of gas per {out.unit} of {out.key}")]
+
+    def _misc_problems(self) -> list[tuple[str, str, str]]:
+        p = []
+        stages = [s.id for s in self.system_boundary.stages]
+        if self.system_boundary.upstream_stage not in stages:
+            p.append(("system_boundary.upstream_stage", repr(self.system_boundary.upstream_stage),
+                      f"one of the stages {stages}"))
+        if self.electricity.default_factor not in self.electricity.allowed_factors:
+            p.append(("electricity.default_factor", repr(self.electricity.default_factor),
+                      f"one of electricity.allowed_factors {self.electricity.allowed_factors}"))
+        return p
+
+    def _route_link_problems(self, route: RouteSpec, makers: dict[str, str]) -> list[tuple[str, str, str]]:
         p = []
         in_route = set(route.processes) | set(route.optional_processes)
-        by_id = {x.id: x for x in self.processes}
-        products = {x.id: x for x in self.intermediate_products}
-        for pid in in_route:
-            proc = by_id.get(pid)
+        for pid in sorted(in_route):
+            proc = self.process_by_id.get(pid)
             if proc is None:
                 continue
             for f in proc.inputs:
-                if f.kind is not FlowKind.intermediate or not f.required:
+                if f.kind is not FlowKind.intermediate or not f.required or f.product not in self.product_by_id:
                     continue
-                maker = makers.get(f.product)
-                made_in_route = maker in in_route
-                if not made_in_route and not products[f.product].purchased_factor:
-                    p.append(
-                        f"route '{route.id}': process '{pid}' needs '{f.product}', which no process "
-                        "of the route makes and which has no purchased_factor"
-                    )
+                if makers.get(f.product) not in in_route and not self.product_by_id[f.product].purchased_factor:
+                    p.append((f"routes.{route.id}", f"process '{pid}' needs '{f.product}', which no process of "
+                              "the route makes", f"a process of the route making '{f.product}', or a "
+                              "purchased_factor for it"))
         return p
 
     def _clauses(self):
@@ -395,8 +585,8 @@ class Rule(Strict):
             ("electricity", self.electricity.clause),
             ("data_quality", self.data_quality.clause),
             ("balances", self.balances.clause),
-        ] + [(f"process '{x.id}'", x.clause) for x in self.processes] + [
-            (f"coproduct '{c.id}'", c.clause) for c in self.allocation.coproducts
+        ] + [(f"processes.{x.id}", x.clause) for x in self.processes] + [
+            (f"allocation.coproducts.{c.id}", c.clause) for c in self.allocation.coproducts
         ]:
             for ref in refs:
                 yield name, ref
@@ -453,7 +643,8 @@ class Rule(Strict):
         refs = []
         for proc in self.processes:
             refs += [(f"processes.{proc.id}.{f.key}.factor", f.factor) for f in proc.flows() if f.factor]
-            refs += [(f"processes.{proc.id}.direct_emission_factors", x) for x in proc.direct_emission_factors]
+            refs += [(f"processes.{proc.id}.emissions[{i}].factor", m.factor) for i, m in enumerate(proc.emissions)
+                     if isinstance(m, ProcessFactor)]
         for prod in self.intermediate_products:
             for attr in ("carbon_factor", "purchased_factor"):
                 if getattr(prod, attr):
@@ -467,47 +658,67 @@ class Rule(Strict):
         return refs
 
 
-def check_against_factor_set(rule: Rule, factors: FactorSet) -> list[str]:
-    """Cross-references from a rule into a factor set: every named factor exists and fits its use."""
+def check_against_factor_set(rule: Rule, factors: FactorSet) -> list[tuple[str, str, str]]:
+    """Cross-references from a rule into a factor set, as (field, found, expected)."""
     problems = []
     for where, fid in rule.referenced_factors():
         if fid not in factors.by_id:
-            problems.append(f"{where}: factor '{fid}' is not in factor set {factors.id} {factors.version}")
+            problems.append((where, f"factor '{fid}'", f"a factor of factor set {factors.id} {factors.version}"))
     for fid in rule.electricity.allowed_factors:
         f = factors.by_id.get(fid)
         if f is not None and (f.category is not Category.electricity or f.basis.value != rule.electricity.basis):
-            problems.append(
-                f"electricity.allowed_factors: '{fid}' is {f.category.value}/{f.basis}, "
-                f"expected electricity with basis {rule.electricity.basis}"
-            )
+            problems.append(("electricity.allowed_factors", f"'{fid}' is {f.category.value}/{f.basis}",
+                             f"an electricity factor with basis {rule.electricity.basis}"))
     for c in rule.allocation.coproducts:
         f = factors.by_id.get(c.substitutes) if c.substitutes else None
         if f is not None and f.category is not Category.avoided_product:
-            problems.append(f"allocation.coproducts.{c.id}.substitutes: '{f.id}' is {f.category.value}, "
-                            "expected an avoided_product factor (credits are kept apart from purchases)")
+            problems.append((f"allocation.coproducts.{c.id}.substitutes", f"'{f.id}' is {f.category.value}",
+                             "an avoided_product factor (credits are kept apart from purchases)"))
+    problems += _process_factor_problems(rule, factors)
     if rule.rule_set.factor_set != factors.id:
-        problems.append(f"rule_set.factor_set is '{rule.rule_set.factor_set}' but the factor set is '{factors.id}'")
+        problems.append(("rule_set.factor_set", repr(rule.rule_set.factor_set),
+                         f"the id of the factor set applied, '{factors.id}'"))
+    return problems
+
+
+def _process_factor_problems(rule: Rule, factors: FactorSet) -> list[tuple[str, str, str]]:
+    """Process factors are process_emission factors per a unit the output converts to; fuels burned by the
+    combustion mechanism have a net calorific value and a carbon content to burn them by."""
+    problems = []
+    for proc in rule.processes:
+        for i, m in enumerate(proc.emissions):
+            where = f"processes.{proc.id}.emissions[{i}]"
+            if isinstance(m, ProcessFactor) and (f := factors.by_id.get(m.factor)) is not None:
+                out = proc.flow_by_key.get(m.output) if m.output else proc.reference
+                if f.category is not Category.process_emission:
+                    problems.append((f"{where}.factor", f"'{f.id}' is {f.category.value}",
+                                     "a process_emission factor (direct emissions per unit of output)"))
+                elif out is not None and not convertible(out.unit, f.reference_unit):
+                    problems.append((f"{where}.factor", f"'{f.id}' per {f.reference_unit}",
+                                     f"a factor per a unit {out.key} ({out.unit}) converts to"))
+            for key in getattr(m, "fuels", []):
+                flow = proc.flow_by_key.get(key)
+                fac = factors.by_id.get(flow.factor) if flow is not None and flow.factor else None
+                if flow is not None and (fac is None or fac.combustion_terms() is None):
+                    problems.append((f"{where}.fuels", f"'{key}' (factor {flow.factor})",
+                                     "a fuel whose factor has a net calorific value and a carbon content"))
     return problems
 
 
 def load_rule(path: str | Path, factors: FactorSet | None = None) -> Rule:
-    """Load and check a rule file; with a factor set, also check every factor it names."""
-    from methodology.errors import Problem
-
+    """Load and check a rule file (schema, then its cross-references, each problem naming its field); with a
+    factor set, also check every factor it names."""
     key = _LOADED.key(path, factors.sha256 if factors is not None else "")
     if (rule := _LOADED.get(key)) is not None:
         return rule
     raw = read_yaml(path, RuleError)
     rule = parse_model(Rule, raw, path, RuleError)
     rule._path, rule._sha256 = str(path), key[1] if key else sha256_of(path)
+    problems = rule.reference_problems()
     if factors is not None:
-        problems = check_against_factor_set(rule, factors)
-        if problems:
-            raise RuleError(
-                path,
-                [Problem(str(path), x.split(": ", 1)[0], x.split(": ", 1)[1], "a consistent reference")
-                 for x in problems],
-            )
+        problems += check_against_factor_set(rule, factors)
+    if problems:
+        raise RuleError(path, [Problem(str(path), fld, found, expected) for fld, found, expected in problems])
     _LOADED.put(key, rule)
     return rule
 
