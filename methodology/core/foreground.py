@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-from methodology.core.allocation import allocation_factor
+from methodology.core.allocation import partition
 from methodology.core.balances import CarbonBalance, process_gas_balances
 from methodology.core.mechanisms import MechanismResult, ProcessData, direct_emissions
+from methodology.errors import CalculationError
 from methodology.gases import C_TO_CO2, Gas
 from methodology.schema.factors import Category, FactorSet
 from methodology.schema.parameters import EnterpriseData
@@ -92,6 +93,10 @@ class _Builder:
         self.ed, self.rule, self.factors = ed, ed.rule, factors
         self.present = set(ed.processes)
         self.makers = self.rule.producers(ed.processes)
+        # products made at the site as non-reference products under system expansion (their users buy the substitute)
+        self.expanded = {f.product for pid in ed.processes for f in self.rule.process_by_id[pid].products
+                         if f is not self.rule.process_by_id[pid].reference
+                         and self.rule.approach_of(pid) is AllocationApproach.system_expansion}
         self.gas = {g.factor: g for g in process_gas_balances(self.rule, ed.processes, ed.data)}
         self.modes = {m.id: m.factor for m in self.rule.transport_modes}
 
@@ -153,12 +158,18 @@ class _Builder:
         return out
 
     def _intermediate(self, f, q) -> Exchange:
+        """An input of an intermediate product: from the column making it, else its substitute (when a process
+        of the site makes it as a non-reference product under system expansion), else bought in."""
         maker = self.makers.get(f.product)
         if maker is not None:
-            return Exchange("technosphere", maker, q, Origin.foreground, f.key, "foreground")
-        purchased = self.rule.product_by_id[f.product].purchased_factor
-        fac = self.factors.get(purchased)
-        return Exchange("technosphere", purchased, q, ORIGIN_OF_CATEGORY[fac.category], f.key)
+            return Exchange("technosphere", column_id(self.rule, maker, f.product), q, Origin.foreground, f.key,
+                            "foreground")
+        prod = self.rule.product_by_id[f.product]
+        if prod.substitutes and f.product in self.expanded:
+            return Exchange("technosphere", prod.substitutes, q * prod.substitution_ratio, Origin.upstream,
+                            f"{f.key} (as {prod.substitutes}: made here as a co-product, system expansion)")
+        fac = self.factors.get(prod.purchased_factor)
+        return Exchange("technosphere", prod.purchased_factor, q, ORIGIN_OF_CATEGORY[fac.category], f.key)
 
     def outputs(self, pid: str, carbon_out: dict) -> list[tuple]:
         """Carbon leaving with outputs; returns the co-products as (spec, flow, amount)."""
@@ -203,52 +214,89 @@ class _Builder:
               for r in results for gas, kg in r.kg.items() if kg != 0]
         return ex, results
 
-    def coproduct_handling(self, pid, coproducts, output, exchanges) -> tuple[list[Exchange], float]:
-        rule = self.rule
-        approach = rule.allocation.approach
-        if not coproducts:
-            return exchanges, 1.0
-        if approach is AllocationApproach.system_expansion:
-            extra = []
-            for cop, f, q in coproducts:
-                if cop.substitutes:
-                    extra.append(Exchange("technosphere", cop.substitutes, -q * (cop.substitution_ratio or 0.0),
-                                          Origin.credit, f"{f.key} replaces {cop.substitutes}"))
-                if cop.burned_in_expansion:
-                    c = q * self.carbon_of_factor(cop.carbon_factor)
-                    extra.append(Exchange("biosphere", Gas.co2_fossil.value, c * C_TO_CO2, Origin.direct,
-                                          f"{f.key} burned in the expanded system", "biosphere"))
-            return exchanges + extra, 1.0
-        spec = rule.process_by_id[pid]
-        ref_product = spec.reference.product
-        if approach is AllocationApproach.mass:
-            ref_w = output * rule.allocation.product_mass_per_unit.get(ref_product, _to_t(spec.reference.unit))
-            co_w = [q * (cop.mass_per_unit if cop.mass_per_unit else _to_t(cop.unit)) for cop, f, q in coproducts]
-        else:
-            prices = self.ed.params.prices
-            ref_w = output * prices.get(ref_product, rule.allocation.product_prices.get(ref_product, 0.0))
-            co_w = [q * prices.get(cop.id, cop.price or 0.0) for cop, f, q in coproducts]
-        k = allocation_factor(ref_w, co_w)
-        return [replace(e, amount=e.amount * k) for e in exchanges], k
-
-    def process(self, pid: str) -> UnitProcess:
+    def expansion_credits(self, pid: str, coproducts) -> list[Exchange]:
+        """System expansion (ISO 14044 4.3.4.2): credits for what the co-products and the non-reference products
+        replace, and the CO2 of co-product gases burned in the expanded system."""
+        extra = []
+        for cop, f, q in coproducts:
+            if cop.substitutes:
+                extra.append(Exchange("technosphere", cop.substitutes, -q * (cop.substitution_ratio or 0.0),
+                                      Origin.credit, f"{f.key} replaces {cop.substitutes}"))
+            if cop.burned_in_expansion:
+                c = q * self.carbon_of_factor(cop.carbon_factor)
+                extra.append(Exchange("biosphere", Gas.co2_fossil.value, c * C_TO_CO2, Origin.direct,
+                                      f"{f.key} burned in the expanded system", "biosphere"))
         spec = self.rule.process_by_id[pid]
-        output = self.ed.amount(pid, spec.reference.key)
+        for f in spec.products:
+            q = self.ed.amount(pid, f.key)
+            prod = self.rule.product_by_id[f.product]
+            if f is not spec.reference and q > 0:
+                extra.append(Exchange("technosphere", prod.substitutes, -q * prod.substitution_ratio, Origin.credit,
+                                      f"{f.key} replaces {prod.substitutes}"))
+        return extra
+
+    def weight(self, approach: AllocationApproach, pid: str, f, q: float) -> float:
+        """Allocation weight of one output: its mass, energy or value (ISO 14044 4.3.4.2 b and c)."""
+        if f.kind is FlowKind.product:
+            spec, ident = self.rule.product_by_id[f.product], f.product
+            mass = self.rule.allocation.product_mass_per_unit.get(ident)
+            price = self.rule.allocation.product_prices.get(ident, 0.0)
+        else:
+            spec = self.rule.coproduct_by_id[f.coproduct]
+            ident, mass, price = spec.id, spec.mass_per_unit, spec.price or 0.0
+        if approach is AllocationApproach.mass:
+            return q * (mass if mass is not None else _to_t(f.unit))
+        if approach is AllocationApproach.economic:
+            return q * self.ed.params.prices.get(ident, price)
+        d = self.ed.data.get((pid, f.key))
+        if d is not None and d.ncv_gj_per_unit is not None:
+            return q * d.ncv_gj_per_unit
+        if spec.energy_content is None:
+            raise CalculationError(f"process '{pid}': no energy content for '{ident}' to allocate by energy")
+        return q * spec.energy_content.value * conversion_factor(spec.energy_content.unit, f"GJ/({f.unit})")
+
+    def columns(self, pid: str, exchanges: list[Exchange], coproducts, mechanisms, balance) -> list[UnitProcess]:
+        """The process as one column per product it makes: system expansion keeps one column (the reference
+        product) with credits; a partition (mass, energy, economic) gives each product its share of every
+        exchange, and co-products leaving the system take theirs away."""
+        spec = self.rule.process_by_id[pid]
+        approach = self.rule.approach_of(pid)
+        made = [(f, self.ed.amount(pid, f.key)) for f in spec.products]
+        if approach is AllocationApproach.system_expansion:
+            made, shares = made[:1], [1.0]
+            exchanges = exchanges + self.expansion_credits(pid, coproducts)
+        else:
+            made = [(f, q) for f, q in made if q > 0 or f is spec.reference]
+            items = made + [(f, q) for _, f, q in coproducts]
+            shares = partition([self.weight(approach, pid, f, q) for f, q in items]) if len(items) > 1 else [1.0]
+        out = []
+        for (f, q), k in zip(made, shares, strict=False):
+            ref = f is spec.reference
+            name = spec.name if ref else f"{spec.name}: {self.rule.product_by_id[f.product].name}"
+            ex = exchanges if k == 1.0 else [replace(e, amount=e.amount * k) for e in exchanges]
+            out.append(UnitProcess(column_id(self.rule, pid, f.product), name, spec.stage, f.product, f.unit, q,
+                                   tuple(ex), k, balance if ref else None, mechanisms=mechanisms if ref else ()))
+        return out
+
+    def process(self, pid: str) -> list[UnitProcess]:
         carbon_in: dict[str, float] = {}
         carbon_out: dict[str, float] = {}
         bio: dict[str, float] = {}
         exchanges = self.inputs(pid, carbon_in, bio)
         coproducts = self.outputs(pid, carbon_out)
         direct, mechanisms = self.direct(pid, self.process_data(pid, carbon_in, carbon_out, bio))
-        exchanges += direct
-        exchanges, k = self.coproduct_handling(pid, coproducts, output, exchanges)
         balance = next((r.carbon for r in mechanisms if r.carbon is not None), None)
-        return UnitProcess(pid, spec.name, spec.stage, spec.reference.product, spec.reference.unit,
-                           output, tuple(exchanges), k, balance, mechanisms=mechanisms)
+        return self.columns(pid, exchanges + direct, coproducts, mechanisms, balance)
 
 
 def _to_t(unit: str) -> float:
     return conversion_factor(unit, "t")
+
+
+def column_id(rule: Rule, process: str, product: str) -> str:
+    """The id of the column (allocated unit process) making ``product``: the process id for its reference
+    product, ``<process>::<product>`` for its other products."""
+    return process if rule.process_by_id[process].reference.product == product else f"{process}::{product}"
 
 
 def product_system(rule: Rule, present, final_process: str) -> list[str]:
@@ -272,9 +320,10 @@ def build_foreground(ed: EnterpriseData, factors: FactorSet) -> Foreground:
     rule = ed.rule
     product = rule.declared_product(ed.params.product)
     system = product_system(rule, ed.processes, product.final_process)
-    processes = {pid: b.process(pid) for pid in system}
-    final = rule.process_by_id[product.final_process]
-    demand = rule.declared_unit.amount * conversion_factor(rule.declared_unit.unit, final.reference.unit)
+    processes = {col.id: col for pid in system for col in b.process(pid)}
+    out = rule.declared_output(product.id)
+    final = column_id(rule, product.final_process, out.product)
+    demand = rule.declared_unit.amount * conversion_factor(rule.declared_unit.unit, out.unit)
     notes = []
     outside = [p for p in ed.processes if p not in system]
     if outside:
@@ -285,7 +334,7 @@ def build_foreground(ed: EnterpriseData, factors: FactorSet) -> Foreground:
         enterprise=ed.params.enterprise.id,
         product=product.id,
         route=ed.params.route,
-        final_process=product.final_process,
+        final_process=final,
         demand=demand,
         processes=processes,
         allocation=rule.allocation.approach,

@@ -87,7 +87,7 @@ def data_quality(rows: list[dict], ed: EnterpriseData) -> dict:
     rule = ed.rule
     weight: dict[str, float] = defaultdict(float)
     for r in rows:
-        weight[r["process"]] += abs(r["total"])
+        weight[r["process"].split("::")[0]] += abs(r["total"])  # the columns of a multi-output process: its data
     total_w = sum(weight.values()) or 1.0
     per_proc = {}
     for pid in weight:

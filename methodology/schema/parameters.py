@@ -249,18 +249,30 @@ class _Checker:
                 datum = self._datum(pid, f, given[f.key], where, modes)
                 if datum is not None:
                     data[(pid, f.key)] = datum
-                    self._linkable(f, datum, where, present)
+        self.links(present, data)
         return data
 
-    def _linkable(self, f: FlowSpec, d: Datum, where: str, present) -> None:
-        if f.kind is not FlowKind.intermediate or d.amount == 0:
-            return
-        if f.product in self.rule.producers(present):
-            return
-        if self.rule.product_by_id[f.product].purchased_factor is None:
-            makers = [p.id for p in self.rule.processes if p.reference.product == f.product]
-            self.add(where, f"{d.amount:g} {f.unit} of {f.product}",
-                     f"activity data for a process that makes it ({', '.join(makers)}), or no such input")
+    def links(self, present: tuple[str, ...], data: dict[tuple[str, str], Datum]) -> None:
+        """Every intermediate input used can be supplied: by a process of the site that reports making it, by its
+        substitute (made here as a co-product under system expansion), or bought in (a purchased factor)."""
+        makers = self.rule.producers(present)
+        made = {f.product: (pid, f) for pid in present for f in self.rule.process_by_id[pid].products}
+        for (pid, key), d in data.items():
+            f = self.rule.process_by_id[pid].flow_by_key[key]
+            if f.kind is not FlowKind.intermediate or d.amount == 0:
+                continue
+            where = f"processes.{pid}.{key}"
+            prod = self.rule.product_by_id[f.product]
+            if f.product in makers:
+                maker = makers[f.product]
+                out = next(o for o in self.rule.process_by_id[maker].products if o.product == f.product)
+                if (maker, out.key) not in data or data[(maker, out.key)].amount <= 0:
+                    self.add(f"processes.{maker}.{out.key}", "nothing or 0",
+                             f"the amount of {f.product} made ({pid} uses {d.amount:g} {f.unit})")
+            elif not (f.product in made and prod.substitutes) and prod.purchased_factor is None:
+                can = [p.id for p in self.rule.processes if any(o.product == f.product for o in p.products)]
+                self.add(where, f"{d.amount:g} {f.unit} of {f.product}",
+                         f"activity data for a process that makes it ({', '.join(can)}), or no such input")
 
     def _datum(self, pid: str, f: FlowSpec, v: Value, where: str, modes: set[str]) -> Datum | None:
         try:

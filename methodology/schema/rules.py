@@ -45,9 +45,29 @@ class FlowKind(StrEnum):
 
 
 class AllocationApproach(StrEnum):
+    """ISO 14044:2006 4.3.4.2: avoid allocation by system expansion, else partition by a physical relationship
+    (mass, energy), else by economic value."""
+
     system_expansion = "system_expansion"
     mass = "mass"
+    energy = "energy"
     economic = "economic"
+
+
+class EnergyContent(Strict):
+    """Energy per unit of a product, for energy allocation (a measured NCV of the output replaces it)."""
+
+    value: float = Field(gt=0)
+    unit: Unit
+    source: str
+
+
+class ProcessAllocation(Strict):
+    """The allocation approach of one multi-output process, where it differs from the rule's."""
+
+    approach: AllocationApproach
+    clause: list[ClauseRef]
+    decision: str | None = Field(None, description="path of the decision record")
 
 
 class ClauseRef(Strict):
@@ -163,6 +183,7 @@ class FlowSpec(Strict):
     plausible: Plausible | None = None
     transport: bool = Field(False, description="the enterprise may report inbound transport")
     coproduct: str | None = Field(None, description="co-product id (allocation table)")
+    reference: bool = Field(False, description="the reference product of a process with several products")
     measured: list[MeasuredProperty] = Field(
         default_factory=list, description="properties an enterprise may give as plant values (IPCC Tier 2/3)")
     note: str | None = None
@@ -191,14 +212,23 @@ class ProcessSpec(Strict):
     inputs: list[FlowSpec]
     outputs: list[FlowSpec]
     parameters: list[ParameterSpec] = Field(default_factory=list, description="process parameters")
+    allocation: ProcessAllocation | None = Field(
+        None, description="allocation among this process's products and co-products (default: the rule's)")
     emissions: list[Mechanism] = Field(description="the mechanisms that produce the direct emissions")
     description: str | None = None
 
     @model_validator(mode="after")
     def _one_reference_product(self) -> ProcessSpec:
         products = [o for o in self.outputs if o.kind is FlowKind.product]
-        if len(products) != 1:
-            raise ValueError(f"exactly one output of kind product, found {len(products)}")
+        if not products:
+            raise ValueError("at least one output of kind product")
+        flagged = [o.key for o in products if o.reference]
+        if len(products) > 1 and len(flagged) != 1:
+            raise ValueError(f"several products ({[o.key for o in products]}): mark exactly one `reference: true`, "
+                             f"found {flagged or 'none'}")
+        made = [o.product for o in products]
+        if len(set(made)) != len(made):
+            raise ValueError(f"process '{self.id}' makes the same intermediate product twice: {made}")
         keys = [f.key for f in self.inputs + self.outputs]
         dupes = sorted({k for k in keys if keys.count(k) > 1})
         if dupes:
@@ -282,7 +312,14 @@ class ProcessSpec(Strict):
 
     @property
     def reference(self) -> FlowSpec:
-        return next(o for o in self.outputs if o.kind is FlowKind.product)
+        products = self.products
+        return next((o for o in products if o.reference), products[0])
+
+    @property
+    def products(self) -> list[FlowSpec]:
+        """Every output of kind product (made for use in the route or as a declared product), reference first."""
+        out = [o for o in self.outputs if o.kind is FlowKind.product]
+        return sorted(out, key=lambda o: not o.reference)
 
     def flows(self) -> list[FlowSpec]:
         return self.inputs + self.outputs
@@ -313,6 +350,11 @@ class IntermediateProduct(Strict):
     unit: Unit
     carbon_factor: str | None = Field(None, description="factor id giving its carbon content")
     purchased_factor: str | None = Field(None, description="factor used when bought in, not made")
+    energy_content: EnergyContent | None = Field(None, description="energy per unit, for energy allocation")
+    substitutes: str | None = Field(
+        None, description="avoided_product factor it replaces when made as a non-reference product under system "
+                          "expansion (its users then buy that substitute; the maker is credited)")
+    substitution_ratio: float = Field(1.0, ge=0, description="units of the substitute replaced per unit")
 
 
 class ProductSpec(Strict):
@@ -321,6 +363,8 @@ class ProductSpec(Strict):
     id: str = Field(pattern=KEBAB)
     name: str
     final_process: str
+    output: str | None = Field(None, description="flow key of the final process's product output that is the "
+                                                 "declared product; default: its reference product")
     description: str | None = None
 
 
@@ -350,6 +394,7 @@ class CoproductSpec(Strict):
     burned_in_expansion: bool = Field(
         False, description="system expansion: its carbon is burned (emitted) in the expanded system"
     )
+    energy_content: EnergyContent | None = Field(None, description="energy per unit, for energy allocation")
     clause: list[ClauseRef]
     note: str | None = None
 
@@ -458,7 +503,55 @@ class Rule(Strict):
     def reference_problems(self) -> list[tuple[str, str, str]]:
         """Cross-references inside the rule, as (field, found, expected): each problem names its own field."""
         return (self._clause_problems() + self._process_problems() + self._route_problems()
-                + self._balance_problems() + self._unit_problems() + self._misc_problems())
+                + self._allocation_problems() + self._balance_problems() + self._unit_problems()
+                + self._misc_problems())
+
+    def _allocation_problems(self) -> list[tuple[str, str, str]]:
+        """What each process's allocation approach needs of its products, and declared products it can make."""
+        p = []
+        for proc in self.processes:
+            approach = self.approach_of(proc.id)
+            for f in proc.products:
+                prod = self.product_by_id.get(f.product)
+                if prod is None:
+                    continue
+                if (approach is AllocationApproach.system_expansion and f is not proc.reference
+                        and not prod.substitutes):
+                    p.append((f"intermediate_products.{prod.id}.substitutes", "nothing",
+                              f"the avoided product it replaces: process '{proc.id}' makes it besides its reference "
+                              "product under system expansion"))
+            if approach is AllocationApproach.energy and len(proc.products) + len(self._coproducts_of(proc)) > 1:
+                p += self._energy_problems(proc)
+        for prod in self.products:
+            proc = self.process_by_id.get(prod.final_process)
+            if proc is None or prod.output is None:
+                continue
+            f = proc.flow_by_key.get(prod.output)
+            if f is None or f.kind is not FlowKind.product:
+                p.append((f"products.{prod.id}.output", repr(prod.output),
+                          f"a product output of process '{proc.id}': {[x.key for x in proc.products]}"))
+            elif f is not proc.reference and self.approach_of(proc.id) is AllocationApproach.system_expansion:
+                p.append((f"products.{prod.id}.output", repr(prod.output), f"the reference product of "
+                          f"'{proc.id}', or a partition allocation for it (its other products are credited under "
+                          "system expansion, not made)"))
+        return p
+
+    def _coproducts_of(self, proc: ProcessSpec) -> list[FlowSpec]:
+        return [f for f in proc.outputs if f.kind is FlowKind.coproduct]
+
+    def _energy_problems(self, proc: ProcessSpec) -> list[tuple[str, str, str]]:
+        p = []
+        for f in proc.products:
+            prod = self.product_by_id.get(f.product)
+            if prod is not None and prod.energy_content is None:
+                p.append((f"intermediate_products.{prod.id}.energy_content", "nothing",
+                          f"energy per {prod.unit}: process '{proc.id}' allocates by energy"))
+        for f in self._coproducts_of(proc):
+            cop = self.coproduct_by_id.get(f.coproduct)
+            if cop is not None and cop.energy_content is None:
+                p.append((f"allocation.coproducts.{cop.id}.energy_content", "nothing",
+                          f"energy per {cop.unit}: process '{proc.id}' allocates by energy"))
+        return p
 
     def _clause_problems(self) -> list[tuple[str, str, str]]:
         known = sorted(self.standards)
@@ -522,9 +615,10 @@ class Rule(Strict):
         du = self.declared_unit.unit
         for prod in self.products:
             final = self.process_by_id.get(prod.final_process)
-            if final is not None and not convertible(du, final.reference.unit):
-                p.append(("declared_unit.unit", repr(du),
-                          f"a unit convertible to '{final.reference.unit}' (product '{prod.id}')"))
+            out = final.flow_by_key.get(prod.output or final.reference.key) if final is not None else None
+            if out is not None and not convertible(du, out.unit):
+                p.append(("declared_unit.unit", repr(du), f"a unit convertible to '{out.unit}' (product '{prod.id}')"))
+        p += self._energy_unit_problems()
         for proc in self.processes:
             ref = proc.reference.unit
             for f in proc.flows():
@@ -538,6 +632,13 @@ class Rule(Strict):
             if pf is not None and not convertible(pf.unit, "kg"):
                 p.append((f"routes.{route.id}.plausible_footprint.unit", repr(pf.unit), "a mass of CO2e (kg)"))
         return p
+
+    def _energy_unit_problems(self) -> list[tuple[str, str, str]]:
+        items = [(f"intermediate_products.{x.id}", x.unit, x.energy_content) for x in self.intermediate_products]
+        items += [(f"allocation.coproducts.{x.id}", x.unit, x.energy_content) for x in self.allocation.coproducts]
+        return [(f"{where}.energy_content.unit", repr(content.unit), f"an energy per {unit} (GJ/{unit})")
+                for where, unit, content in items
+                if content is not None and not convertible(content.unit, f"GJ/({unit})")]
 
     def _measured_unit_problem(self, proc: ProcessSpec, i: int, m) -> list[tuple[str, str, str]]:
         if not isinstance(m, ProcessFactor) or not m.measured:
@@ -570,7 +671,11 @@ class Rule(Strict):
             for f in proc.inputs:
                 if f.kind is not FlowKind.intermediate or not f.required or f.product not in self.product_by_id:
                     continue
-                if makers.get(f.product) not in in_route and not self.product_by_id[f.product].purchased_factor:
+                prod = self.product_by_id[f.product]
+                made_as_coproduct = prod.substitutes and any(
+                    o.product == f.product for x in in_route if x in self.process_by_id
+                    for o in self.process_by_id[x].products)
+                if makers.get(f.product) not in in_route and not prod.purchased_factor and not made_as_coproduct:
                     p.append((f"routes.{route.id}", f"process '{pid}' needs '{f.product}', which no process of "
                               "the route makes", f"a process of the route making '{f.product}', or a "
                               "purchased_factor for it"))
@@ -586,19 +691,39 @@ class Rule(Strict):
             ("data_quality", self.data_quality.clause),
             ("balances", self.balances.clause),
         ] + [(f"processes.{x.id}", x.clause) for x in self.processes] + [
+            (f"processes.{x.id}.allocation", x.allocation.clause) for x in self.processes if x.allocation] + [
             (f"allocation.coproducts.{c.id}", c.clause) for c in self.allocation.coproducts
         ]:
             for ref in refs:
                 yield name, ref
 
     def producers(self, among=None) -> dict[str, str]:
-        """intermediate product id -> id of the process making it (among the given processes)"""
+        """intermediate product id -> id of the process making it (among the given processes).
+
+        A product made as a non-reference product of a process under system expansion has no maker here: its
+        users buy the substitute it replaces (decision record docs/decisions/0003).
+        """
         among = set(among) if among is not None else None
         out: dict[str, str] = {}
         for proc in self.processes:
-            if among is None or proc.id in among:
-                out.setdefault(proc.reference.product, proc.id)
+            if among is not None and proc.id not in among:
+                continue
+            expansion = self.approach_of(proc.id) is AllocationApproach.system_expansion
+            for f in proc.products:
+                if f is proc.reference or not expansion:
+                    out.setdefault(f.product, proc.id)
         return out
+
+    def approach_of(self, process_id: str) -> AllocationApproach:
+        """The allocation approach of a process: its own, else the rule's."""
+        own = self.process_by_id[process_id].allocation
+        return own.approach if own is not None else self.allocation.approach
+
+    def declared_output(self, product_id: str) -> FlowSpec:
+        """The output flow of the final process that is the declared product."""
+        prod = self.declared_product(product_id)
+        proc = self.process_by_id[prod.final_process]
+        return proc.flow_by_key[prod.output] if prod.output else proc.reference
 
     # --- look-ups -------------------------------------------------------------------------------
     @cached_property
@@ -646,7 +771,7 @@ class Rule(Strict):
             refs += [(f"processes.{proc.id}.emissions[{i}].factor", m.factor) for i, m in enumerate(proc.emissions)
                      if isinstance(m, ProcessFactor)]
         for prod in self.intermediate_products:
-            for attr in ("carbon_factor", "purchased_factor"):
+            for attr in ("carbon_factor", "purchased_factor", "substitutes"):
                 if getattr(prod, attr):
                     refs.append((f"intermediate_products.{prod.id}.{attr}", getattr(prod, attr)))
         for c in self.allocation.coproducts:
@@ -669,10 +794,12 @@ def check_against_factor_set(rule: Rule, factors: FactorSet) -> list[tuple[str, 
         if f is not None and (f.category is not Category.electricity or f.basis.value != rule.electricity.basis):
             problems.append(("electricity.allowed_factors", f"'{fid}' is {f.category.value}/{f.basis}",
                              f"an electricity factor with basis {rule.electricity.basis}"))
-    for c in rule.allocation.coproducts:
-        f = factors.by_id.get(c.substitutes) if c.substitutes else None
+    substitutes = [(f"allocation.coproducts.{c.id}.substitutes", c.substitutes) for c in rule.allocation.coproducts]
+    substitutes += [(f"intermediate_products.{x.id}.substitutes", x.substitutes) for x in rule.intermediate_products]
+    for where, fid in substitutes:
+        f = factors.by_id.get(fid) if fid else None
         if f is not None and f.category is not Category.avoided_product:
-            problems.append((f"allocation.coproducts.{c.id}.substitutes", f"'{f.id}' is {f.category.value}",
+            problems.append((where, f"'{f.id}' is {f.category.value}",
                              "an avoided_product factor (credits are kept apart from purchases)"))
     problems += _process_factor_problems(rule, factors)
     if rule.rule_set.factor_set != factors.id:
