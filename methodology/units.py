@@ -6,6 +6,8 @@ from functools import lru_cache
 
 import pint
 
+from methodology.errors import MethodologyError
+
 _DEFINITIONS = [
     "Nm3 = meter ** 3",  # normal cubic metre: volumes of gases are reported at normal conditions
     "kNm3 = 1000 * Nm3",
@@ -23,8 +25,9 @@ def registry() -> pint.UnitRegistry:
     return ureg
 
 
-class UnitParseError(ValueError):
-    pass
+class UnitParseError(MethodologyError, ValueError):
+    """A unit that does not parse, or two units that do not convert (a ValueError too, so that pydantic
+    validators turn it into a field problem)."""
 
 
 @lru_cache(maxsize=4096)

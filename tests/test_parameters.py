@@ -100,3 +100,24 @@ def test_metallic_yield_checked(tmp_path, rule, factors):
     assert [p.field for p in yield_probs] == ["processes.bof.liquid_steel"]
     assert yield_probs[0].found.startswith("BOF metallic yield 1.050")
     assert "between 0.85 and 0.98" in yield_probs[0].expected
+
+
+def test_file_that_is_not_utf8_is_a_problem_not_a_traceback(tmp_path):
+    from methodology.study import Study
+
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("enterprise: {name: \"Stahlw\xe4rk\"}\n".encode("latin-1"))
+    with pytest.raises(ParameterFileError) as exc:
+        Study.prepare(path)
+    (problem,) = exc.value.problems
+    offset = len("enterprise: {name: \"Stahlw")
+    assert (problem.field, problem.expected) == (f"byte {offset}", "a UTF-8 text file (save the file as UTF-8)")
+
+
+def test_unit_errors_belong_to_the_error_hierarchy():
+    from methodology.errors import MethodologyError
+    from methodology.units import UnitParseError, conversion_factor
+
+    with pytest.raises(MethodologyError):
+        conversion_factor("kWh", "t")
+    assert issubclass(UnitParseError, ValueError)

@@ -72,6 +72,9 @@ def read_yaml(path: str | Path, error: type[InputFileError]) -> dict[str, Any]:
         raise error(path, [Problem(str(path), "(file)", "no such file", "an existing YAML file")])
     try:
         data = load_yaml(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise error(path, [Problem(str(path), f"byte {exc.start}", f"bytes that are not UTF-8 ({exc.reason})",
+                                   "a UTF-8 text file (save the file as UTF-8)")]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(unknown position)"
