@@ -20,7 +20,6 @@ The sources are never changed, so recording twice gives byte-identical notebooks
 from __future__ import annotations
 
 import argparse
-import configparser
 import os
 import re
 import subprocess
@@ -47,10 +46,12 @@ def is_checked(cell) -> bool:
 
 
 def sanitizer(cfg: Path = SANITIZE):
-    """The regex replacements nbval applies to both sides of a comparison (``--nbval-sanitize-with``)."""
-    parser = configparser.ConfigParser()
-    parser.read(cfg, encoding="utf-8")
-    rules = [(re.compile(parser[s]["regex"]), parser[s]["replace"]) for s in parser.sections()]
+    """The regex replacements nbval applies to both sides of a comparison (``--nbval-sanitize-with``),
+    read with nbval's own parser and applied in order as nbval does."""
+    from nbval.plugin import get_sanitize_patterns
+
+    rules = [(re.compile(regex), replace) for regex, replace in
+             get_sanitize_patterns(cfg.read_text(encoding="utf-8"))]
 
     def sanitize(text: str) -> str:
         for regex, replace in rules:
