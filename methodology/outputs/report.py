@@ -48,23 +48,34 @@ def foreground_table(fg: Foreground) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def rounded(df: pd.DataFrame, decimals: int | dict[str, int] = 1) -> pd.DataFrame:
+    """The frame with its numbers rounded for printing, and -0.0 shown as 0.0.
+
+    Tables are the notebook's reproducibility record (nbval compares their text), so they print rounded
+    values: float noise in the last digits, or a tiny negative rounding to -0.0, must not change the text.
+    """
+    out = df.round(decimals)
+    numbers = out.select_dtypes("number").columns
+    out[numbers] = out[numbers] + 0.0
+    return out
+
+
 def totals_table(result: dict) -> pd.DataFrame:
     g = result["gwp100_kg_co2e"]
-    return pd.DataFrame([{"indicator": k, "kg CO2e per declared unit": round(v, 1)} for k, v in g.items()])
+    return rounded(pd.DataFrame([{"indicator": k, "kg CO2e per declared unit": v} for k, v in g.items()]))
 
 
 def breakdown_table(result: dict, key: str) -> pd.DataFrame:
     items = result[key]
     if isinstance(items, dict):
         items = [{key.removeprefix("by_"): k, **v} for k, v in items.items()]
-    df = pd.DataFrame(items)
-    return df.round(1)
+    return rounded(pd.DataFrame(items))
 
 
 def carbon_balance_table(result: dict) -> pd.DataFrame:
     df = pd.DataFrame(result["carbon_balance_kg_c"]).T
     df["emitted as t CO2"] = df["emitted"] * 44 / 12 / 1000
-    return df.round(1)
+    return rounded(df)
 
 
 def site_balance_table(result: dict) -> pd.DataFrame:
@@ -75,8 +86,8 @@ def site_balance_table(result: dict) -> pd.DataFrame:
               "emitted": "carbon emitted as CO2 (sum of process balances)",
               "internal_imbalance": "intermediates and gases made minus used at the site",
               "residual": "not explained by the process balances"}
-    return pd.DataFrame([{"flow": labels[k], "t C": v / 1000, "t CO2": v * 44 / 12 / 1000}
-                         for k, v in site.items()]).round(1)
+    return rounded(pd.DataFrame([{"flow": labels[k], "t C": v / 1000, "t CO2": v * 44 / 12 / 1000}
+                                 for k, v in site.items()]))
 
 
 def checks_table(result: dict) -> pd.DataFrame:
@@ -96,4 +107,4 @@ def checks_table(result: dict) -> pd.DataFrame:
               "unit": "ratio",
               "detail": f"{c['factor_method_t_co2']:.6g} t CO2 against {c['carbon_balance_t_co2']:.6g}"}
              for c in bal["combustion_cross_check"]]
-    return pd.DataFrame(rows)
+    return rounded(pd.DataFrame(rows), {"value": 4})
