@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Record the reproducibility record stored in ``notebooks/steel.ipynb`` (after a deliberate method change).
+"""Record the reproducibility record stored in ``notebooks/product.ipynb`` (after a deliberate method change).
 
 Runs the notebook with papermill on its reference enterprise (the defaults of its parameters cell) against a
 fresh, temporary Brightway folder set up by ``pcf setup``, then writes back into the notebook the outputs of
@@ -13,7 +13,7 @@ the cells marked ``# NBVAL_CHECK_OUTPUT``, and nothing else:
 
 The sources are never changed, so recording twice gives byte-identical notebooks. Usage::
 
-    .venv/bin/python scripts/record_notebook.py                     # rewrites notebooks/steel.ipynb
+    .venv/bin/python scripts/record_notebook.py                     # rewrites notebooks/product.ipynb
     .venv/bin/python scripts/record_notebook.py --output /tmp/x.ipynb
 """
 
@@ -30,7 +30,7 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK = ROOT / "notebooks" / "steel.ipynb"
+NOTEBOOK = ROOT / "notebooks" / "product.ipynb"
 SANITIZE = ROOT / "tests" / "nbval-sanitize.cfg"
 MARK = "NBVAL_CHECK_OUTPUT"
 

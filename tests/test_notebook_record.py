@@ -1,4 +1,4 @@
-"""The outputs stored in notebooks/steel.ipynb are a reproducibility record that can fail.
+"""The outputs stored in notebooks/product.ipynb are a reproducibility record that can fail.
 
 nbval (``--nbval-lax``: only cells marked ``# NBVAL_CHECK_OUTPUT`` are compared) passes on the committed
 notebook and fails, with an output mismatch in a checked cell and no crash, when an emission factor changes;
@@ -21,7 +21,7 @@ from conftest import FACTORS, ROOT, write_variant
 
 pytestmark = pytest.mark.notebook
 
-NOTEBOOK = ROOT / "notebooks" / "steel.ipynb"
+NOTEBOOK = ROOT / "notebooks" / "product.ipynb"
 SANITIZE = ROOT / "tests" / "nbval-sanitize.cfg"
 RECORD = ROOT / "scripts" / "record_notebook.py"
 MARK = "# NBVAL_CHECK_OUTPUT"
@@ -63,7 +63,7 @@ def parameters_of(nb) -> dict:
 
 
 def notebook_copy(tmp_path: Path, factor_file: str = "") -> Path:
-    """steel.ipynb with its stored outputs, the same reference enterprise, absolute paths and its own output."""
+    """product.ipynb with its stored outputs, the same reference enterprise, absolute paths and its own output."""
     nb = nbformat.read(NOTEBOOK, as_version=4)
     params = parameters_of(nb)
     for key in ("parameter_file", "rule_file"):
@@ -148,7 +148,7 @@ def test_recording_again_gives_the_committed_notebook(tmp_path):
                           timeout=900)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert out.read_bytes() == NOTEBOOK.read_bytes(), (
-        "notebooks/steel.ipynb is not what scripts/record_notebook.py records now: after a deliberate method "
+        "notebooks/product.ipynb is not what scripts/record_notebook.py records now: after a deliberate method "
         "change, re-record it and review the diff")
 
 

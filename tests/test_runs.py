@@ -41,3 +41,25 @@ def test_bad_parameter_file_writes_nothing(tmp_path):
     with pytest.raises(ParameterFileError, match="scrap.unit"):
         run_enterprise(bad, runs)
     assert not runs.exists()
+
+
+def test_an_industry_without_its_own_notebook_runs_the_generic_report(bw_project, tmp_path):
+    """Adding an industry is adding data: the toy rule (tests/fixtures/toy) has no notebook of its own."""
+    from pathlib import Path
+
+    from methodology.brightway import engine
+    from methodology.execution.runner import notebook_for
+    from methodology.schema.factors import load_factor_set
+
+    toy = Path(__file__).resolve().parent / "fixtures" / "toy"
+    rule, factors = toy / "standards" / "toy" / "pcr-toy.yaml", toy / "standards" / "factors" / "toy-factors.yaml"
+    engine.setup_project(load_factor_set(factors), log=lambda *a: None)
+    assert notebook_for("toy").name == "product.ipynb" and notebook_for("steel").name == "product.ipynb"
+    plant = write_variant(tmp_path, toy / "parameters" / "toy-plant.yaml", lambda d: d.update(product="metal"))
+    outcome = run_enterprise(plant, tmp_path / "runs", rule_file=rule, factor_file=factors)
+    assert outcome.ok, outcome.error
+    result = json.loads((outcome.out_dir / "result.json").read_text())
+    expected = Study.prepare(plant, rule, factors).calculate_without_brightway()["gwp100_kg_co2e"]["total"]
+    assert result["gwp100_kg_co2e"]["total"] == pytest.approx(expected, rel=1e-7)
+    assert result["provenance"]["rule_set"]["id"] == "toy-pcr"
+    assert (outcome.out_dir / "toy.ipynb").is_file()

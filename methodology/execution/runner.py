@@ -78,11 +78,18 @@ def _register_engine() -> None:
     papermill_engines.register(ENGINE, SaveAtEndEngine)
 
 
+GENERIC_NOTEBOOK = "product.ipynb"
+
+
 def notebook_for(industry: str) -> Path:
+    """``notebooks/<industry>.ipynb`` when the industry has its own sections, else the generic report."""
     nb = NOTEBOOKS / f"{industry}.ipynb"
-    if not nb.is_file():
-        raise MethodologyError(f"no notebook for industry '{industry}' (expected {nb})")
-    return nb
+    if nb.is_file():
+        return nb
+    generic = NOTEBOOKS / GENERIC_NOTEBOOK
+    if not generic.is_file():
+        raise MethodologyError(f"no notebook for industry '{industry}' ({nb}) and no generic {generic}")
+    return generic
 
 
 def spec_for(study: Study, parameter_file, rule_file, factor_file, runs_dir, key: str = "") -> RunSpec:

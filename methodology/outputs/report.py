@@ -73,9 +73,13 @@ def breakdown_table(result: dict, key: str) -> pd.DataFrame:
 
 
 def carbon_balance_table(result: dict) -> pd.DataFrame:
+    """kg C per year in, out and emitted of each process whose rule selects a carbon balance (may be none)."""
+    columns = ["in", "out", "emitted", "emitted as t CO2"]
+    if not result["carbon_balance_kg_c"]:
+        return pd.DataFrame(columns=columns)
     df = pd.DataFrame(result["carbon_balance_kg_c"]).T
     df["emitted as t CO2"] = df["emitted"] * 44 / 12 / 1000
-    return rounded(df)
+    return rounded(df[columns])
 
 
 def site_balance_table(result: dict) -> pd.DataFrame:
