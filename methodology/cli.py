@@ -128,8 +128,9 @@ def cmd_lab(args) -> int:
 
 def cmd_schema(args) -> int:
     from methodology.schema.export import export_schemas
+    from methodology.study import SCHEMAS
 
-    for p in export_schemas(args.out):
+    for p in export_schemas(args.out, SCHEMAS):
         print(f"wrote {p}")
     return 0
 
@@ -170,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("--ip", default="127.0.0.1")
     lab.add_argument("--runs", default="runs")
     lab.set_defaults(func=cmd_lab)
-    sc = sub.add_parser("schema", help="export JSON Schemas of rule, factor and parameter files")
+    sc = sub.add_parser("schema", help="export JSON Schemas of rule, factor and parameter files and result.json")
     sc.add_argument("--out", default=str(ROOT / "standards" / "schema"))
     sc.set_defaults(func=cmd_schema)
     return ap

@@ -25,7 +25,7 @@ def test_papermill_run_per_enterprise(path, bw_project, tmp_path):
     assert (outcome.out_dir / "steel.ipynb").is_file()
     assert {p.name for p in (outcome.out_dir / "figures").iterdir()} >= {"stages.png", "gases.png"}
     assert result["checks"]["within_route_plausible_range"] is True
-    expected = Study.prepare(path).calculate_without_brightway()["gwp100_kg_co2e"]["total"]
+    expected = Study.prepare(path).calculate_without_brightway().gwp100_kg_co2e.total
     assert result["gwp100_kg_co2e"]["total"] == pytest.approx(expected, rel=1e-7)
     prov = result["provenance"]
     assert prov["rule_set"]["version"] == "1.0.0" and prov["factor_set"]["version"] == "0.1.0"

@@ -1,10 +1,11 @@
-"""Tables and text for the notebooks: presentation only, from rule, foreground and result."""
+"""Tables and text for the notebooks: presentation only, from rule, foreground and result (model or JSON)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
 from methodology.core.foreground import Foreground
+from methodology.core.result import Result, as_json
 from methodology.schema.rules import Rule
 
 
@@ -48,28 +49,28 @@ def foreground_table(fg: Foreground) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def totals_table(result: dict) -> pd.DataFrame:
-    g = result["gwp100_kg_co2e"]
+def totals_table(result: Result | dict) -> pd.DataFrame:
+    g = as_json(result)["gwp100_kg_co2e"]
     return pd.DataFrame([{"indicator": k, "kg CO2e per declared unit": round(v, 1)} for k, v in g.items()])
 
 
-def breakdown_table(result: dict, key: str) -> pd.DataFrame:
-    items = result[key]
+def breakdown_table(result: Result | dict, key: str) -> pd.DataFrame:
+    items = as_json(result)[key]
     if isinstance(items, dict):
         items = [{key.removeprefix("by_"): k, **v} for k, v in items.items()]
     df = pd.DataFrame(items)
     return df.round(1)
 
 
-def carbon_balance_table(result: dict) -> pd.DataFrame:
-    df = pd.DataFrame(result["carbon_balance_kg_c"]).T
+def carbon_balance_table(result: Result | dict) -> pd.DataFrame:
+    df = pd.DataFrame(as_json(result)["carbon_balance_kg_c"]).T
     df["emitted as t CO2"] = df["emitted"] * 44 / 12 / 1000
     return df.round(1)
 
 
-def site_balance_table(result: dict) -> pd.DataFrame:
+def site_balance_table(result: Result | dict) -> pd.DataFrame:
     """The site's carbon in, out and emitted (kg C per year and t CO2 equivalent of the carbon)."""
-    site = result["balances"]["site_carbon_kg_c"]
+    site = as_json(result)["balances"]["site_carbon_kg_c"]
     labels = {"purchased_in": "carbon entering in purchased materials and fuels",
               "leaving_in_products": "carbon leaving in products, co-products and exported gas",
               "emitted": "carbon emitted as CO2 (sum of process balances)",
@@ -79,9 +80,9 @@ def site_balance_table(result: dict) -> pd.DataFrame:
                          for k, v in site.items()]).round(1)
 
 
-def checks_table(result: dict) -> pd.DataFrame:
+def checks_table(result: Result | dict) -> pd.DataFrame:
     """Process-gas and electricity balances and metallic yields, each against the rule's tolerance."""
-    bal = result["balances"]
+    bal = as_json(result)["balances"]
     rows = [{"check": f"process gas {g['gas']}", "value": g["unaccounted"],
              "unit": "GJ/yr unaccounted", "detail": f"generated {g['generated']:.4g}, used {g['used']:.4g}, "
              f"exported {g['exported']:.4g}"} for g in bal["process_gases_gj"]
