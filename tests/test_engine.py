@@ -1,7 +1,12 @@
-"""Brightway layer: offline set-up, tiny hand-built systems, and the fast evaluator equal to Brightway on every
-figure of the result."""
+"""Brightway layer: offline set-up, tiny hand-built systems, the fast evaluator equal to Brightway on every
+figure of the result, and a run's project kept for Activity Browser."""
 
 from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -156,3 +161,45 @@ def test_runs_never_write_the_template(bw_project, factors, tmp_path):
     assert not any(name.startswith("foreground") for name in bd.databases)
     assert sorted(p.name for p in bw_project.iterdir()) == before
 
+
+OPEN_KEPT_PROJECT = """
+import json, sys
+import bw2calc as bc
+import bw2data as bd
+project, database, final, demand, method = json.loads(sys.argv[1])
+bd.projects.set_current(project)
+db = bd.Database(database)
+acts = {a["code"]: {kind: len(list(getattr(a, kind)())) for kind in ("production", "technosphere", "biosphere")}
+        for a in db}
+lca = bc.LCA({db.get(final): demand}, tuple(method))
+lca.lci()
+lca.lcia()
+print("KEPT " + json.dumps({"dir": str(bd.projects.dir), "projects": sorted(p.name for p in bd.projects),
+                            "databases": sorted(bd.databases), "activities": acts, "score": lca.score}))
+"""
+
+
+def test_kept_project_opens_in_bw2data(bw_project, tmp_path):
+    """``calculate(keep_project=True)`` leaves a Brightway data directory that bw2data opens from
+    ``BRIGHTWAY2_DIR`` alone, also after the run folder was moved (as a run's folder is renamed into place)."""
+    study = Study.prepare(ENTERPRISES[0])
+    fg = study.foreground
+    result = study.calculate(tmp_path / "work", keep_project=True)
+    (tmp_path / "work").rename(tmp_path / "run")
+    kept = tmp_path / "run" / "brightway"
+    assert (kept / "projects.db").is_file()
+    name = engine.foreground_db_name(fg)
+    args = json.dumps([engine.PROJECT, name, fg.final_process, fg.demand, list(engine.INDICATORS["fossil"])])
+    proc = subprocess.run([sys.executable, "-c", OPEN_KEPT_PROJECT, args], capture_output=True, text=True,
+                          env=dict(os.environ, BRIGHTWAY2_DIR=str(kept)), timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    info = json.loads(next(line for line in proc.stdout.splitlines() if line.startswith("KEPT "))[5:])
+    assert info["dir"].startswith(str(kept)) and engine.PROJECT in info["projects"]
+    assert {name, engine.background_db_name(study.factors), "biosphere3"} <= set(info["databases"])
+    assert set(info["activities"]) == set(fg.processes)
+    for pid, p in fg.processes.items():
+        counts = info["activities"][pid]
+        assert counts["production"] == 1
+        assert counts["technosphere"] == sum(e.kind == "technosphere" for e in p.exchanges), pid
+        assert counts["biosphere"] == sum(e.kind == "biosphere" for e in p.exchanges), pid
+    assert info["score"] == pytest.approx(result.gwp100_kg_co2e.fossil, rel=REL)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import pytest
 from conftest import ENTERPRISES, write_variant
 
+from methodology.cli import main
 from methodology.errors import ParameterFileError
 from methodology.execution.runner import run_enterprise
 from methodology.study import Study
@@ -20,6 +22,7 @@ REQUIRED = {"enterprise", "product", "declared_unit", "gwp100_kg_co2e", "by_stag
 def test_papermill_run_per_enterprise(path, bw_project, tmp_path):
     outcome = run_enterprise(path, tmp_path / "runs")
     assert outcome.ok, outcome.error
+    assert not (outcome.out_dir / "brightway").exists()  # the run's Brightway project is not kept by default
     result = json.loads((outcome.out_dir / "result.json").read_text())
     assert REQUIRED <= set(result)
     assert (outcome.out_dir / "steel.ipynb").is_file()
@@ -41,3 +44,19 @@ def test_bad_parameter_file_writes_nothing(tmp_path):
     with pytest.raises(ParameterFileError, match="scrap.unit"):
         run_enterprise(bad, runs)
     assert not runs.exists()
+
+
+def test_pcf_run_keeps_the_brightway_project(bw_project, tmp_path):
+    """``pcf run --keep-brightway``: the run folder holds a Brightway data directory with the foreground database
+    (opened with bw2data and Activity Browser in ``test_engine.test_kept_project_opens_in_bw2data``)."""
+    path = ENTERPRISES[-1]
+    assert main(["run", str(path), "--runs", str(tmp_path / "runs"), "--keep-brightway"]) == 0
+    study = Study.prepare(path)
+    out = tmp_path / "runs" / study.enterprise.params.enterprise.id / study.enterprise.params.product
+    kept = out / "brightway"
+    assert (out / "result.json").is_file() and (kept / "projects.db").is_file()
+    (lci,) = kept.glob("pcf-workbench.*/lci/databases.db")
+    with sqlite3.connect(lci) as db:
+        codes = {c for (c,) in db.execute("SELECT code FROM activitydataset WHERE database = ?",
+                                          (f"foreground {study.foreground.enterprise} {study.foreground.product}",))}
+    assert codes == set(study.foreground.processes)
