@@ -185,10 +185,6 @@ class Checks(Model):
     route_plausible_range_kg: tuple[float, float] | None = None
     brightway_scores_match: bool | None = Field(None, description="null when computed without Brightway")
 
-    def passed(self) -> bool:
-        """Every check that applies passed."""
-        return all(v for v in self.model_dump().values() if isinstance(v, bool))
-
 
 class FileRef(Model):
     id: str
