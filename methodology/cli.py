@@ -83,7 +83,7 @@ def cmd_run(args) -> int:
     for path in find_parameter_files(args.files):
         try:
             outcome = run_enterprise(path, args.runs, rule_file=args.rule, factor_file=args.factors,
-                                     timeout=args.timeout)
+                                     timeout=args.timeout, keep_brightway=args.keep_brightway)
         except InputFileError as exc:
             print(f"INVALID {exc}", file=sys.stderr)
             status = 1
@@ -128,8 +128,9 @@ def cmd_lab(args) -> int:
 
 def cmd_schema(args) -> int:
     from methodology.schema.export import export_schemas
+    from methodology.study import SCHEMAS
 
-    for p in export_schemas(args.out):
+    for p in export_schemas(args.out, SCHEMAS):
         print(f"wrote {p}")
     return 0
 
@@ -151,6 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("files", nargs="+", help="parameter files or folders of them")
     r.add_argument("--runs", default="runs", help="output folder (default: runs/)")
     r.add_argument("--timeout", type=int, default=600, help="seconds per notebook cell")
+    r.add_argument("--keep-brightway", action="store_true",
+                   help="keep each run's Brightway project (with its foreground database) in "
+                        "<runs>/<enterprise>/<product>/brightway/ for Activity Browser (BRIGHTWAY2_DIR=that folder)")
     r.set_defaults(func=cmd_run)
     b = sub.add_parser("batch", help="run every parameter file under folders in parallel (Dask), resumable")
     b.add_argument("files", nargs="+", help="parameter files or folders of them (searched recursively)")
@@ -170,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("--ip", default="127.0.0.1")
     lab.add_argument("--runs", default="runs")
     lab.set_defaults(func=cmd_lab)
-    sc = sub.add_parser("schema", help="export JSON Schemas of rule, factor and parameter files")
+    sc = sub.add_parser("schema", help="export JSON Schemas of rule, factor and parameter files and result.json")
     sc.add_argument("--out", default=str(ROOT / "standards" / "schema"))
     sc.set_defaults(func=cmd_schema)
     return ap

@@ -6,21 +6,29 @@ rule set, the rule names its factor set. No industry is a default.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
-from methodology.core.balances import balance_problems
+from methodology.core import results
+from methodology.core.balances import EnterpriseBalances, balance_problems, enterprise_balances
+from methodology.core.contributions import Contributions
 from methodology.core.foreground import Foreground, build_foreground
-from methodology.core.results import build_result
+from methodology.core.result import SCHEMA_FILE, AgeReference, Balances, Result
 from methodology.errors import ParameterFileError
 from methodology.outputs.files import atomic_write_bytes, atomic_write_text, write_result  # noqa: F401 - re-exported
 from methodology.schema import catalogue
+from methodology.schema.export import MODELS
 from methodology.schema.factors import FactorSet, load_factor_set
-from methodology.schema.methods import gwp_indicators  # noqa: F401 - re-exported
+from methodology.schema.methods import gwp_indicators
 from methodology.schema.parameters import EnterpriseData, ParameterFile, read_parameter_file, validate
 from methodology.schema.rules import Rule, load_rule
 
 ROOT = Path(__file__).resolve().parent.parent
+# every JSON Schema ``pcf schema`` writes into standards/schema/: the input file formats and result.json
+SCHEMAS = {**MODELS, SCHEMA_FILE: Result}
 
 
 def rule_file_for(parameter_file: str | Path) -> Path:
@@ -39,13 +47,18 @@ def load_standards(rule_file: str | Path, factor_file: str | Path | None = None)
     return load_rule(rule_file, factors), factors
 
 
-def check_enterprise(pf: ParameterFile, rule: Rule, factors: FactorSet) -> EnterpriseData:
-    """File-level validation, then the rule's balances: ``ParameterFileError`` with every problem found."""
+def _checked(pf: ParameterFile, rule: Rule, factors: FactorSet) -> tuple[EnterpriseData, EnterpriseBalances]:
     ed = validate(pf, rule, factors)
-    problems = balance_problems(ed)
+    balances = enterprise_balances(ed)
+    problems = balance_problems(ed, balances)
     if problems:
         raise ParameterFileError(ed.params.path or "(parameters)", problems)
-    return ed
+    return ed, balances
+
+
+def check_enterprise(pf: ParameterFile, rule: Rule, factors: FactorSet) -> EnterpriseData:
+    """File-level validation, then the rule's balances: ``ParameterFileError`` with every problem found."""
+    return _checked(pf, rule, factors)[0]
 
 
 def load_enterprise(parameter_file: str | Path, rule: Rule, factors: FactorSet) -> EnterpriseData:
@@ -72,45 +85,94 @@ def preload() -> None:
 
 @dataclass
 class Study:
+    """One enterprise's product under one rule and factor set, validated, with its foreground built.
+
+    ``enterprise_balances``: the rule's balances as validation computed them (computed on construction if not
+    given); ``assessment_date``: the date the reference period's age is counted to (default: the rule set's
+    date), recorded in the result's ``data_quality.age_reference``.
+    """
+
     rule: Rule
     factors: FactorSet
     enterprise: EnterpriseData
     foreground: Foreground
     parameter_file: str
+    enterprise_balances: EnterpriseBalances | None = None
+    assessment_date: dt.date | None = None
+
+    def __post_init__(self) -> None:
+        if self.enterprise_balances is None:
+            self.enterprise_balances = enterprise_balances(self.enterprise)
 
     @classmethod
     def prepare(cls, parameter_file: str | Path, rule_file: str | Path | None = None,
-                factor_file: str | Path | None = None) -> Study:
+                factor_file: str | Path | None = None, *, assessment_date: dt.date | None = None) -> Study:
         """Load and validate everything (no Brightway): raises with every problem found.
 
         ``rule_file`` defaults to the rule set the parameter file names, ``factor_file`` to the factor set the
         rule names, both found in the catalogue.
         """
         rule, factors = load_standards(rule_file or rule_file_for(parameter_file), factor_file)
-        ed = check_enterprise(read_parameter_file(parameter_file), rule, factors)
-        return cls(rule, factors, ed, build_foreground(ed, factors), str(parameter_file))
+        return cls.check(read_parameter_file(parameter_file), rule, factors, parameter_file,
+                         assessment_date=assessment_date)
 
     @classmethod
-    def from_loaded(cls, ed: EnterpriseData, rule: Rule, factors: FactorSet, parameter_file: str) -> Study:
-        """A study from an already validated enterprise (batches load the rule and factor set once)."""
-        return cls(rule, factors, ed, build_foreground(ed, factors), str(parameter_file))
+    def check(cls, pf: ParameterFile, rule: Rule, factors: FactorSet, parameter_file: str | Path, *,
+              assessment_date: dt.date | None = None) -> Study:
+        """A study from a read parameter file, checked against an already loaded rule and factor set (batches
+        load those once): ``ParameterFileError`` with every problem found."""
+        ed, balances = _checked(pf, rule, factors)
+        return cls(rule, factors, ed, build_foreground(ed, factors), str(parameter_file), balances, assessment_date)
 
-    def calculate(self, workdir: str | Path, *, keep_project: bool = False) -> dict:
-        """Write the foreground into a private Brightway project, run the LCA, return result.json."""
+    @cached_property
+    def balances(self) -> Balances:
+        """The result's balances section (site carbon, process gases, electricity, yields), built once."""
+        return results.balances_section(self.enterprise, self.foreground, self.factors, self.enterprise_balances)
+
+    @property
+    def age_reference(self) -> AgeReference:
+        return results.age_reference(self.rule, self.assessment_date)
+
+    def assemble(self, contributions: Contributions, cfs: Mapping[str, Mapping[str, float]], *,
+                 engine_scores: Mapping[str, float] | None = None, generated_at: dt.datetime | None = None) -> Result:
+        """The typed result from an evaluator's contributions table and characterisation (``results.assemble``)."""
+        return results.assemble(
+            ed=self.enterprise, fg=self.foreground, fs=self.factors, contributions=contributions, cfs=cfs,
+            provenance=results.provenance(self.enterprise, self.factors, self.parameter_file,
+                                          generated_at=generated_at),
+            age=self.age_reference, balances=self.balances, engine_scores=engine_scores)
+
+    def calculate(self, workdir: str | Path, *, keep_project: bool = False) -> Result:
+        """The official result: the foreground written into a private Brightway project, the LCA run by bw2calc.
+
+        ``keep_project``: leave that project in ``workdir/brightway`` (a Brightway data directory that
+        bw2data and Activity Browser open with ``BRIGHTWAY2_DIR`` pointing there) instead of removing it.
+        """
         from methodology.brightway import engine
 
         with engine.run_project(workdir, self.factors, keep=keep_project) as bd:
             engine.write_foreground(bd, self.foreground, self.factors)
             calc = engine.calculate(bd, self.foreground, self.factors)
-        return build_result(ed=self.enterprise, fg=self.foreground, fs=self.factors, calc=calc,
-                            parameters_path=self.parameter_file, engine_scores=calc["scores"])
+        return self.assemble(calc.contributions, calc.cfs, engine_scores=calc.scores)
 
-    def calculate_without_brightway(self) -> dict:
-        """The same result from the numpy evaluator (for checks and compute-only batches)."""
-        from methodology.core.matrix import characterise, first_tier_contributions, foreground_matrices
+    def calculate_without_brightway(self) -> Result:
+        """The same result from the fast evaluator (``core.compute``; tested equal to ``calculate``)."""
+        return calculate_without_brightway([self])[0]
 
-        cfs = gwp_indicators()
-        m = foreground_matrices(self.foreground, self.factors)
-        rows = characterise(first_tier_contributions(m, self.foreground), cfs)
-        return build_result(ed=self.enterprise, fg=self.foreground, fs=self.factors,
-                            calc={"rows": rows}, parameters_path=self.parameter_file)
+
+def calculate_without_brightway(studies: Sequence[Study]) -> list[Result]:
+    """The results of many studies from the fast evaluator: one stacked system and one LU factorisation per
+    factor set (``core.compute``), each result assembled from its contributions table as ``calculate`` does."""
+    from methodology.core import compute
+
+    cfs = gwp_indicators()
+    generated_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    groups: dict[tuple, list[int]] = {}
+    for i, study in enumerate(studies):
+        groups.setdefault(compute.factor_set_key(study.factors), []).append(i)
+    out: list[Result | None] = [None] * len(studies)
+    for members in groups.values():
+        st = compute.stack([studies[i].foreground for i in members], studies[members[0]].factors)
+        for i, table in zip(members, compute.contributions(st, compute.scaling(st)), strict=True):
+            out[i] = studies[i].assemble(table, cfs, generated_at=generated_at)
+    return out

@@ -43,7 +43,7 @@ def chain(tmp_path, product: str, approach: str = "mass", mutate_params=None) ->
 
 
 def total(st: Study) -> float:
-    return st.calculate_without_brightway()["gwp100_kg_co2e"]["total"]
+    return st.calculate_without_brightway().gwp100_kg_co2e.total
 
 
 # shares of (main, side, by-product) by hand
@@ -165,5 +165,5 @@ def test_brightway_equals_numpy_for_each_approach(tmp_path, bw_project, approach
     engine.setup_project(load_factor_set(FACTORS), log=lambda *a: None)
     st = chain(tmp_path, "finished", approach)
     official = st.calculate(tmp_path / "run")
-    assert official["checks"]["brightway_scores_match"]
-    assert official["gwp100_kg_co2e"]["total"] == pytest.approx(total(st), rel=1e-7)
+    assert official.checks.brightway_scores_match
+    assert official.gwp100_kg_co2e.total == pytest.approx(total(st), rel=1e-7)

@@ -1,20 +1,21 @@
-"""Compute-only mode: many enterprises stacked, one factorisation, the same figures as one by one."""
+"""Compute-only mode: many enterprises stacked, one factorisation, the same figures as one by one; the
+vectorised attribution equals the one run on Brightway's matrices (``matrix.first_tier_contributions``).
+Equality with Brightway itself, figure by figure: ``test_engine``."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections import defaultdict
 
 import numpy as np
 import pytest
 from conftest import ENTERPRISES
 
 from methodology.core import compute
+from methodology.core.contributions import Contributions
 from methodology.core.foreground import build_foreground
-from methodology.core.matrix import characterise, first_tier_contributions, foreground_matrices
-from methodology.core.results import INDICATORS, stage_of
+from methodology.core.matrix import Matrices, first_tier_contributions
+from methodology.core.results import INDICATORS
 from methodology.execution.compute_only import compute_rows
-from methodology.gases import GAS_GROUP, Gas
 from methodology.outputs.table import result_row
 from methodology.schema.parameters import EnterpriseData
 from methodology.study import Study, gwp_indicators
@@ -34,10 +35,6 @@ def studies() -> list[Study]:
     return [Study.prepare(p) for p in ENTERPRISES]
 
 
-def _upstream(studies: list[Study]) -> list[str]:
-    return [s.rule.system_boundary.upstream_stage for s in studies]
-
-
 def _assert_same_row(row: dict, ref: dict) -> None:
     assert set(row) == set(ref), set(row) ^ set(ref)
     for key, expected in ref.items():
@@ -47,50 +44,59 @@ def _assert_same_row(row: dict, ref: dict) -> None:
             assert row[key] == expected, key
 
 
-def test_rows_of_three_enterprises_stacked_equal_result_row(studies):
+def test_rows_of_three_enterprises_stacked_equal_each_alone(studies):
     rows = compute_rows(studies)
     assert len(rows) == len(studies)
     for study, row in zip(studies, rows, strict=True):
         _assert_same_row(row, result_row(study.calculate_without_brightway()))
+        alone = compute_rows([study])[0]
+        _assert_same_row(row, alone)
     assert {r["enterprise"] for r in rows} == {s.enterprise.params.enterprise.id for s in studies}
 
 
-def _reference(study: Study) -> dict[str, dict[str, float]]:
-    """Unrounded figures straight from the contribution rows of the one-enterprise evaluator."""
-    fg = study.foreground
-    rows = characterise(first_tier_contributions(foreground_matrices(fg, study.factors), fg), gwp_indicators())
-    up = study.rule.system_boundary.upstream_stage
-    out: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for r in rows:
-        for ind in INDICATORS:
-            out["totals"][ind] += r[ind]
-        out["stage"][stage_of(r, fg, up)] += r["total"]
-        out["origin"][r["origin"]] += r["total"]
-        out["gas"][GAS_GROUP[Gas(r["gas"])]] += r["total"]
-        out["process"][r["process"]] += r["total"]
-        out["dq_weight"][r["process"]] += abs(r["total"])  # results.data_quality's weights
+def _keyed(c: Contributions) -> dict[tuple, float]:
+    """kg per (process, source, origin, gas): the rows of a table, whatever their order."""
+    out: dict[tuple, float] = {}
+    for r in c.rows(gwp_indicators()):
+        key = (r["process"], r["source"], r["origin"], r["gas"])
+        assert key not in out, key  # one row per first-tier exchange and gas
+        out[key] = r["kg"]
     return out
 
 
-def test_unrounded_breakdowns_equal_first_tier_contributions(studies):
-    st = compute.stack([s.foreground for s in studies], studies[0].factors, _upstream(studies))
-    bd = compute.aggregate(st, compute.scaling(st))
-    for e, study in enumerate(studies):
-        ref = _reference(study)
-        got = {
-            "totals": {ind: bd.indicator(ind)[e] for ind in INDICATORS},
-            "stage": {s: bd.by_stage[e, i] for i, s in enumerate(bd.stages) if bd.stage_present[e, i]},
-            "origin": {o: bd.by_origin[e, i] for i, o in enumerate(compute.ORIGINS) if bd.origin_present[e, i]},
-            "gas": {g: bd.by_gas[e, i] for i, g in enumerate(compute.GAS_GROUPS) if bd.gas_present[e, i]},
-        }
-        cols = slice(st.offsets[e], st.offsets[e + 1])
-        live = bd.process_present[cols]
-        got["process"] = dict(zip(np.array(st.process_ids[e])[live], bd.by_process[cols][live], strict=True))
-        got["dq_weight"] = dict(zip(np.array(st.process_ids[e])[live], bd.dq_weight[cols][live], strict=True))
-        for part, values in got.items():
-            assert set(values) == set(ref[part]), (study.foreground.enterprise, part)
-            for key, v in values.items():
-                assert v == pytest.approx(ref[part][key], rel=1e-12, abs=1e-9), (part, key)
+def _generic(st: compute.Stacked, fg) -> Contributions:
+    """``matrix.first_tier_contributions`` (the attribution run on Brightway's matrices) on one stacked enterprise."""
+    m = Matrices(st.A, st.B, st.activities, list(st.flows), st.F.toarray()[:, 0])
+    return first_tier_contributions(m, fg)
+
+
+def test_vectorised_contributions_equal_the_generic_attribution(studies):
+    st = compute.stack([s.foreground for s in studies], studies[0].factors)
+    tables = compute.contributions(st, compute.scaling(st))
+    for study, table in zip(studies, tables, strict=True):
+        fg = study.foreground
+        ref = _generic(compute.stack([fg], study.factors), fg)
+        got, expected = _keyed(table), _keyed(ref)
+        assert set(got) == set(expected), set(got) ^ set(expected)
+        for key, kg in expected.items():
+            assert got[key] == pytest.approx(kg, rel=1e-12, abs=1e-12), key
+        assert table.scaling == pytest.approx(ref.scaling, rel=1e-12)
+        assert list(table.scaling) == list(fg.processes)
+        # every origin, source and gas the foreground can give appears, with direct emissions among them
+        assert {k[2] for k in got} >= {"direct", "electricity", "upstream"} and ("direct" in table.sources)
+
+
+def test_evaluate_is_the_sum_of_the_contributions(studies):
+    fgs, fs = [s.foreground for s in studies], studies[0].factors
+    totals = compute.evaluate(fgs, fs)
+    st = compute.stack(fgs, fs)
+    for e, table in enumerate(compute.contributions(st, compute.scaling(st))):
+        names, values = table.characterised(gwp_indicators())
+        for ind in INDICATORS:
+            assert totals[ind][e] == pytest.approx(values[names.index(ind)].sum(), rel=1e-12, abs=1e-9)
+        assert totals["total"][e] == pytest.approx(values.sum(), rel=1e-12)
+        assert totals["total"][e] == pytest.approx(studies[e].calculate_without_brightway().gwp100_kg_co2e.total,
+                                                   rel=1e-12, abs=1e-6)
 
 
 def _variant(base: Study, k: float, grid: float) -> Study:
@@ -141,10 +147,11 @@ def test_sixty_enterprises_one_factorisation_and_scale_invariance(studies, splu_
     expected = by_grid[0, 0] + (np.array(grids) - 1.0) * per_extra
     assert by_grid[:, 0] == pytest.approx(expected, rel=REL)
     assert np.all(np.diff(by_grid[:, 0]) > 0)
-    assert by_grid[0, 0] == pytest.approx(base.calculate_without_brightway()["gwp100_kg_co2e"]["total"], rel=REL)
+    assert by_grid[0, 0] == pytest.approx(base.calculate_without_brightway().gwp100_kg_co2e.total, rel=REL)
 
+    before = len(splu_calls)
     rows = compute_rows(generated)
-    assert len(splu_calls) == 2  # one more factorisation for one more call with one factor set
+    assert len(splu_calls) == before + 1  # one more factorisation for one more call with one factor set
     assert [r["gwp100_total_kg_co2e"] for r in rows] == pytest.approx(totals["total"], rel=REL, abs=ABS)
     for i in (0, 17, 59):
         _assert_same_row(rows[i], result_row(generated[i].calculate_without_brightway()))
@@ -153,7 +160,7 @@ def test_sixty_enterprises_one_factorisation_and_scale_invariance(studies, splu_
 def test_studies_with_different_factor_sets_are_stacked_per_set(studies, splu_calls):
     fs = studies[1].factors
     other = dataclasses.replace(studies[1], factors=type(fs).model_validate(fs.model_dump()))  # no file, no sha256
-    assert compute._factor_key(other.factors) != compute._factor_key(studies[0].factors)
+    assert compute.factor_set_key(other.factors) != compute.factor_set_key(studies[0].factors)
     rows = compute_rows([studies[0], other, studies[2]])
     assert len(splu_calls) == 2
     assert [r["enterprise"] for r in rows] == [s.enterprise.params.enterprise.id for s in studies]
@@ -163,20 +170,14 @@ def test_studies_with_different_factor_sets_are_stacked_per_set(studies, splu_ca
 def test_mixture_of_routes_equals_each_route_alone(studies):
     assert {s.foreground.route for s in studies} == {"bf-bof", "scrap-eaf", "dri-eaf"}
     fs = studies[0].factors
-    mixed = compute.stack([s.foreground for s in studies], fs, _upstream(studies))
-    bd = compute.aggregate(mixed, compute.scaling(mixed))
-    for e, study in enumerate(studies):
-        alone = compute.stack([study.foreground], fs, _upstream([study]))
-        one = compute.aggregate(alone, compute.scaling(alone))
-        assert bd.totals[:, e] == pytest.approx(one.totals[:, 0], rel=1e-12)
-        stages = {s: v for s, v, live in zip(bd.stages, bd.by_stage[e], bd.stage_present[e], strict=True) if live}
-        assert stages == pytest.approx({s: v for s, v, live in zip(one.stages, one.by_stage[0], one.stage_present[0],
-                                                                   strict=True) if live}, rel=1e-12)
-        for figure, present in (("by_origin", "origin_present"), ("by_gas", "gas_present")):
-            assert getattr(bd, figure)[e] == pytest.approx(getattr(one, figure)[0], rel=1e-12, abs=1e-12)
-            assert (getattr(bd, present)[e] == getattr(one, present)[0]).all()
-        cols = slice(mixed.offsets[e], mixed.offsets[e + 1])
-        assert bd.by_process[cols] == pytest.approx(one.by_process, rel=1e-12, abs=1e-12)
+    mixed = compute.stack([s.foreground for s in studies], fs)
+    tables = compute.contributions(mixed, compute.scaling(mixed))
+    for study, table in zip(studies, tables, strict=True):
+        alone = compute.stack([study.foreground], fs)
+        (one,) = compute.contributions(alone, compute.scaling(alone))
+        got, expected = _keyed(table), _keyed(one)
+        assert set(got) == set(expected)
+        assert got == pytest.approx(expected, rel=1e-12, abs=1e-12)
     together = compute.evaluate([s.foreground for s in studies], fs)
     reversed_order = compute.evaluate([s.foreground for s in reversed(studies)], fs)
     for e, study in enumerate(studies):
@@ -221,6 +222,6 @@ def test_gwp_method_file_is_read_once(studies, monkeypatch):
     first = gwp_indicators()
     monkeypatch.setattr(methods, "read_yaml", lambda *a, **k: pytest.fail("GWP YAML read again"))
     assert gwp_indicators() is first
-    assert studies[2].calculate_without_brightway()["gwp100_kg_co2e"]["total"] > 0
+    assert studies[2].calculate_without_brightway().gwp100_kg_co2e.total > 0
     with pytest.raises(TypeError):
         first["fossil"]["co2_fossil"] = 2.0  # the shared tables are read-only

@@ -1,16 +1,30 @@
-"""Brightway layer: offline set-up, tiny hand-built systems, and agreement with the numpy evaluator."""
+"""Brightway layer: offline set-up, tiny hand-built systems, the fast evaluator equal to Brightway on every
+figure of the result, and a run's project kept for Activity Browser."""
 
 from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
 
 import pytest
 import yaml
 from conftest import ENTERPRISES, ROOT
 
 from methodology.brightway import engine
+from methodology.core import compute
 from methodology.core.foreground import Exchange, Foreground, Origin, UnitProcess
 from methodology.errors import ProjectNotReadyError
+from methodology.execution.compute_only import compute_rows
+from methodology.outputs.table import result_row
 from methodology.schema.rules import AllocationApproach
-from methodology.study import Study
+from methodology.study import Study, calculate_without_brightway
+
+# Brightway stores matrix values as float32 (bw_processing), about 6e-8 of each exchange; the fast evaluator
+# keeps float64. Measured on the shipped enterprises: at most 2e-7 relative on any figure above 1e-3 kg.
+# Every figure must agree to 1e-6 relative, or to 2e-6 kg (two 1e-6 rounding steps of result.json) near 0.
+REL, ABS = 1e-6, 2e-6
 
 pytestmark = pytest.mark.engine
 
@@ -50,28 +64,134 @@ def test_tiny_hand_built_system(bw_project, factors, tmp_path):
     with engine.run_project(tmp_path, factors) as bd:
         engine.write_foreground(bd, fg, factors)
         res = engine.calculate(bd, fg, factors)
-    assert res["scores"]["fossil"] == pytest.approx(2 * 0.6205 + 0.5 * (3 - 0.6205))
-    assert sum(r["total"] for r in res["rows"]) == pytest.approx(res["scores"]["fossil"])
-    credit = sum(r["total"] for r in res["rows"] if r["origin"] == "credit")
+    assert res.scores["fossil"] == pytest.approx(2 * 0.6205 + 0.5 * (3 - 0.6205))
+    rows = res.contributions.rows(res.cfs)
+    assert sum(r["total"] for r in rows) == pytest.approx(res.scores["fossil"])
+    credit = sum(r["total"] for r in rows if r["origin"] == "credit")
     assert credit == pytest.approx(-0.5 * 0.6205)
+    assert res.contributions.scaling == pytest.approx({"a": 1.0, "b": 0.5})
+
+
+@pytest.fixture(scope="module")
+def official(bw_project, tmp_path_factory) -> dict[str, tuple]:
+    """Per shipped enterprise: its study, Brightway's calculation and the result ``Study.calculate`` assembles
+    from it (one Brightway run each)."""
+    out = {}
+    for path in ENTERPRISES:
+        study, work = Study.prepare(path), tmp_path_factory.mktemp(path.stem)
+        with engine.run_project(work, study.factors) as bd:
+            engine.write_foreground(bd, study.foreground, study.factors)
+            calc = engine.calculate(bd, study.foreground, study.factors)
+        assert not (work / "brightway").exists()  # the private project copy is removed
+        out[path.name] = study, calc, study.assemble(calc.contributions, calc.cfs, engine_scores=calc.scores)
+    return out
+
+
+def _leaves(x, at: str = "") -> dict[str, object]:
+    """Every value of a JSON document by its path (list items by position)."""
+    if isinstance(x, dict):
+        return {k: v for key, item in x.items() for k, v in _leaves(item, f"{at}.{key}").items()}
+    if isinstance(x, list):
+        return {k: v for i, item in enumerate(x) for k, v in _leaves(item, f"{at}[{i}]").items()}
+    return {at: x}
+
+
+def _assert_same_figures(fast: dict, official: dict, skip: set[str]) -> None:
+    """The same fields in the same order, equal text and flags, and numbers equal to REL / ABS."""
+    got, expected = _leaves(fast), _leaves(official)
+    assert [k for k in got if k not in skip] == [k for k in expected if k not in skip]
+    for key, value in expected.items():
+        if key in skip:
+            continue
+        if isinstance(value, float):
+            assert got[key] == pytest.approx(value, rel=REL, abs=ABS), key
+        else:
+            assert got[key] == value, key
+
+
+def test_fast_evaluator_equals_brightway_on_every_figure(official):
+    """The compute-only path (every shipped enterprise stacked, one factorisation) gives Brightway's result."""
+    studies = [official[p.name][0] for p in ENTERPRISES]
+    fast = calculate_without_brightway(studies)
+    rows = compute_rows(studies)
+    assert len(fast) == len(rows) == len(ENTERPRISES) >= 3
+    for path, result, row in zip(ENTERPRISES, fast, rows, strict=True):
+        bw = official[path.name][2]
+        assert bw.checks.brightway_scores_match is True
+        assert result.checks.brightway_scores_match is None  # no Brightway score to compare with
+        _assert_same_figures(result.model_dump(mode="json"), bw.model_dump(mode="json"),
+                             skip={".checks.brightway_scores_match", ".provenance.generated_at"})
+        _assert_same_figures(row, result_row(bw), skip=set())
+        assert bw.gwp100_kg_co2e.total == pytest.approx(result.gwp100_kg_co2e.total, rel=REL)
 
 
 @pytest.mark.parametrize("path", ENTERPRISES, ids=lambda p: p.stem)
-def test_brightway_equals_numpy_evaluator(path, bw_project, tmp_path):
-    study = Study.prepare(path)
-    bw = study.calculate(tmp_path)
-    np_ = study.calculate_without_brightway()
-    assert bw["checks"]["brightway_scores_match"] is True
-    assert bw["gwp100_kg_co2e"]["total"] == pytest.approx(np_["gwp100_kg_co2e"]["total"], rel=1e-7)
-    assert not (tmp_path / "brightway").exists()  # the private project copy is removed
+def test_contribution_rows_equal_brightways(path, official):
+    """Row by row: the fast evaluator's contributions table is the one taken from Brightway's matrices."""
+    study, calc, _ = official[path.name]
+    st = compute.stack([study.foreground], study.factors)
+    (fast,) = compute.contributions(st, compute.scaling(st))
+    cfs = calc.cfs
+    key = ("process", "source", "origin", "gas")
+    got = {tuple(r[k] for k in key): r for r in fast.rows(cfs)}
+    expected = {tuple(r[k] for k in key): r for r in calc.contributions.rows(cfs)}
+    assert len(got) == len(fast) and len(expected) == len(calc.contributions)  # one row per key
+    assert set(got) == set(expected)
+    for k, row in expected.items():
+        assert got[k]["kg"] == pytest.approx(row["kg"], rel=REL, abs=1e-9), k
+    assert fast.scaling == pytest.approx(dict(calc.contributions.scaling), rel=REL)
 
 
 def test_runs_never_write_the_template(bw_project, factors, tmp_path):
     before = sorted(p.name for p in bw_project.iterdir())
     study = Study.prepare(ENTERPRISES[0])
     study.calculate(tmp_path)
+    assert not (tmp_path / "brightway").exists()  # the private project copy is removed
     import bw2data as bd
 
     bd.projects.set_current(engine.PROJECT, update=False)
     assert not any(name.startswith("foreground") for name in bd.databases)
     assert sorted(p.name for p in bw_project.iterdir()) == before
+
+
+OPEN_KEPT_PROJECT = """
+import json, sys
+import bw2calc as bc
+import bw2data as bd
+project, database, final, demand, method = json.loads(sys.argv[1])
+bd.projects.set_current(project)
+db = bd.Database(database)
+acts = {a["code"]: {kind: len(list(getattr(a, kind)())) for kind in ("production", "technosphere", "biosphere")}
+        for a in db}
+lca = bc.LCA({db.get(final): demand}, tuple(method))
+lca.lci()
+lca.lcia()
+print("KEPT " + json.dumps({"dir": str(bd.projects.dir), "projects": sorted(p.name for p in bd.projects),
+                            "databases": sorted(bd.databases), "activities": acts, "score": lca.score}))
+"""
+
+
+def test_kept_project_opens_in_bw2data(bw_project, tmp_path):
+    """``calculate(keep_project=True)`` leaves a Brightway data directory that bw2data opens from
+    ``BRIGHTWAY2_DIR`` alone, also after the run folder was moved (as a run's folder is renamed into place)."""
+    study = Study.prepare(ENTERPRISES[0])
+    fg = study.foreground
+    result = study.calculate(tmp_path / "work", keep_project=True)
+    (tmp_path / "work").rename(tmp_path / "run")
+    kept = tmp_path / "run" / "brightway"
+    assert (kept / "projects.db").is_file()
+    name = engine.foreground_db_name(fg)
+    args = json.dumps([engine.PROJECT, name, fg.final_process, fg.demand, list(engine.INDICATORS["fossil"])])
+    proc = subprocess.run([sys.executable, "-c", OPEN_KEPT_PROJECT, args], capture_output=True, text=True,
+                          env=dict(os.environ, BRIGHTWAY2_DIR=str(kept)), timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    info = json.loads(next(line for line in proc.stdout.splitlines() if line.startswith("KEPT "))[5:])
+    assert info["dir"].startswith(str(kept)) and engine.PROJECT in info["projects"]
+    assert {name, engine.background_db_name(study.factors), "biosphere3"} <= set(info["databases"])
+    assert set(info["activities"]) == set(fg.processes)
+    for pid, p in fg.processes.items():
+        counts = info["activities"][pid]
+        assert counts["production"] == 1
+        assert counts["technosphere"] == sum(e.kind == "technosphere" for e in p.exchanges), pid
+        assert counts["biosphere"] == sum(e.kind == "biosphere" for e in p.exchanges), pid
+    assert info["score"] == pytest.approx(result.gwp100_kg_co2e.fossil, rel=REL)

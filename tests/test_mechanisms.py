@@ -37,7 +37,7 @@ def mech(st: Study, pid: str, kind: str):
 
 
 def per_t(st: Study) -> float:
-    return st.calculate_without_brightway()["gwp100_kg_co2e"]["total"]
+    return st.calculate_without_brightway().gwp100_kg_co2e.total
 
 
 # --- textbook equations ---------------------------------------------------------------------------------
@@ -259,5 +259,5 @@ def test_brightway_equals_numpy_for_every_mechanism(tmp_path, bw_project, produc
     engine.setup_project(load_factor_set(FACTORS), log=lambda *a: None)
     st = study(tmp_path, product, {"smelter": {"aem": {"value": 0.5, "unit": "min/d", "source": "log"}}})
     official = st.calculate(tmp_path / "run")
-    assert official["checks"]["brightway_scores_match"]
-    assert official["gwp100_kg_co2e"]["total"] == pytest.approx(per_t(st), rel=1e-7)
+    assert official.checks.brightway_scores_match
+    assert official.gwp100_kg_co2e.total == pytest.approx(per_t(st), rel=1e-7)

@@ -9,6 +9,7 @@ import yaml
 from conftest import ROOT
 
 from methodology.schema.export import schema_texts
+from methodology.study import SCHEMAS
 
 
 def test_environment_yml_lists_the_pyproject_dependencies():
@@ -26,5 +27,8 @@ def test_ci_runs_the_readme_test_command():
 
 
 def test_json_schemas_are_current():
-    for name, text in schema_texts().items():
+    assert "result.schema.json" in SCHEMAS
+    for name, text in schema_texts(SCHEMAS).items():
         assert (ROOT / "standards" / "schema" / name).read_text() == text, f"run `pcf schema` ({name})"
+    exported = {p.name for p in (ROOT / "standards" / "schema").glob("*.schema.json")}
+    assert exported == set(SCHEMAS)  # no stale schema left behind

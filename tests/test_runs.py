@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import pytest
 from conftest import ENTERPRISES, write_variant
 
+from methodology.cli import main
 from methodology.errors import ParameterFileError
 from methodology.execution.runner import run_enterprise
 from methodology.study import Study
@@ -20,12 +22,13 @@ REQUIRED = {"enterprise", "product", "declared_unit", "gwp100_kg_co2e", "by_stag
 def test_papermill_run_per_enterprise(path, bw_project, tmp_path):
     outcome = run_enterprise(path, tmp_path / "runs")
     assert outcome.ok, outcome.error
+    assert not (outcome.out_dir / "brightway").exists()  # the run's Brightway project is not kept by default
     result = json.loads((outcome.out_dir / "result.json").read_text())
     assert REQUIRED <= set(result)
     assert (outcome.out_dir / "steel.ipynb").is_file()
     assert {p.name for p in (outcome.out_dir / "figures").iterdir()} >= {"stages.png", "gases.png"}
     assert result["checks"]["within_route_plausible_range"] is True
-    expected = Study.prepare(path).calculate_without_brightway()["gwp100_kg_co2e"]["total"]
+    expected = Study.prepare(path).calculate_without_brightway().gwp100_kg_co2e.total
     assert result["gwp100_kg_co2e"]["total"] == pytest.approx(expected, rel=1e-7)
     prov = result["provenance"]
     assert prov["rule_set"]["version"] == "1.0.0" and prov["factor_set"]["version"] == "0.1.0"
@@ -59,7 +62,23 @@ def test_an_industry_without_its_own_notebook_runs_the_generic_report(bw_project
     outcome = run_enterprise(plant, tmp_path / "runs", rule_file=rule, factor_file=factors)
     assert outcome.ok, outcome.error
     result = json.loads((outcome.out_dir / "result.json").read_text())
-    expected = Study.prepare(plant, rule, factors).calculate_without_brightway()["gwp100_kg_co2e"]["total"]
+    expected = Study.prepare(plant, rule, factors).calculate_without_brightway().gwp100_kg_co2e.total
     assert result["gwp100_kg_co2e"]["total"] == pytest.approx(expected, rel=1e-7)
     assert result["provenance"]["rule_set"]["id"] == "toy-pcr"
     assert (outcome.out_dir / "toy.ipynb").is_file()
+
+
+def test_pcf_run_keeps_the_brightway_project(bw_project, tmp_path):
+    """``pcf run --keep-brightway``: the run folder holds a Brightway data directory with the foreground database
+    (opened with bw2data and Activity Browser in ``test_engine.test_kept_project_opens_in_bw2data``)."""
+    path = ENTERPRISES[-1]
+    assert main(["run", str(path), "--runs", str(tmp_path / "runs"), "--keep-brightway"]) == 0
+    study = Study.prepare(path)
+    out = tmp_path / "runs" / study.enterprise.params.enterprise.id / study.enterprise.params.product
+    kept = out / "brightway"
+    assert (out / "result.json").is_file() and (kept / "projects.db").is_file()
+    (lci,) = kept.glob("pcf-workbench.*/lci/databases.db")
+    with sqlite3.connect(lci) as db:
+        codes = {c for (c,) in db.execute("SELECT code FROM activitydataset WHERE database = ?",
+                                          (f"foreground {study.foreground.enterprise} {study.foreground.product}",))}
+    assert codes == set(study.foreground.processes)

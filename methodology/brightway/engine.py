@@ -16,13 +16,16 @@ import json
 import os
 import shutil
 import zipfile
+from collections.abc import Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from methodology.core.contributions import Contributions
 from methodology.core.foreground import Foreground
-from methodology.core.matrix import Matrices, characterise, first_tier_contributions
+from methodology.core.matrix import Matrices, first_tier_contributions
 from methodology.errors import ProjectNotReadyError
 from methodology.gases import FLOWS, PCF_BIOSPHERE, Gas
 from methodology.schema.factors import FactorSet
@@ -297,25 +300,32 @@ def write_foreground(bd, fg: Foreground, fs: FactorSet) -> str:
     return name
 
 
-def calculate(bd, fg: Foreground, fs: FactorSet) -> dict:
+@dataclass(frozen=True)
+class Calculation:
+    """What Brightway computed for one declared unit."""
+
+    scores: Mapping[str, float]  # bw2calc's LCIA score per indicator
+    contributions: Contributions  # first-tier contributions from Brightway's own matrices and supply array
+    cfs: Mapping[str, Mapping[str, float]]  # characterisation factor of each gas in the installed methods
+
+
+def calculate(bd, fg: Foreground, fs: FactorSet) -> Calculation:
     """LCA of one declared unit; contributions from Brightway's own matrices."""
     import bw2calc as bc
 
     name = foreground_db_name(fg)
     final = bd.get_node(database=name, code=fg.final_process)
-    methods = {k: v for k, v in INDICATORS.items()}
-    fu, data_objs, remap = bd.prepare_lca_inputs({final: fg.demand}, method=methods["fossil"])
+    fu, data_objs, remap = bd.prepare_lca_inputs({final: fg.demand}, method=INDICATORS["fossil"])
     lca = bc.LCA(fu, data_objs=data_objs, remapping_dicts=remap)
     lca.lci()
     scores, cfs = {}, {}
-    for key, method in methods.items():
+    for key, method in INDICATORS.items():
         lca.switch_method(method)
         lca.lcia()
         scores[key] = float(lca.score)
         cfs[key] = _cfs_by_gas(bd, method)
     m = _matrices_from_lca(bd, lca, fg, fs)
-    rows = characterise(first_tier_contributions(m, fg), cfs)
-    return {"scores": scores, "rows": rows, "cfs": cfs, "supply": _fg_supply(bd, lca, fg)}
+    return Calculation(scores, first_tier_contributions(m, fg, np.asarray(lca.supply_array)), cfs)
 
 
 def _cfs_by_gas(bd, method) -> dict[str, float]:
@@ -359,11 +369,3 @@ def _matrices_from_lca(bd, lca, fg: Foreground, fs: FactorSet) -> Matrices:
             raise ProjectNotReadyError(f"inventory holds flow {flow_nodes[node_id]}, not a workbench gas")
     demand = np.asarray(lca.demand_array).ravel()
     return Matrices(lca.technosphere_matrix.tocsc(), B[rows].tocsc(), acts, flows, demand)
-
-
-def _fg_supply(bd, lca, fg: Foreground) -> dict[str, float]:
-    """Scaling of each foreground process: the share of its annual operation one declared unit needs."""
-    name = foreground_db_name(fg)
-    nodes = _nodes(lca.dicts.activity.keys())
-    return {code: float(lca.supply_array[lca.dicts.activity[i]])
-            for i, (db, code) in nodes.items() if db == name}

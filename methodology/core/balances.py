@@ -188,20 +188,38 @@ def yields(rule: Rule, present, data: Data) -> list[YieldResult]:
             for y in rule.balances.yields if y.process in present]
 
 
-def balance_problems(ed) -> list[Problem]:
+@dataclass(frozen=True)
+class EnterpriseBalances:
+    """The rule's balances of one validated enterprise: computed once, checked at validation, reported in
+    its result (``enterprise_balances``)."""
+
+    process_gases: tuple[GasBalance, ...]
+    electricity: ElectricityBalance | None
+    yields: tuple[YieldResult, ...]
+
+
+def enterprise_balances(ed) -> EnterpriseBalances:
+    rule, present, data = ed.rule, ed.processes, ed.data
+    return EnterpriseBalances(tuple(process_gas_balances(rule, present, data)),
+                              electricity_balance(rule, present, data), tuple(yields(rule, present, data)))
+
+
+def balance_problems(ed, computed: EnterpriseBalances | None = None) -> list[Problem]:
     """The rule's balance checks on a validated enterprise (process gases, site electricity, yields).
 
-    Run once, after the file-level validation of ``schema.parameters.validate``; every problem names the file,
-    the balance and the rule's tolerance.
+    Run once, after the file-level validation of ``schema.parameters.validate``, on the balances
+    ``enterprise_balances`` computed (``computed``, else computed here); every problem names the file, the
+    balance and the rule's tolerance.
     """
-    rule, present, data = ed.rule, ed.processes, ed.data
+    rule = ed.rule
+    computed = computed or enterprise_balances(ed)
     file = ed.params.path or "(parameters)"
     problems: list[Problem] = []
 
     def add(fld: str, found, expected: str) -> None:
         problems.append(Problem(file, fld, str(found), expected))
 
-    for gas in process_gas_balances(rule, present, data):
+    for gas in computed.process_gases:
         if gas.generated > 0 and abs(gas.unaccounted) > rule.balances.process_gas_tolerance * gas.generated:
             add(
                 f"process gas balance ({gas.factor})",
@@ -213,7 +231,7 @@ def balance_problems(ed) -> list[Problem]:
             add(f"process gas balance ({gas.factor})",
                      f"{gas.consumed + gas.exported:.6g} GJ used or exported but none generated",
                      "a process of the route that generates it")
-    el = electricity_balance(rule, present, data)
+    el = computed.electricity
     if el is not None and el.supplied > 0:
         if abs(el.unaccounted) > rule.balances.electricity_tolerance * el.supplied:
             add(
@@ -221,12 +239,10 @@ def balance_problems(ed) -> list[Problem]:
                 f"supplied {el.supplied:.6g} kWh, used by processes {el.consumed:.6g} kWh",
                 f"agreement within {rule.balances.electricity_tolerance:.0%}",
             )
-    for y in rule.balances.yields:
-        if y.process not in present:
-            continue
-        ratio = yield_ratio(data, y.process, y.output, y.inputs)
-        if ratio is not None and not y.min <= ratio <= y.max:
+    specs = [y for y in rule.balances.yields if y.process in ed.processes]  # the order ``yields`` gives
+    for y, got in zip(specs, computed.yields, strict=True):
+        if not got.ok:
             add(f"processes.{y.process}.{y.output}",
-                     f"{y.name} {ratio:.3f} t/t ({y.output} / ({' + '.join(y.inputs)}))",
+                     f"{y.name} {got.ratio:.3f} t/t ({y.output} / ({' + '.join(y.inputs)}))",
                      f"between {y.min} and {y.max} ({y.source})")
     return problems

@@ -99,7 +99,7 @@ def plan(items, runs_dir, *, factor_file=None, rule_file=None, force=False, log=
     rule against its factor set (the one it names, or ``factor_file``). Rules and factor sets are read once.
     """
     from methodology.schema.parameters import read_parameter_file
-    from methodology.study import check_enterprise, load_standards
+    from methodology.study import load_standards
 
     p = Plan(Path(runs_dir).resolve(), Path(factor_file).resolve() if factor_file else None)
     code = code_fingerprint()
@@ -111,7 +111,7 @@ def plan(items, runs_dir, *, factor_file=None, rule_file=None, force=False, log=
             if rpath not in standards:
                 standards[rpath] = load_standards(rpath, factor_file)
             rule, factors = standards[rpath]
-            ed = check_enterprise(read_parameter_file(path), rule, factors)
+            study = Study.check(read_parameter_file(path), rule, factors, path)
         except InputFileError as exc:
             p.invalid.append({"parameter_file": str(path), "status": "invalid", "error": str(exc).splitlines()[0],
                               "problems": [str(x) for x in exc.problems]})
@@ -119,7 +119,7 @@ def plan(items, runs_dir, *, factor_file=None, rule_file=None, force=False, log=
         except (OSError, MethodologyError) as exc:
             p.invalid.append({"parameter_file": str(path), "status": "invalid", "error": str(exc), "problems": []})
             continue
-        study = Study.from_loaded(ed, rule, factors, str(path))
+        ed = study.enterprise
         ident = (ed.params.enterprise.id, ed.params.product)
         if ident in seen:
             p.invalid.append({"parameter_file": str(path), "status": "invalid", "problems": [],
@@ -376,6 +376,7 @@ def batch_dir(runs_dir: Path, mode: str = "notebooks") -> Path:
 def finish(p: Plan, records: list[dict], settings: Settings, *, started: float, started_at: str,
            interrupted: bool = False, mode: str = "notebooks", rows: list[dict] | None = None) -> dict:
     """Write results.csv/.parquet and manifest.json (atomically), then the summary notebook."""
+    from methodology.core.result import Result
     from methodology.core.results import software_versions
     from methodology.outputs.files import atomic_write_text
     from methodology.outputs.table import result_row, results_frame, write_table
@@ -387,8 +388,8 @@ def finish(p: Plan, records: list[dict], settings: Settings, *, started: float, 
         rows = []
         for r in runs:
             if r["status"] in ("ok", "skipped"):
-                result = json.loads((Path(r["out_dir"]) / "result.json").read_text(encoding="utf-8"))
-                rows.append(result_row(result))
+                text = (Path(r["out_dir"]) / "result.json").read_text(encoding="utf-8")
+                rows.append(result_row(Result.model_validate_json(text)))
     write_table(results_frame(rows), out)
     counts = {s: sum(r["status"] == s for r in runs) for s in ("ok", "skipped", *FAILED)}
     manifest = {

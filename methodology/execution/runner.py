@@ -1,6 +1,7 @@
 """Run one enterprise: validate, then papermill executes the industry's notebook into its own folder.
 
-Outputs go to ``<runs>/<enterprise>/<product>/`` (executed notebook, figures, result.json, run.json). The
+Outputs go to ``<runs>/<enterprise>/<product>/`` (executed notebook, figures, result.json, run.json, and with
+``keep_brightway`` the run's Brightway project in ``brightway/``). The
 run is executed in a temporary sibling folder and renamed into place only when it succeeded, so a failed,
 timed-out or interrupted run never leaves a half-written result; a failed run's executed notebook (with
 the failing cell and its error) is kept in ``<product>.failed/``.
@@ -49,6 +50,7 @@ class RunSpec:
     product: str
     out_dir: str  # final folder <runs>/<enterprise>/<product>
     key: str = ""  # fingerprint of inputs and code; see batch.run_key
+    keep_brightway: bool = False  # leave the run's Brightway project in <out_dir>/brightway
 
 
 ENGINE = "pcf-save-at-end"
@@ -92,20 +94,26 @@ def notebook_for(industry: str) -> Path:
     return generic
 
 
-def spec_for(study: Study, parameter_file, rule_file, factor_file, runs_dir, key: str = "") -> RunSpec:
+def spec_for(study: Study, parameter_file, rule_file, factor_file, runs_dir, key: str = "", *,
+             keep_brightway: bool = False) -> RunSpec:
     ent, prod = study.enterprise.params.enterprise.id, study.enterprise.params.product
     return RunSpec(str(Path(parameter_file).resolve()), str(Path(rule_file).resolve()),
                    str(Path(factor_file).resolve()) if factor_file else "", study.rule.rule_set.industry,
-                   ent, prod, str(Path(runs_dir).resolve() / ent / prod), key)
+                   ent, prod, str(Path(runs_dir).resolve() / ent / prod), key, keep_brightway)
 
 
 def run_enterprise(parameter_file: str | Path, runs_dir: str | Path, *, rule_file=None,
-                   factor_file=None, kernel: str = KERNEL, timeout: float = 600) -> RunOutcome:
-    """Validate (raises on bad input, writing nothing), then execute the notebook with papermill."""
+                   factor_file=None, kernel: str = KERNEL, timeout: float = 600,
+                   keep_brightway: bool = False) -> RunOutcome:
+    """Validate (raises on bad input, writing nothing), then execute the notebook with papermill.
+
+    ``keep_brightway``: keep the run's Brightway project (foreground database included) in
+    ``<runs>/<enterprise>/<product>/brightway/``, a data directory bw2data and Activity Browser open.
+    """
     rule_file = Path(rule_file or rule_file_for(parameter_file)).resolve()
     study = Study.prepare(parameter_file, rule_file, factor_file)  # raises before anything is written
-    return execute_run(spec_for(study, parameter_file, rule_file, study.factors.path, runs_dir), kernel=kernel,
-                       timeout=timeout)
+    spec = spec_for(study, parameter_file, rule_file, study.factors.path, runs_dir, keep_brightway=keep_brightway)
+    return execute_run(spec, kernel=kernel, timeout=timeout)
 
 
 def _error_text(exc: BaseException) -> str:
@@ -157,7 +165,8 @@ def execute_run(spec: RunSpec, *, km=None, kernel: str = KERNEL, timeout: float 
         pm.execute_notebook(
             str(notebook_for(spec.industry)), str(executed),
             parameters={"parameter_file": spec.parameter_file, "rule_file": spec.rule_file,
-                        "factor_file": spec.factor_file, "output_dir": str(tmp)},
+                        "factor_file": spec.factor_file, "output_dir": str(tmp),
+                        "keep_brightway": spec.keep_brightway},
             # nbclient takes whole seconds per cell; the timer above enforces the exact limit for the run
             km=km, progress_bar=False, execution_timeout=max(1, math.ceil(timeout)), start_timeout=120,
             engine_name=ENGINE, request_save_on_cell_execute=False, save_on_error=str(executed),

@@ -1,4 +1,4 @@
-"""Matplotlib figures a reviewer wants, from a result dict (no computation here).
+"""Matplotlib figures a reviewer wants, from a result (the model or its JSON; no computation here).
 
 Figures are ``matplotlib.figure.Figure`` objects drawn on the Agg canvas, without pyplot: no global
 figure state, no GUI backend, and each figure is rendered once. The notebook shows the PNG files
@@ -8,6 +8,8 @@ figure state, no GUI backend, and each figure is rendered once. The notebook sho
 from __future__ import annotations
 
 from pathlib import Path
+
+from methodology.core.result import Result, as_json
 
 # (file name, what it shows, result key, title); the stages figure is a waterfall, the others are bars
 STANDARD = (
@@ -26,8 +28,9 @@ def new_axes(figsize=(8, 4.5)):
     return Figure(figsize=figsize).subplots()
 
 
-def stage_waterfall(result: dict, ax=None):
+def stage_waterfall(result: Result | dict, ax=None):
     """Contribution of each stage, cumulating to the total (credits negative)."""
+    result = as_json(result)
     ax = ax or new_axes((8, 4))
     stages = result["by_stage"]
     running = 0.0
@@ -42,10 +45,10 @@ def stage_waterfall(result: dict, ax=None):
     return ax
 
 
-def breakdown_bars(result: dict, key: str, ax=None, label: str = ""):
+def breakdown_bars(result: Result | dict, key: str, ax=None, label: str = ""):
     """Horizontal bars of one breakdown (a list of named items or a mapping), smallest first."""
     ax = ax or new_axes((6, 3.5))
-    items = result[key]
+    items = as_json(result)[key]
     pairs = ([(x.get("name", x.get("process")), x["total"]) for x in items] if isinstance(items, list)
              else [(k, v["total"]) for k, v in items.items()])
     pairs.sort(key=lambda p: p[1])
@@ -56,8 +59,9 @@ def breakdown_bars(result: dict, key: str, ax=None, label: str = ""):
     return ax
 
 
-def save_all(result: dict, out_dir: str | Path) -> list[Path]:
+def save_all(result: Result | dict, out_dir: str | Path) -> list[Path]:
     """Write the standard figures as PNG files into ``out_dir/figures``; returns their paths in order."""
+    result = as_json(result)
     out = Path(out_dir) / "figures"
     paths = []
     for name, kind, key, title in STANDARD:

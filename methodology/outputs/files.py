@@ -30,7 +30,10 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def write_result(result: dict, out_dir: str | Path) -> Path:
+def write_result(result, out_dir: str | Path) -> Path:
+    """Write ``result.json`` (a ``core.result.Result``, or its JSON content) atomically into ``out_dir``."""
+    from methodology.core.result import as_json
+
     path = Path(out_dir) / "result.json"
-    atomic_write_text(path, json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    atomic_write_text(path, json.dumps(as_json(result), indent=2, ensure_ascii=False) + "\n")
     return path

@@ -12,6 +12,8 @@ import math
 
 import yaml
 
+from methodology.core.result import as_json
+
 DECIMALS = 3  # 0.001 kg CO2e per declared unit: ten times finer than the tolerance
 ABSOLUTE, RELATIVE = 0.01, 1e-6  # tolerance of a new golden file (kg CO2e per declared unit; fraction)
 INDICATORS = ("total", "fossil", "biogenic", "land_use")
@@ -37,8 +39,9 @@ HEADER = """\
 """
 
 
-def figures(result: dict) -> dict:
-    """The golden entry of one result (result.json's fields), rounded to ``DECIMALS``."""
+def figures(result) -> dict:
+    """The golden entry of one result (the typed result or result.json's fields), rounded to ``DECIMALS``."""
+    result = as_json(result)
     prov, du = result["provenance"], result["declared_unit"]
     entry = {
         "enterprise": result["enterprise"]["id"],

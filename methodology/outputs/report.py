@@ -1,10 +1,11 @@
-"""Tables and text for the notebooks: presentation only, from rule, foreground and result."""
+"""Tables and text for the notebooks: presentation only, from rule, foreground and result (model or JSON)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
 from methodology.core.foreground import Foreground
+from methodology.core.result import Result, as_json
 from methodology.schema.rules import Rule
 
 
@@ -60,31 +61,31 @@ def rounded(df: pd.DataFrame, decimals: int | dict[str, int] = 1) -> pd.DataFram
     return out
 
 
-def totals_table(result: dict) -> pd.DataFrame:
-    g = result["gwp100_kg_co2e"]
+def totals_table(result: Result | dict) -> pd.DataFrame:
+    g = as_json(result)["gwp100_kg_co2e"]
     return rounded(pd.DataFrame([{"indicator": k, "kg CO2e per declared unit": v} for k, v in g.items()]))
 
 
-def breakdown_table(result: dict, key: str) -> pd.DataFrame:
-    items = result[key]
+def breakdown_table(result: Result | dict, key: str) -> pd.DataFrame:
+    items = as_json(result)[key]
     if isinstance(items, dict):
         items = [{key.removeprefix("by_"): k, **v} for k, v in items.items()]
     return rounded(pd.DataFrame(items))
 
 
-def carbon_balance_table(result: dict) -> pd.DataFrame:
+def carbon_balance_table(result: Result | dict) -> pd.DataFrame:
     """kg C per year in, out and emitted of each process whose rule selects a carbon balance (may be none)."""
     columns = ["in", "out", "emitted", "emitted as t CO2"]
-    if not result["carbon_balance_kg_c"]:
+    if not as_json(result)["carbon_balance_kg_c"]:
         return pd.DataFrame(columns=columns)
-    df = pd.DataFrame(result["carbon_balance_kg_c"]).T
+    df = pd.DataFrame(as_json(result)["carbon_balance_kg_c"]).T
     df["emitted as t CO2"] = df["emitted"] * 44 / 12 / 1000
     return rounded(df[columns])
 
 
-def site_balance_table(result: dict) -> pd.DataFrame:
+def site_balance_table(result: Result | dict) -> pd.DataFrame:
     """The site's carbon in, out and emitted (kg C per year and t CO2 equivalent of the carbon)."""
-    site = result["balances"]["site_carbon_kg_c"]
+    site = as_json(result)["balances"]["site_carbon_kg_c"]
     labels = {"purchased_in": "carbon entering in purchased materials and fuels",
               "leaving_in_products": "carbon leaving in products, co-products and exported gas",
               "emitted": "carbon emitted as CO2 (sum of process balances)",
@@ -94,9 +95,9 @@ def site_balance_table(result: dict) -> pd.DataFrame:
                                  for k, v in site.items()]))
 
 
-def checks_table(result: dict) -> pd.DataFrame:
+def checks_table(result: Result | dict) -> pd.DataFrame:
     """Process-gas and electricity balances and metallic yields, each against the rule's tolerance."""
-    bal = result["balances"]
+    bal = as_json(result)["balances"]
     rows = [{"check": f"process gas {g['gas']}", "value": g["unaccounted"],
              "unit": "GJ/yr unaccounted", "detail": f"generated {g['generated']:.4g}, used {g['used']:.4g}, "
              f"exported {g['exported']:.4g}"} for g in bal["process_gases_gj"]

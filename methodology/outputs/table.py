@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from methodology.core.result import Result, as_json
+
 TOTALS = ["total", "fossil", "biogenic", "land_use", "total_excluding_biogenic"]
 PREFIXES = ("stage:", "origin:", "gas:")
 
 
-def result_row(result: dict) -> dict:
-    """Flatten one result.json into one row of the results table."""
+def result_row(result: Result | dict) -> dict:
+    """Flatten one result (the model or its JSON content) into one row of the results table."""
+    result = as_json(result)
     ent, prov = result["enterprise"], result["provenance"]
     g = result["gwp100_kg_co2e"]
     dq = result.get("data_quality", {})
