@@ -167,3 +167,11 @@ def test_brightway_equals_numpy_for_each_approach(tmp_path, bw_project, approach
     official = st.calculate(tmp_path / "run")
     assert official.checks.brightway_scores_match
     assert official.gwp100_kg_co2e.total == pytest.approx(total(st), rel=1e-7)
+
+
+def test_result_records_the_process_approach_and_column_factors(tmp_path):
+    result = chain(tmp_path, "finished", "energy").calculate_without_brightway()
+    assert result.allocation.approach == "system_expansion"  # the rule's
+    assert result.allocation.approaches == {"splitter": "energy"}
+    assert result.allocation.factors == {"splitter": pytest.approx(4000 / 6000),
+                                         "splitter::side": pytest.approx(1500 / 6000)}

@@ -261,3 +261,15 @@ def test_brightway_equals_numpy_for_every_mechanism(tmp_path, bw_project, produc
     official = st.calculate(tmp_path / "run")
     assert official.checks.brightway_scores_match
     assert official.gwp100_kg_co2e.total == pytest.approx(per_t(st), rel=1e-7)
+
+
+def test_result_reports_each_mechanism_and_the_product_carbon(tmp_path):
+    st = study(tmp_path, "metal", {"smelter": {"aem": {"value": 0.5, "unit": "min/d", "source": "log"}}})
+    result = st.calculate_without_brightway()
+    (pfc,) = [d for d in result.direct_emissions if d.mechanism == "anode_effect_pfc"]
+    assert (pfc.process, pfc.detail["method"], pfc.detail["technology"]) == ("smelter", "slope", "cwpb")
+    assert pfc.kg_per_year == {"cf4": pytest.approx(71.5), "c2f6": pytest.approx(71.5 * 0.121)}
+    assert result.product_carbon.fossil_kg_c == 0 and "no carbon content" in result.product_carbon.basis
+    steel = Study.prepare(Path(__file__).resolve().parent.parent / "parameters" / "steel" / "sd-scrap-eaf-mill-b.yaml")
+    carbon = steel.calculate_without_brightway().product_carbon
+    assert (carbon.fossil_kg_c, carbon.basis) == (pytest.approx(10.0), "factor steel")  # 0.01 t C/t x 1 t

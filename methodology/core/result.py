@@ -83,8 +83,29 @@ class Period(Model):
 
 
 class Allocation(Model):
-    approach: AllocationApproach
-    factors: dict[str, float] = Field(description="allocation factor of each multi-output process (when not 1)")
+    approach: AllocationApproach = Field(description="the rule's approach")
+    approaches: dict[str, AllocationApproach] = Field(
+        default_factory=dict, description="processes whose own approach differs from the rule's")
+    factors: dict[str, float] = Field(description="allocation factor of each column of a multi-output process "
+                                                  "(when not 1); <process>::<product> for its non-reference products")
+
+
+class MechanismFigures(Model):
+    """Direct emissions one mechanism of the rule gave for one process, per year, and what it used."""
+
+    process: str
+    mechanism: str = Field(description="the mechanism type (carbon_balance, combustion, calcination, ...)")
+    label: str
+    kg_per_year: dict[str, float] = Field(description="kg of each gas per year, whole process (before allocation)")
+    detail: dict[str, Any] = Field(description="inputs of the calculation: factors, parameters, method used")
+
+
+class ProductCarbon(Model):
+    """Carbon carried out of the gate in one declared unit of the product (ISO 14067 6.4.9.2)."""
+
+    fossil_kg_c: float
+    biogenic_kg_c: float
+    basis: str = Field(description="measured by the enterprise, the factor giving it, or none known")
 
 
 class CarbonFlows(Model):
@@ -224,6 +245,8 @@ class Result(Model):
     allocation: Allocation
     electricity_factor: str
     carbon_balance_kg_c: dict[str, CarbonFlows]
+    direct_emissions: list[MechanismFigures]
+    product_carbon: ProductCarbon
     balances: Balances
     process_scaling: dict[str, float]
     data_quality: DataQuality

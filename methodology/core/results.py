@@ -20,12 +20,13 @@ import numpy as np
 from methodology.core import result as R
 from methodology.core.balances import EnterpriseBalances, enterprise_balances
 from methodology.core.contributions import GASES, ORIGIN_CODE, ORIGINS, Contributions, characterisation_matrix
+from methodology.core.disclosures import direct_emissions_by_mechanism, product_carbon
 from methodology.core.foreground import Foreground, Origin
 from methodology.errors import CalculationError
 from methodology.gases import GAS_GROUP
 from methodology.schema.factors import FactorSet
 from methodology.schema.parameters import DQ_INDICATORS, EnterpriseData
-from methodology.schema.rules import Rule
+from methodology.schema.rules import AllocationApproach, Rule
 
 SCHEMA_VERSION = R.SCHEMA_VERSION
 INDICATORS = ("fossil", "biogenic", "land_use")
@@ -285,6 +286,12 @@ def result_checks(rule: Rule, route: str, total: float, parts: list[list[float]]
 # ---------------------------------------------------------------------------------------------
 # the assembler
 # ---------------------------------------------------------------------------------------------
+def own_approaches(rule: Rule, fg: Foreground) -> dict[str, AllocationApproach]:
+    """Processes of the product system whose allocation approach is their own, not the rule's."""
+    pids = dict.fromkeys(p.split("::")[0] for p in fg.processes)
+    return {p: rule.approach_of(p) for p in pids if rule.approach_of(p) is not rule.allocation.approach}
+
+
 def assemble(*, ed: EnterpriseData, fg: Foreground, fs: FactorSet, contributions: Contributions,
              cfs: Mapping[str, Mapping[str, float]], provenance: R.Provenance, age: R.AgeReference,
              balances: R.Balances | None = None, engine_scores: Mapping[str, float] | None = None) -> R.Result:
@@ -317,12 +324,14 @@ def assemble(*, ed: EnterpriseData, fg: Foreground, fs: FactorSet, contributions
                                 total_excluding_biogenic=round(totals["fossil"] + totals["land_use"], 6)),
         characterisation=CHARACTERISATION,
         **bd,
-        allocation=R.Allocation(approach=fg.allocation, factors={
+        allocation=R.Allocation(approach=fg.allocation, approaches=own_approaches(rule, fg), factors={
             p.id: p.allocation_factor for p in fg.processes.values() if p.allocation_factor != 1.0}),
         electricity_factor=fg.electricity_factor,
         carbon_balance_kg_c={p.id: R.CarbonFlows(in_=round(p.carbon.carbon_in, 3), out=round(p.carbon.carbon_out, 3),
                                                  emitted=round(p.carbon.emitted, 3))
                              for p in fg.processes.values() if p.carbon is not None},
+        direct_emissions=[R.MechanismFigures(**d) for d in direct_emissions_by_mechanism(fg)],
+        product_carbon=R.ProductCarbon(**product_carbon(ed, fg, fs)),
         balances=balances,
         process_scaling=dict(contributions.scaling),
         data_quality=data_quality({p: float(w) for p, w, ok in zip(contributions.processes, weights, live,

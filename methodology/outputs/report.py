@@ -113,3 +113,35 @@ def checks_table(result: Result | dict) -> pd.DataFrame:
               "detail": f"{c['factor_method_t_co2']:.6g} t CO2 against {c['carbon_balance_t_co2']:.6g}"}
              for c in bal["combustion_cross_check"]]
     return rounded(pd.DataFrame(rows), {"value": 4})
+
+
+def _detail_text(detail: dict) -> str:
+    """A mechanism's inputs in one line: the method (PFCs), the factor, what was measured."""
+    keys = ("method", "technology", "factor", "measured", "destruction", "utilisation", "ef_t_co2_per_t",
+            "calcination_fraction", "transferred_co2_kg")
+    shown = {k: detail[k] for k in keys if k in detail and detail[k] not in (None, False)}
+    if not shown.get("destruction"):  # no abatement: neither figure says anything
+        shown.pop("destruction", None), shown.pop("utilisation", None)
+    parts = [f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in shown.items()]
+    fuels = [k for k, v in detail.items() if isinstance(v, dict) and "oxidation" in v]
+    if fuels:
+        parts.append("fuels " + ", ".join(f"{k} (OF {detail[k]['oxidation']:g})" for k in fuels))
+    return "; ".join(parts)
+
+
+def mechanism_table(result: Result | dict) -> pd.DataFrame:
+    """Direct emissions per process and mechanism: t of each gas per year (whole process) and what was used."""
+    rows = [{"process": d["process"], "mechanism": d["mechanism"],
+             **{f"t {gas}/yr": kg / 1000 for gas, kg in d["kg_per_year"].items()},
+             "inputs": _detail_text(d["detail"])} for d in as_json(result)["direct_emissions"]]
+    df = pd.DataFrame(rows)
+    gas_columns = sorted({c for r in rows for c in r if c.startswith("t ")})
+    df = df.reindex(columns=["process", "mechanism", *gas_columns, "inputs"])
+    df[gas_columns] = df[gas_columns].fillna(0.0)
+    return rounded(df, 3)
+
+
+def product_carbon_text(result: Result | dict) -> str:
+    c = as_json(result)["product_carbon"]
+    return (f"Carbon in one declared unit of the product at the gate: {c['fossil_kg_c']:.1f} kg C fossil, "
+            f"{c['biogenic_kg_c']:.1f} kg C biogenic ({c['basis']}).")
