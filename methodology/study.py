@@ -122,7 +122,8 @@ class Study:
         """A study from a read parameter file, checked against an already loaded rule and factor set (batches
         load those once): ``ParameterFileError`` with every problem found."""
         ed, balances = _checked(pf, rule, factors)
-        return cls(rule, factors, ed, build_foreground(ed, factors), str(parameter_file), balances, assessment_date)
+        fg = build_foreground(ed, factors, balances.process_gases)
+        return cls(rule, factors, ed, fg, str(parameter_file), balances, assessment_date)
 
     @cached_property
     def balances(self) -> Balances:

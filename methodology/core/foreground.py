@@ -1,9 +1,11 @@
 """The enterprise's foreground system as a plain, inspectable structure (no Brightway here).
 
 ``build_foreground`` turns a validated parameter file into unit processes with annual exchanges:
-technosphere inputs linked to other foreground processes or to background factors, direct emissions
-from carbon balances, co-product credits or allocation factors. The Brightway layer (``engine``) writes
-this structure as activities; ``matrix`` evaluates it with numpy for checks and batch computing.
+technosphere inputs linked to other foreground processes or to background factors, direct emissions from
+the emission mechanisms the rule selects per process (``core.mechanisms``), co-product credits or allocation
+(one column per product of a multi-output process, decision record docs/decisions/0003). The Brightway layer
+(``brightway.engine``) writes this structure as activities; ``compute`` evaluates it with numpy and scipy for
+compute-only batches, tested equal to Brightway.
 """
 
 from __future__ import annotations
@@ -89,7 +91,7 @@ ORIGIN_OF_CATEGORY = {
 
 
 class _Builder:
-    def __init__(self, ed: EnterpriseData, factors: FactorSet):
+    def __init__(self, ed: EnterpriseData, factors: FactorSet, gas_balances=None):
         self.ed, self.rule, self.factors = ed, ed.rule, factors
         self.present = set(ed.processes)
         self.makers = self.rule.producers(ed.processes)
@@ -97,7 +99,8 @@ class _Builder:
         self.expanded = {f.product for pid in ed.processes for f in self.rule.process_by_id[pid].products
                          if f is not self.rule.process_by_id[pid].reference
                          and self.rule.approach_of(pid) is AllocationApproach.system_expansion}
-        self.gas = {g.factor: g for g in process_gas_balances(self.rule, ed.processes, ed.data)}
+        gases = gas_balances if gas_balances is not None else process_gas_balances(self.rule, ed.processes, ed.data)
+        self.gas = {g.factor: g for g in gases}
         self.modes = {m.id: m.factor for m in self.rule.transport_modes}
 
     def carbon_of_factor(self, factor_id: str | None) -> float:
@@ -314,9 +317,11 @@ def product_system(rule: Rule, present, final_process: str) -> list[str]:
     return [p for p in present if p in needed]
 
 
-def build_foreground(ed: EnterpriseData, factors: FactorSet) -> Foreground:
-    """The enterprise's unit processes, co-products handled by the rule's approach."""
-    b = _Builder(ed, factors)
+def build_foreground(ed: EnterpriseData, factors: FactorSet, gas_balances=None) -> Foreground:
+    """The enterprise's unit processes (one column per product), direct emissions from the rule's mechanisms,
+    co-products handled by each process's allocation approach. ``gas_balances``: the process-gas balances the
+    validation computed (computed here if not given)."""
+    b = _Builder(ed, factors, gas_balances)
     rule = ed.rule
     product = rule.declared_product(ed.params.product)
     system = product_system(rule, ed.processes, product.final_process)

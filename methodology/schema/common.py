@@ -24,6 +24,12 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
 
 
+class ClauseRef(Strict):
+    standard: str
+    clause: str
+    note: str | None = None
+
+
 def _parsed_unit(v: str) -> str:
     try:
         parse_unit(v)
