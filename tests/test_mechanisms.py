@@ -158,6 +158,18 @@ def test_anode_effect_pfc_tiers(tmp_path, params, method, cf4_per_t):
     assert per_t(st) == pytest.approx(cf4_per_t * 7380 + cf4_per_t * ratio * 12400 + 6750, abs=1e-6)
 
 
+def test_co2_transfer_with_a_carbon_balance_must_exclude_the_captured_co2(tmp_path):
+    def mutate(d):
+        d["processes"][4]["emissions"] = [{"type": "carbon_balance"},
+                                          {"type": "co2_transfer", "output": "co2_captured"}]
+
+    with pytest.raises(RuleError) as exc:
+        load_rule(write_variant(tmp_path, RULE, mutate), load_factor_set(FACTORS))
+    assert [(p.field, p.found) for p in exc.value.problems] == [(
+        "processes.reformer.emissions[0] (carbon_balance).exclude",
+        "'co2_captured' is counted by emissions[1] (co2_transfer) and by the carbon balance: exclude it")]
+
+
 def test_co2_transfer(tmp_path):
     st = study(tmp_path, "hydrogen")
     r = mech(st, "reformer", "co2_transfer")
@@ -179,6 +191,14 @@ def test_co2_transfer(tmp_path):
      "not a bare number"),
     (lambda d: d["processes"][3]["parameters"][2].update(unit="kWh"), "processes.smelter.emissions[0] "
      "(anode_effect_pfc).overvoltage", "parameter 'aeo' has unit 'kWh', expected one convertible to 'mV'"),
+    (lambda d: d["processes"][0]["emissions"][0].update(fuels=["clinker"]), "processes.kiln.emissions[0] "
+     "(combustion).fuels", "'clinker' is a product flow; combustion.fuels takes ['fuel', 'process_gas']"),
+    (lambda d: d["processes"][4]["outputs"][1].update(unit="kWh"), "processes.reformer.emissions[1] "
+     "(co2_transfer).output", "'co2_captured' is measured in kWh; the CO2 transferred must be a mass (t or kg of "
+     "CO2)"),
+    (lambda d: d["processes"][4]["emissions"].append({"type": "carbon_balance"}), "processes.reformer.emissions[2] "
+     "(carbon_balance).exclude", "'natural_gas' is counted by emissions[0] (combustion) and by the carbon balance: "
+     "exclude it"),
     (lambda d: d["processes"][0]["emissions"].append({"type": "carbon_balance"}), "processes.kiln.emissions[2] "
      "(carbon_balance)", "calcination on the oxides basis cannot be combined with a carbon balance (the carbonate "
      "inputs would count twice)"),
@@ -196,10 +216,10 @@ def test_rule_refuses_unknown_mechanism_type_and_fuel_without_ncv(tmp_path):
     assert exc.value.problems[0].field == "processes[0].emissions[2]"
     assert "carbon_balance" in exc.value.problems[0].expected and "anode_effect_pfc" in exc.value.problems[0].expected
     with pytest.raises(RuleError) as exc:
-        load_rule(write_variant(tmp_path, RULE, lambda d: d["processes"][0]["emissions"][0].update(
-            fuels=["limestone"])), load_factor_set(FACTORS))
+        load_rule(write_variant(tmp_path, RULE, lambda d: d["processes"][0]["inputs"][1].update(
+            factor="toy-limestone")), load_factor_set(FACTORS))
     assert [(p.field, p.found) for p in exc.value.problems] == [
-        ("processes.kiln.emissions[0].fuels", "'limestone' (factor toy-limestone)")]
+        ("processes.kiln.emissions[0].fuels", "'coal' (factor toy-limestone)")]
 
 
 # --- parameter files: process parameters and measured properties are validated like every value ----------

@@ -224,8 +224,7 @@ class ProcessSpec(Strict):
             where = f"emissions[{i}] ({m.type})"
             for fld, keys in flow_fields(m).items():
                 for key in keys:
-                    if key not in self.flow_by_key:
-                        out.append((f"{where}.{fld}", f"'{key}' is not a flow of process '{self.id}'"))
+                    out += [(f"{where}.{fld}", x) for x in self._flow_problem(m.type, fld, key)]
             for fld, name in parameter_fields(m).items():
                 out += [(f"{where}.{fld}", x) for x in self._parameter_problem(fld, name)]
             for key in _co2_flows(m):
@@ -235,6 +234,18 @@ class ProcessSpec(Strict):
                 counted[key] = where
         out += self._balance_overlaps(counted)
         return out
+
+    def _flow_problem(self, mechanism: str, fld: str, key: str) -> list[str]:
+        """A flow a mechanism names exists and is of a kind that field can use."""
+        f = self.flow_by_key.get(key)
+        if f is None:
+            return [f"'{key}' is not a flow of process '{self.id}'"]
+        kinds = FIELD_KINDS.get(fld)
+        if kinds is not None and f.kind not in kinds:
+            return [f"'{key}' is a {f.kind.value} flow; {mechanism}.{fld} takes {sorted(k.value for k in kinds)}"]
+        if mechanism == "co2_transfer" and conversion_factor_or_none(f.unit, "kg") is None:
+            return [f"'{key}' is measured in {f.unit}; the CO2 transferred must be a mass (t or kg of CO2)"]
+        return []
 
     def _balance_overlaps(self, counted: dict[str, str]) -> list[tuple[str, str]]:
         """A carbon balance counts every carbon-bearing flow it does not exclude."""
@@ -297,5 +308,20 @@ PARAMETER_UNITS = {
 
 
 def _co2_flows(m) -> list[str]:
-    """Flows whose carbon a (non-balance) mechanism turns into CO2 itself."""
-    return list(getattr(m, "fuels", [])) + list(getattr(m, "carbonates", []))
+    """Flows whose carbon a (non-balance) mechanism accounts for itself: fuels burned, carbonates calcined, CO2
+    transferred (a carbon balance on the same process must exclude them)."""
+    out = list(getattr(m, "fuels", [])) + list(getattr(m, "carbonates", []))
+    return out + ([m.output] if m.type == "co2_transfer" else [])
+
+
+_INPUTS = {FlowKind.material, FlowKind.fuel, FlowKind.intermediate, FlowKind.process_gas}
+_OUTPUTS = {FlowKind.product, FlowKind.coproduct, FlowKind.carbon_output}
+# the kinds of flow each flow-naming field of a mechanism may name ("exclude" may name any)
+FIELD_KINDS = {"fuels": {FlowKind.fuel, FlowKind.process_gas}, "carbonates": _INPUTS, "output": _OUTPUTS}
+
+
+def conversion_factor_or_none(a: str, b: str) -> float | None:
+    try:
+        return conversion_factor(a, b)
+    except UnitParseError:
+        return None
