@@ -49,3 +49,32 @@ def write_variant(tmp_path: Path, source: Path, mutate, name: str | None = None)
     out = tmp_path / (name or source.name)
     out.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return out
+
+
+REL, ABS = 1e-6, 2e-6
+
+
+def _leaves(x, at: str = "") -> dict[str, object]:
+    """Every value of a JSON document by its path (list items by position)."""
+    if isinstance(x, dict):
+        return {k: v for key, item in x.items() for k, v in _leaves(item, f"{at}.{key}").items()}
+    if isinstance(x, list):
+        return {k: v for i, item in enumerate(x) for k, v in _leaves(item, f"{at}[{i}]").items()}
+    return {at: x}
+
+
+def assert_same_figures(fast: dict, official: dict, skip: set[str] = frozenset()) -> None:
+    """The same fields in the same order, equal text and flags, and numbers equal to REL / ABS.
+
+    The fast evaluator against Brightway: Brightway keeps its matrices in single precision (bw_processing), so
+    figures agree to about 1e-7 relative; REL = 1e-6 relative or ABS = 2e-6 kg near zero.
+    """
+    got, expected = _leaves(fast), _leaves(official)
+    assert [k for k in got if k not in skip] == [k for k in expected if k not in skip]
+    for key, value in expected.items():
+        if key in skip:
+            continue
+        if isinstance(value, float):
+            assert got[key] == pytest.approx(value, rel=REL, abs=ABS), key
+        else:
+            assert got[key] == value, key

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 import yaml
-from conftest import ENTERPRISES, ROOT
+from conftest import ENTERPRISES, ROOT, assert_same_figures
 
 from methodology.brightway import engine
 from methodology.core import compute
@@ -87,28 +87,6 @@ def official(bw_project, tmp_path_factory) -> dict[str, tuple]:
     return out
 
 
-def _leaves(x, at: str = "") -> dict[str, object]:
-    """Every value of a JSON document by its path (list items by position)."""
-    if isinstance(x, dict):
-        return {k: v for key, item in x.items() for k, v in _leaves(item, f"{at}.{key}").items()}
-    if isinstance(x, list):
-        return {k: v for i, item in enumerate(x) for k, v in _leaves(item, f"{at}[{i}]").items()}
-    return {at: x}
-
-
-def _assert_same_figures(fast: dict, official: dict, skip: set[str]) -> None:
-    """The same fields in the same order, equal text and flags, and numbers equal to REL / ABS."""
-    got, expected = _leaves(fast), _leaves(official)
-    assert [k for k in got if k not in skip] == [k for k in expected if k not in skip]
-    for key, value in expected.items():
-        if key in skip:
-            continue
-        if isinstance(value, float):
-            assert got[key] == pytest.approx(value, rel=REL, abs=ABS), key
-        else:
-            assert got[key] == value, key
-
-
 def test_fast_evaluator_equals_brightway_on_every_figure(official):
     """The compute-only path (every shipped enterprise stacked, one factorisation) gives Brightway's result."""
     studies = [official[p.name][0] for p in ENTERPRISES]
@@ -119,9 +97,9 @@ def test_fast_evaluator_equals_brightway_on_every_figure(official):
         bw = official[path.name][2]
         assert bw.checks.brightway_scores_match is True
         assert result.checks.brightway_scores_match is None  # no Brightway score to compare with
-        _assert_same_figures(result.model_dump(mode="json"), bw.model_dump(mode="json"),
+        assert_same_figures(result.model_dump(mode="json"), bw.model_dump(mode="json"),
                              skip={".checks.brightway_scores_match", ".provenance.generated_at"})
-        _assert_same_figures(row, result_row(bw), skip=set())
+        assert_same_figures(row, result_row(bw), skip=set())
         assert bw.gwp100_kg_co2e.total == pytest.approx(result.gwp100_kg_co2e.total, rel=REL)
 
 
