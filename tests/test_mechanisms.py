@@ -191,6 +191,9 @@ def test_co2_transfer(tmp_path):
      "not a bare number"),
     (lambda d: d["processes"][3]["parameters"][2].update(unit="kWh"), "processes.smelter.emissions[0] "
      "(anode_effect_pfc).overvoltage", "parameter 'aeo' has unit 'kWh', expected one convertible to 'mV'"),
+    (lambda d: d["processes"][3]["parameters"][0].pop("default"), "processes.smelter.emissions[0] "
+     "(anode_effect_pfc).technology", "parameter 'technology' must be required or have a default: the mechanism "
+     "cannot work without it"),
     (lambda d: d["processes"][0]["emissions"][0].update(fuels=["clinker"]), "processes.kiln.emissions[0] "
      "(combustion).fuels", "'clinker' is a product flow; combustion.fuels takes ['fuel', 'process_gas']"),
     (lambda d: d["processes"][4]["outputs"][1].update(unit="kWh"), "processes.reformer.emissions[1] "

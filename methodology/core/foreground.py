@@ -198,7 +198,7 @@ class _Builder:
 
     def process_data(self, pid: str, carbon_in: dict, carbon_out: dict, bio: dict) -> ProcessData:
         spec = self.rule.process_by_id[pid]
-        fuels = {f.key for m in spec.emissions for f in spec.inputs if f.key in getattr(m, "fuels", ())}
+        fuels = spec.burned
         return ProcessData(
             process=pid, reference=spec.reference.key,
             amounts={f.key: self.ed.amount(pid, f.key) for f in spec.flows()},

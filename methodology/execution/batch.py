@@ -29,7 +29,8 @@ from pathlib import Path
 
 from methodology.errors import InputFileError, MethodologyError
 from methodology.execution.runner import NOTEBOOKS, RunSpec, spec_for
-from methodology.study import ROOT, Study, rule_file_for
+from methodology.schema.catalogue import rule_named_by
+from methodology.study import ROOT, Study
 
 FAILED = ("failed", "timeout", "crashed", "invalid", "cancelled")
 
@@ -107,11 +108,12 @@ def plan(items, runs_dir, *, factor_file=None, rule_file=None, force=False, log=
     seen: dict[tuple[str, str], Path] = {}
     for path in find_parameter_files(items):
         try:
-            rpath = Path(rule_file or rule_file_for(path)).resolve()
+            pf = read_parameter_file(path)  # read once: it names its rule set, then is checked against it
+            rpath = Path(rule_file or rule_named_by(path, pf.rule_set.id, pf.rule_set.version)).resolve()
             if rpath not in standards:
                 standards[rpath] = load_standards(rpath, factor_file)
             rule, factors = standards[rpath]
-            study = Study.check(read_parameter_file(path), rule, factors, path)
+            study = Study.check(pf, rule, factors, path)
         except InputFileError as exc:
             p.invalid.append({"parameter_file": str(path), "status": "invalid", "error": str(exc).splitlines()[0],
                               "problems": [str(x) for x in exc.problems]})

@@ -110,10 +110,16 @@ def rule_for_parameter_file(parameter_file: str | Path, standards: str | Path = 
     if not isinstance(rs, dict) or not isinstance(rs.get("id"), str) or rs.get("version") is None:
         raise ParameterFileError(file, [Problem(file, "rule_set", repr(rs) if rs is not None else "nothing",
                                                 "{id: <rule set id>, version: <x.y.z>} naming a rule in standards/")])
+    return rule_named_by(file, rs["id"], str(rs["version"]), standards)
+
+
+def rule_named_by(file: str | Path, rule_set_id: str, version: str, standards: str | Path = STANDARDS) -> Path:
+    """The catalogued rule file of a rule set a parameter file names; ``ParameterFileError`` (field ``rule_set``)
+    listing the catalogued rule sets when there is none."""
     try:
-        return rule_path(rs["id"], str(rs["version"]), standards)
+        return rule_path(rule_set_id, version, standards)
     except CatalogueError:
         rules = entries("rule", standards)
-        raise ParameterFileError(file, [Problem(
-            file, "rule_set", f"{rs['id']} {rs['version']} (not in the catalogue)",
+        raise ParameterFileError(str(file), [Problem(
+            str(file), "rule_set", f"{rule_set_id} {version} (not in the catalogue)",
             f"one of the rule sets under standards/: {_listing(rules)}")]) from None

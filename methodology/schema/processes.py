@@ -267,6 +267,8 @@ class ProcessSpec(Strict):
         spec = self.parameter_by_name.get(name)
         if spec is None:
             return [f"'{name}' is not a parameter of process '{self.id}' (declare it under parameters)"]
+        if fld in NEEDS_VALUE and not (spec.required or spec.default is not None):
+            return [f"parameter '{name}' must be required or have a default: the mechanism cannot work without it"]
         if fld == "technology":
             return [] if spec.is_choice else [f"parameter '{name}' must be a choice parameter (choices: [...])"]
         if spec.is_choice:
@@ -284,16 +286,21 @@ class ProcessSpec(Strict):
             return [f"parameter '{name}' needs an explicit unit convertible to '{unit}', not a bare number"]
         return []
 
-    @property
+    @cached_property
     def reference(self) -> FlowSpec:
         products = self.products
         return next((o for o in products if o.reference), products[0])
 
-    @property
-    def products(self) -> list[FlowSpec]:
+    @cached_property
+    def products(self) -> tuple[FlowSpec, ...]:
         """Every output of kind product (made for use in the route or as a declared product), reference first."""
         out = [o for o in self.outputs if o.kind is FlowKind.product]
-        return sorted(out, key=lambda o: not o.reference)
+        return tuple(sorted(out, key=lambda o: not o.reference))
+
+    @cached_property
+    def burned(self) -> frozenset[str]:
+        """Keys of the fuels a combustion mechanism of the process burns."""
+        return frozenset(k for m in self.emissions for k in getattr(m, "fuels", ()))
 
     def flows(self) -> list[FlowSpec]:
         return self.inputs + self.outputs
@@ -314,6 +321,8 @@ def _co2_flows(m) -> list[str]:
     return out + ([m.output] if m.type == "co2_transfer" else [])
 
 
+# mechanism fields whose parameter must always have a value (the others have a neutral default or are optional)
+NEEDS_VALUE = {"cao", "technology"}
 _INPUTS = {FlowKind.material, FlowKind.fuel, FlowKind.intermediate, FlowKind.process_gas}
 _OUTPUTS = {FlowKind.product, FlowKind.coproduct, FlowKind.carbon_output}
 # the kinds of flow each flow-naming field of a mechanism may name ("exclude" may name any)

@@ -216,6 +216,7 @@ class Rule(Strict):
     data_quality: DataQualityRule
     balances: BalanceRule
     _path: str = PrivateAttr("")
+    _producers: dict = PrivateAttr(default_factory=dict)  # producers() by the set of processes asked about
     _sha256: str = PrivateAttr("")
 
     def reference_problems(self) -> list[tuple[str, str, str]]:
@@ -421,16 +422,20 @@ class Rule(Strict):
         A product made as a non-reference product of a process under system expansion has no maker here: its
         users buy the substitute it replaces (decision record docs/decisions/0003).
         """
-        among = set(among) if among is not None else None
+        key = frozenset(among) if among is not None else None
+        cached = self._producers.get(key)
+        if cached is not None:
+            return dict(cached)
         out: dict[str, str] = {}
         for proc in self.processes:
-            if among is not None and proc.id not in among:
+            if key is not None and proc.id not in key:
                 continue
             expansion = self.approach_of(proc.id) is AllocationApproach.system_expansion
             for f in proc.products:
                 if f is proc.reference or not expansion:
                     out.setdefault(f.product, proc.id)
-        return out
+        self._producers[key] = out
+        return dict(out)
 
     def approach_of(self, process_id: str) -> AllocationApproach:
         """The allocation approach of a process: its own, else the rule's."""
