@@ -103,7 +103,10 @@ def _characterise(c: Contributions, cfs: Mapping[str, Mapping[str, float]]) -> _
 
 
 def _figures(col: list[float]) -> dict[str, float]:
-    return {k: round(x, 6) for k, x in zip((*INDICATORS, "total"), col, strict=True)}
+    """(fossil, biogenic, land use, total) as result fields, rounded to 1e-6 kg (unrolled: called per key)."""
+    fossil, biogenic, land_use, total = col
+    return {"fossil": round(fossil, 6), "biogenic": round(biogenic, 6), "land_use": round(land_use, 6),
+            "total": round(total, 6)}
 
 
 def _stage_keys(t: _Table, fg: Foreground, rule: Rule) -> tuple[list[str], np.ndarray]:
@@ -115,7 +118,8 @@ def _stage_keys(t: _Table, fg: Foreground, rule: Rule) -> tuple[list[str], np.nd
     process_stage = np.array([code[fg.processes[p].stage] for p in t.c.processes], dtype=np.int64)
     origin = t.c.origin
     keys = np.where(origin == _CREDIT, code[CREDIT_STAGE],
-                    np.where(np.isin(origin, _TO_UPSTREAM), code[rule.system_boundary.upstream_stage],
+                    np.where((origin == _TO_UPSTREAM[0]) | (origin == _TO_UPSTREAM[1]),  # np.isin: 0.3 ms a call
+                             code[rule.system_boundary.upstream_stage],
                              process_stage[t.c.process]))
     return order, keys.astype(np.int64)
 

@@ -105,11 +105,15 @@ def plan(items, runs_dir, *, factor_file=None, rule_file=None, force=False, log=
     p = Plan(Path(runs_dir).resolve(), Path(factor_file).resolve() if factor_file else None)
     code = code_fingerprint()
     standards: dict[Path, tuple] = {}
+    rule_paths: dict[tuple[str, str], Path] = {}  # (rule set id, version) -> catalogued rule file
     seen: dict[tuple[str, str], Path] = {}
     for path in find_parameter_files(items):
         try:
             pf = read_parameter_file(path)  # read once: it names its rule set, then is checked against it
-            rpath = Path(rule_file or rule_named_by(path, pf.rule_set.id, pf.rule_set.version)).resolve()
+            named = (pf.rule_set.id, pf.rule_set.version)
+            if rule_file is None and named not in rule_paths:
+                rule_paths[named] = rule_named_by(path, *named).resolve()
+            rpath = Path(rule_file).resolve() if rule_file else rule_paths[named]
             if rpath not in standards:
                 standards[rpath] = load_standards(rpath, factor_file)
             rule, factors = standards[rpath]
