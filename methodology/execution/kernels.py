@@ -19,7 +19,8 @@ from pathlib import Path
 
 # Modules the industry notebooks import, the shipped rules and factor set read into the loaders'
 # content-keyed caches (``study.preload``), and one throwaway figure drawn so that fonts are loaded
-# (``figures.preload``). That is all the warm-up does: the user namespace stays empty.
+# (``figures.preload``), then everything the warm-up made is frozen out of the garbage collector (as the
+# template froze its imports). That is all the warm-up does: the user namespace stays empty.
 WARM_MODULES = ("methodology.brightway.engine", "methodology.study", "methodology.outputs.report",
                 "methodology.outputs.figures", "bw2data", "bw2calc", "pandas", "matplotlib.figure",
                 "matplotlib.backends.backend_agg",
@@ -32,6 +33,7 @@ WARMUP_CODE = (
     "_il.import_module('methodology.study').preload()\n"
     "_il.import_module('methodology.outputs.figures').preload()\n"
     "del _il, _e\n"
+    "import gc as _gc; _gc.freeze(); del _gc\n"  # what the warm-up made stays out of the run's collections
 )
 
 
