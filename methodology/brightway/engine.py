@@ -239,15 +239,7 @@ def _old_objects_frozen():
     run's Brightway time went there. ``gc.freeze()`` moves the existing objects out of the collector's
     reach for the duration; connections are still closed explicitly by bw2data, and ``gc.unfreeze()``
     makes everything collectable again afterwards.
-
-    In a kernel whose imports were frozen already (forked from the batch template and warmed, see
-    ``execution.kernels``), the forced collections only see what the run made: nothing is frozen or unfrozen
-    here, since ``gc.unfreeze()`` would hand the template's objects back to every later collection of the run
-    (slower collections, and copy-on-write of the shared pages).
     """
-    if gc.get_freeze_count() > 0:
-        yield
-        return
     gc.freeze()
     try:
         yield
