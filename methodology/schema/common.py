@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, PrivateAttr
 
 from methodology.units import UnitParseError, parse_unit
 
@@ -22,6 +22,21 @@ PATTERN_NAMES = {
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+class FileBacked(Strict):
+    """A model read from a file: the loader records the path as given and the sha256 of the file's bytes."""
+
+    _path: str = PrivateAttr("")
+    _sha256: str = PrivateAttr("")
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @property
+    def sha256(self) -> str:
+        return self._sha256
 
 
 class ClauseRef(Strict):

@@ -11,11 +11,11 @@ from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from methodology.errors import FactorSetError
 from methodology.gases import Gas
-from methodology.schema.common import KEBAB, SEMVER, Strict, Unit
+from methodology.schema.common import KEBAB, SEMVER, FileBacked, Strict, Unit
 from methodology.schema.loading import ContentCache, parse_model, read_yaml, sha256_of
 from methodology.units import UnitParseError, conversion_factor
 
@@ -212,14 +212,12 @@ class FactorSetHeader(Strict):
         return v
 
 
-class FactorSet(Strict):
+class FactorSet(FileBacked):
     """A versioned emission-factor set; ``path`` and ``sha256`` record which file it was read from."""
 
     factor_set: FactorSetHeader
     sources: dict[str, Source]
     factors: list[Factor]
-    _path: str = PrivateAttr("")
-    _sha256: str = PrivateAttr("")
 
     @model_validator(mode="after")
     def _cross_references(self) -> FactorSet:
@@ -252,14 +250,6 @@ class FactorSet(Strict):
     @property
     def version(self) -> str:
         return self.factor_set.version
-
-    @property
-    def path(self) -> str:
-        return self._path
-
-    @property
-    def sha256(self) -> str:
-        return self._sha256
 
     @property
     def id(self) -> str:

@@ -11,10 +11,10 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from pydantic import Field, PrivateAttr, field_validator
+from pydantic import Field, field_validator
 
 from methodology.errors import ParameterFileError, Problem
-from methodology.schema.common import KEBAB, SEMVER, Strict
+from methodology.schema.common import KEBAB, SEMVER, FileBacked, Strict
 from methodology.schema.factors import FactorSet
 from methodology.schema.loading import parse_model, read_yaml, sha256_of
 from methodology.schema.rules import FlowKind, FlowSpec, Rule
@@ -89,7 +89,7 @@ class Period(Strict):
     end: dt.date
 
 
-class ParameterFile(Strict):
+class ParameterFile(FileBacked):
     enterprise: Enterprise
     product: str = Field(pattern=KEBAB)
     route: str = Field(pattern=KEBAB)
@@ -101,8 +101,6 @@ class ParameterFile(Strict):
     processes: dict[str, dict[str, Value]]
     parameters: dict[str, dict[str, ParameterValue]] = Field(
         default_factory=dict, description="process id -> parameter name -> value (parameters the rule declares)")
-    _path: str = PrivateAttr("")
-    _sha256: str = PrivateAttr("")
 
     @field_validator("processes")
     @classmethod
@@ -110,14 +108,6 @@ class ParameterFile(Strict):
         if not v:
             raise ValueError("at least one process with activity data")
         return v
-
-    @property
-    def path(self) -> str:
-        return self._path
-
-    @property
-    def sha256(self) -> str:
-        return self._sha256
 
 
 @dataclass(frozen=True)

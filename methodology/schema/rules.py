@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import Field, PrivateAttr, field_validator
 
 from methodology.errors import Problem, RuleError
-from methodology.schema.common import KEBAB, SEMVER, ClauseRef, Strict, Unit
+from methodology.schema.common import KEBAB, SEMVER, ClauseRef, FileBacked, Strict, Unit
 from methodology.schema.factors import Category, FactorSet
 from methodology.schema.loading import ContentCache, parse_model, read_yaml, sha256_of
 from methodology.schema.mechanisms import ProcessFactor
@@ -200,7 +200,7 @@ class SystemBoundary(Strict):
     stages: list[StageSpec]
 
 
-class Rule(Strict):
+class Rule(FileBacked):
     rule_set: RuleSetHeader
     standards: dict[str, Standard]
     declared_unit: DeclaredUnit
@@ -215,9 +215,7 @@ class Rule(Strict):
     transport_modes: list[TransportMode]
     data_quality: DataQualityRule
     balances: BalanceRule
-    _path: str = PrivateAttr("")
     _producers: dict = PrivateAttr(default_factory=dict)  # producers() by the set of processes asked about
-    _sha256: str = PrivateAttr("")
 
     def reference_problems(self) -> list[tuple[str, str, str]]:
         """Cross-references inside the rule, as (field, found, expected): each problem names its own field."""
@@ -477,14 +475,6 @@ class Rule(Strict):
     @property
     def version(self) -> str:
         return self.rule_set.version
-
-    @property
-    def path(self) -> str:
-        return self._path
-
-    @property
-    def sha256(self) -> str:
-        return self._sha256
 
     def referenced_factors(self) -> list[tuple[str, str]]:
         """(where, factor id) for every factor the rule names."""
