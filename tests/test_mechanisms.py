@@ -298,3 +298,15 @@ def test_result_reports_each_mechanism_and_the_product_carbon(tmp_path):
     steel = Study.prepare(Path(__file__).resolve().parent.parent / "parameters" / "steel" / "sd-scrap-eaf-mill-b.yaml")
     carbon = steel.calculate_without_brightway().product_carbon
     assert (carbon.fossil_kg_c, carbon.basis) == (pytest.approx(10.0), "factor steel")  # 0.01 t C/t x 1 t
+
+
+def test_non_finite_parameters_and_measured_values_are_refused(tmp_path):
+    def change(d):
+        d["parameters"] = {"kiln": {"cao": {"value": float("nan"), "source": "x"}}}
+        d["processes"]["kiln"]["coal"]["carbon_content"] = {"value": float("inf"), "unit": "t/t", "source": "lab"}
+
+    with pytest.raises(ParameterFileError) as exc:
+        Study.prepare(write_variant(tmp_path, PLANT, change), RULE, FACTORS)
+    assert [(p.field, p.found, p.expected) for p in exc.value.problems] == [
+        ("processes.kiln.coal.carbon_content.value", "inf", "a finite number (not NaN or infinity)"),
+        ("parameters.kiln.cao.value", "nan", "a finite number (not NaN or infinity)")]

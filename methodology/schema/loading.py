@@ -19,6 +19,7 @@ _EXPECTED = {
     "less_than_equal": "a value <= {le}",
     "enum": "one of {expected}",
     "literal_error": "one of {expected}",
+    "finite_number": "a finite number (not NaN or infinity)",
 }
 
 
@@ -122,12 +123,20 @@ def _expected(err: dict) -> str:
     return msg.removeprefix("Value error, ")
 
 
+# names pydantic puts in an error's location for the member of a union (``float | str``) that was tried
+_UNION_MEMBERS = {"float", "str", "int", "bool"}
+
+
 def problems_from(exc: ValidationError, file: str | Path) -> list[Problem]:
-    problems = []
+    """One problem per field: wrappers and union members are left out of the field path, and of the errors a
+    union gives for one value only the first (its first member's, e.g. the number's) is kept."""
+    problems: dict[str, Problem] = {}
     for err in exc.errors():
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-        problems.append(Problem(str(file), field_path(loc), _found(err), _expected(err)))
-    return problems
+        loc = tuple(p for p in err["loc"]
+                    if not (isinstance(p, str) and (p.startswith("function-") or p in _UNION_MEMBERS)))
+        where = field_path(loc)
+        problems.setdefault(where, Problem(str(file), where, _found(err), _expected(err)))
+    return list(problems.values())
 
 
 def parse_model(model: type[BaseModel], data: dict, file: str | Path, error, context=None):

@@ -32,7 +32,7 @@ Name = Annotated[str, Field(pattern=SNAKE)]
 class Coefficient(Strict):
     """A sourced number a mechanism uses (a slope coefficient, a default factor), in the unit given."""
 
-    value: float = Field(ge=0)
+    value: float = Field(ge=0, allow_inf_nan=False)
     unit: Unit = ""
     source: str
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator
 
@@ -45,7 +46,7 @@ class Distance(Strict):
 class Measured(Strict):
     """A plant-specific property of a flow (carbon content, net calorific value) replacing the default."""
 
-    value: float = Field(ge=0)
+    value: float = Field(ge=0, allow_inf_nan=False)
     unit: str
     source: str
 
@@ -65,7 +66,7 @@ class Value(Strict):
 class ParameterValue(Strict):
     """The value of a process parameter the rule declares (a number with its unit, or one of its choices)."""
 
-    value: float | str
+    value: Annotated[float, Field(allow_inf_nan=False)] | str
     unit: str = ""
     source: str
     note: str | None = None

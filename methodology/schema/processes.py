@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from functools import cached_property
+from typing import Annotated
 
 from pydantic import Field, model_validator
 
@@ -50,7 +51,7 @@ class AllocationApproach(StrEnum):
 class EnergyContent(Strict):
     """Energy per unit of a product, for energy allocation (a measured NCV of the output replaces it)."""
 
-    value: float = Field(gt=0)
+    value: float = Field(gt=0, allow_inf_nan=False)
     unit: Unit
     source: str
 
@@ -86,7 +87,7 @@ class MeasuredProperty(StrEnum):
 
 
 class ParameterDefault(Strict):
-    value: float | str
+    value: Annotated[float, Field(allow_inf_nan=False)] | str
     source: str
 
 
@@ -101,8 +102,8 @@ class ParameterSpec(Strict):
     name: str = Field(pattern=SNAKE)
     description: str
     unit: Unit = ""
-    min: float | None = None
-    max: float | None = None
+    min: float | None = Field(None, allow_inf_nan=False)
+    max: float | None = Field(None, allow_inf_nan=False)
     choices: list[str] | None = None
     default: ParameterDefault | None = None
     required: bool = False
