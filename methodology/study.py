@@ -112,9 +112,10 @@ class Study:
         ``rule_file`` defaults to the rule set the parameter file names, ``factor_file`` to the factor set the
         rule names, both found in the catalogue.
         """
-        rule, factors = load_standards(rule_file or rule_file_for(parameter_file), factor_file)
-        return cls.check(read_parameter_file(parameter_file), rule, factors, parameter_file,
-                         assessment_date=assessment_date)
+        pf = read_parameter_file(parameter_file)  # read once: it names its rule set, then is checked against it
+        rule_file = rule_file or catalogue.rule_named_by(parameter_file, pf.rule_set.id, pf.rule_set.version)
+        rule, factors = load_standards(rule_file, factor_file)
+        return cls.check(pf, rule, factors, parameter_file, assessment_date=assessment_date)
 
     @classmethod
     def check(cls, pf: ParameterFile, rule: Rule, factors: FactorSet, parameter_file: str | Path, *,
