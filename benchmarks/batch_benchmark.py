@@ -46,15 +46,15 @@ def floor(repeat: int, work: Path) -> float:
 def per_enterprise(repeat: int, work: Path, warm: bool) -> tuple[float, list[float]]:
     from methodology.execution.kernels import KernelPool
     from methodology.execution.runner import NOTEBOOKS, execute_run, spec_for
-    from methodology.study import Study, rule_file_for
+    from methodology.study import Study
 
     files = sorted((ROOT / "parameters" / "steel").glob("*.yaml"))
     pool = KernelPool(NOTEBOOKS, warm=True) if warm else None
     times, rss = [], []
     for i in range(repeat + 1):
         path = files[i % len(files)]
-        study = Study.prepare(path, rule_file_for(path))
-        spec = spec_for(study, path, rule_file_for(path), None, work / f"runs-{'warm' if warm else 'cold'}")
+        study = Study.prepare(path)
+        spec = spec_for(study, path, study.rule.path, None, work / f"runs-{'warm' if warm else 'cold'}")
         if warm:
             time.sleep(5.0)  # as in a batch, the next kernel warms while the previous run executes
         t = time.perf_counter()

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from methodology.errors import InputFileError, MethodologyError
-from methodology.study import ROOT, rule_file_for
+from methodology.study import ROOT
 
 
 def _kind_of(path: Path) -> str:
@@ -28,7 +28,7 @@ def _kind_of(path: Path) -> str:
 
 def cmd_validate(args) -> int:
     from methodology.schema.factors import load_factor_set
-    from methodology.study import load_enterprise, load_standards
+    from methodology.study import Study, load_standards
 
     status = 0
     for p in args.files:
@@ -43,8 +43,7 @@ def cmd_validate(args) -> int:
                 print(f"OK  {path}: rule {r.id} {r.version} (factor set {fs.id} {fs.version}), "
                       f"{len(r.processes)} processes, {len(r.routes)} routes")
             else:
-                rule, factors = load_standards(args.rule or rule_file_for(path), args.factors)
-                ed = load_enterprise(path, rule, factors)
+                ed = Study.prepare(path, args.rule, args.factors).enterprise
                 print(f"OK  {path}: {ed.params.enterprise.id}, {ed.params.product} by {ed.params.route}")
         except MethodologyError as exc:
             print(f"ERR {exc}", file=sys.stderr)

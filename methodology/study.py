@@ -17,7 +17,7 @@ from methodology.core.balances import EnterpriseBalances, balance_problems, ente
 from methodology.core.contributions import Contributions
 from methodology.core.foreground import Foreground, build_foreground
 from methodology.core.result import SCHEMA_FILE, AgeReference, Balances, Result
-from methodology.errors import ParameterFileError
+from methodology.errors import MethodologyError, ParameterFileError
 from methodology.outputs.files import atomic_write_bytes, atomic_write_text, write_result  # noqa: F401 - re-exported
 from methodology.schema import catalogue
 from methodology.schema.export import MODELS
@@ -29,6 +29,16 @@ from methodology.schema.rules import Rule, load_rule
 ROOT = Path(__file__).resolve().parent.parent
 # every JSON Schema ``pcf schema`` writes into standards/schema/: the input file formats and result.json
 SCHEMAS = {**MODELS, SCHEMA_FILE: Result}
+
+
+def _date(value: dt.date | str | None) -> dt.date | None:
+    """An assessment date given as a date or as ISO text (a notebook parameter); empty text is none."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return dt.date.fromisoformat(value) if value.strip() else None
+    except ValueError:
+        raise MethodologyError(f"assessment_date: found {value!r}; expected a date YYYY-MM-DD") from None
 
 
 def rule_file_for(parameter_file: str | Path) -> Path:
@@ -106,12 +116,13 @@ class Study:
 
     @classmethod
     def prepare(cls, parameter_file: str | Path, rule_file: str | Path | None = None,
-                factor_file: str | Path | None = None, *, assessment_date: dt.date | None = None) -> Study:
+                factor_file: str | Path | None = None, *, assessment_date: dt.date | str | None = None) -> Study:
         """Load and validate everything (no Brightway): raises with every problem found.
 
         ``rule_file`` defaults to the rule set the parameter file names, ``factor_file`` to the factor set the
-        rule names, both found in the catalogue.
+        rule names, both found in the catalogue. ``assessment_date``: a date, or its ISO text (empty: none).
         """
+        assessment_date = _date(assessment_date)
         pf = read_parameter_file(parameter_file)  # read once: it names its rule set, then is checked against it
         rule_file = rule_file or catalogue.rule_named_by(parameter_file, pf.rule_set.id, pf.rule_set.version)
         rule, factors = load_standards(rule_file, factor_file)

@@ -121,3 +121,13 @@ def test_unit_errors_belong_to_the_error_hierarchy():
     with pytest.raises(MethodologyError):
         conversion_factor("kWh", "t")
     assert issubclass(UnitParseError, ValueError)
+
+
+def test_assessment_date_given_as_text():
+    from methodology.errors import MethodologyError
+    from methodology.study import Study
+
+    assert Study.prepare(ENTERPRISES[0], assessment_date="2027-06-30").age_reference.date.isoformat() == "2027-06-30"
+    assert Study.prepare(ENTERPRISES[0], assessment_date="").assessment_date is None
+    with pytest.raises(MethodologyError, match="assessment_date: found '2027-13-01'; expected a date YYYY-MM-DD"):
+        Study.prepare(ENTERPRISES[0], assessment_date="2027-13-01")

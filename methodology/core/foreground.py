@@ -93,7 +93,6 @@ ORIGIN_OF_CATEGORY = {
 class _Builder:
     def __init__(self, ed: EnterpriseData, factors: FactorSet, gas_balances=None):
         self.ed, self.rule, self.factors = ed, ed.rule, factors
-        self.present = set(ed.processes)
         self.makers = self.rule.producers(ed.processes)
         # products made at the site as non-reference products under system expansion (their users buy the substitute)
         self.expanded = {f.product for pid in ed.processes for f in self.rule.process_by_id[pid].products
@@ -108,9 +107,6 @@ class _Builder:
             return 0.0
         c = self.factors.get(factor_id).carbon_kg()
         return c or 0.0
-
-    def carbon_of_product(self, product_id: str) -> float:
-        return self.carbon_of_factor(self.rule.product_by_id[product_id].carbon_factor)
 
     def carbon_per_unit(self, pid: str, key: str, default_factor: str | None) -> float:
         """kg C per unit of a flow: the enterprise's measured content where given, else the factor set's."""

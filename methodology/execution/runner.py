@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from methodology.errors import MethodologyError
-from methodology.study import ROOT, Study, rule_file_for
+from methodology.study import ROOT, Study
 
 NOTEBOOKS = ROOT / "notebooks"
 KERNEL = "python3"
@@ -110,8 +110,8 @@ def run_enterprise(parameter_file: str | Path, runs_dir: str | Path, *, rule_fil
     ``keep_brightway``: keep the run's Brightway project (foreground database included) in
     ``<runs>/<enterprise>/<product>/brightway/``, a data directory bw2data and Activity Browser open.
     """
-    rule_file = Path(rule_file or rule_file_for(parameter_file)).resolve()
     study = Study.prepare(parameter_file, rule_file, factor_file)  # raises before anything is written
+    rule_file = Path(study.rule.path).resolve()
     spec = spec_for(study, parameter_file, rule_file, study.factors.path, runs_dir, keep_brightway=keep_brightway)
     return execute_run(spec, kernel=kernel, timeout=timeout)
 

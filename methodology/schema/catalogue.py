@@ -1,8 +1,9 @@
 """The catalogue: rules, factor sets and characterisation methods found by id and version under ``standards/``.
 
-No industry is a default anywhere: a parameter file names its rule set (``rule_set: {id, version}``), a rule
-names the factor set it is written for (``rule_set.factor_set``) and the characterisation method
-(``rule_set.method``). Adding an industry means adding a folder ``standards/<industry>/`` with its rule file(s)
+No industry is a default anywhere: a parameter file names its rule set (``rule_set: {id, version}``) and a rule
+names the factor set it is written for (``rule_set.factor_set``); the characterisation method is found by its id
+(``schema.methods.DEFAULT_METHOD``, the latest IPCC GWP100 ISO 14067 asks for).
+Adding an industry means adding a folder ``standards/<industry>/`` with its rule file(s)
 and decision records; nothing here changes. A name that is not in the catalogue is refused with a message
 that lists what exists.
 """

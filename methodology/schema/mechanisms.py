@@ -62,7 +62,7 @@ class Combustion(Strict):
 
 
 class CalcinationBasis(StrEnum):
-    oxides = "oxides"  # from CaO and MgO in the product (clinker)
+    oxides = "oxides"  # from the CaO and MgO in a product (clinker, lime ...)
     carbonates = "carbonates"  # from the carbonates fed (limestone, dolomite)
 
 

@@ -19,7 +19,7 @@ from methodology.schema.common import KEBAB, SEMVER, FileBacked, Strict
 from methodology.schema.factors import FactorSet
 from methodology.schema.loading import parse_model, read_yaml, sha256_of
 from methodology.schema.rules import FlowKind, FlowSpec, Rule
-from methodology.units import UnitParseError, conversion_factor, parse_unit
+from methodology.units import UnitParseError, conversion_factor, convertible, parse_unit
 
 DQ_INDICATORS = ("technological", "temporal", "geographical", "completeness", "reliability")
 
@@ -291,7 +291,7 @@ class _Checker:
             except UnitParseError:
                 self.add(f"{where}.transport[{i}].unit", repr(leg.unit), "a length unit (km)")
                 continue
-            mass_t = amount * conversion_factor(f.unit, "t") if _is_mass(f.unit) else None
+            mass_t = amount * conversion_factor(f.unit, "t") if convertible(f.unit, "t") else None
             if mass_t is None:
                 self.add(f"{where}.transport", f"a flow in {f.unit}", "transport only for flows measured in mass")
                 continue
@@ -299,7 +299,7 @@ class _Checker:
         dq = v.data_quality or self.pf.default_data_quality
         carbon = self._measured(f, v.carbon_content, "carbon_content", f"kg/({f.unit})", where)
         ncv = self._measured(f, v.net_calorific_value, "net_calorific_value", f"GJ/({f.unit})", where)
-        if carbon is not None and _is_mass(f.unit) and carbon > conversion_factor(f.unit, "kg"):
+        if carbon is not None and convertible(f.unit, "t") and carbon > conversion_factor(f.unit, "kg"):
             self.add(f"{where}.carbon_content", f"{v.carbon_content.value} {v.carbon_content.unit}",
                      "at most the mass of the flow itself (a carbon mass fraction <= 1)")
         return Datum(pid, f.key, amount, f.unit, v.source, v.primary, dq, tkm, carbon, ncv)
@@ -392,13 +392,6 @@ class _Checker:
                         f"between {f.plausible.min:g} and {f.plausible.max:g} {f.plausible.unit} "
                         f"({f.plausible.source})",
                     )
-
-def _is_mass(unit: str) -> bool:
-    try:
-        conversion_factor(unit, "t")
-    except UnitParseError:
-        return False
-    return True
 
 
 def validate(pf: ParameterFile, rule: Rule, factors: FactorSet) -> EnterpriseData:

@@ -21,7 +21,7 @@ from methodology.schema.mechanisms import (
     flow_fields,
     parameter_fields,
 )
-from methodology.units import UnitParseError, conversion_factor, parse_unit
+from methodology.units import UnitParseError, conversion_factor, convertible, parse_unit
 
 
 class FlowKind(StrEnum):
@@ -244,7 +244,7 @@ class ProcessSpec(Strict):
         kinds = FIELD_KINDS.get(fld)
         if kinds is not None and f.kind not in kinds:
             return [f"'{key}' is a {f.kind.value} flow; {mechanism}.{fld} takes {sorted(k.value for k in kinds)}"]
-        if mechanism == "co2_transfer" and conversion_factor_or_none(f.unit, "kg") is None:
+        if mechanism == "co2_transfer" and not convertible(f.unit, "kg"):
             return [f"'{key}' is measured in {f.unit}; the CO2 transferred must be a mass (t or kg of CO2)"]
         return []
 
@@ -329,9 +329,3 @@ _OUTPUTS = {FlowKind.product, FlowKind.coproduct, FlowKind.carbon_output}
 # the kinds of flow each flow-naming field of a mechanism may name ("exclude" may name any)
 FIELD_KINDS = {"fuels": {FlowKind.fuel, FlowKind.process_gas}, "carbonates": _INPUTS, "output": _OUTPUTS}
 
-
-def conversion_factor_or_none(a: str, b: str) -> float | None:
-    try:
-        return conversion_factor(a, b)
-    except UnitParseError:
-        return None
