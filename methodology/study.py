@@ -17,7 +17,7 @@ from methodology.core.balances import EnterpriseBalances, balance_problems, ente
 from methodology.core.contributions import Contributions
 from methodology.core.foreground import Foreground, build_foreground
 from methodology.core.result import SCHEMA_FILE, AgeReference, Balances, Result
-from methodology.errors import MethodologyError, ParameterFileError
+from methodology.errors import MethodologyError, ParameterFileError, Problem, RuleError
 from methodology.outputs.files import atomic_write_bytes, atomic_write_text, write_result  # noqa: F401 - re-exported
 from methodology.schema import catalogue
 from methodology.schema.export import MODELS
@@ -47,8 +47,16 @@ def rule_file_for(parameter_file: str | Path) -> Path:
 
 
 def factor_file_for(rule_file: str | Path) -> Path:
-    """The catalogued factor set a rule names in ``rule_set.factor_set`` (its highest version)."""
-    return catalogue.factor_set_path(load_rule(rule_file).rule_set.factor_set)
+    """The catalogued factor set a rule names in ``rule_set.factor_set`` (its highest version); ``RuleError`` at
+    that field, listing the catalogued factor sets, when there is none."""
+    named = load_rule(rule_file).rule_set.factor_set
+    try:
+        return catalogue.factor_set_path(named)
+    except catalogue.CatalogueError:
+        listing = ", ".join(e.label() for e in catalogue.entries("factor_set")) or "none"
+        raise RuleError(str(rule_file), [Problem(str(rule_file), "rule_set.factor_set", f"{named!r} (not in the "
+                                                 "catalogue)", f"one of the factor sets under standards/: {listing}")
+                                         ]) from None
 
 
 def load_standards(rule_file: str | Path, factor_file: str | Path | None = None) -> tuple[Rule, FactorSet]:

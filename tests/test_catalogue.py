@@ -74,3 +74,17 @@ def test_highest_version_when_none_is_asked(tmp_path):
     for v in ("0.9.0", "0.10.0", "0.10.0-rc.1"):
         (standards / "factors" / f"f-{v}.yaml").write_text(f"factor_set: {{id: f, version: {v}}}\n")
     assert catalogue.find("factor_set", "f", None, standards).version == "0.10.0"
+
+
+def test_rule_naming_an_unknown_factor_set_is_refused_at_that_field(tmp_path):
+    from methodology.errors import RuleError
+    from methodology.study import load_standards
+
+    rule = write_variant(tmp_path, ROOT / "standards" / "steel" / "pcr-steel.yaml",
+                         lambda d: d["rule_set"].update(factor_set="cn-cor"))
+    with pytest.raises(RuleError) as err:
+        load_standards(rule)
+    (problem,) = err.value.problems
+    assert (problem.file, problem.field, problem.found) == (str(rule), "rule_set.factor_set", "'cn-cor' (not in the "
+                                                            "catalogue)")
+    assert "cn-core 0.1.0" in problem.expected
