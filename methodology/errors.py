@@ -30,10 +30,14 @@ class Problem:
 class InputFileError(MethodologyError):
     """A rule, factor or parameter file is invalid. Holds every problem found, not just the first."""
 
+    SHOWN = 50  # problems written into the message; the rest are counted (all are kept in ``problems``)
+
     def __init__(self, file: str | Path, problems: list[Problem]):
         self.file = str(file)
         self.problems = list(problems)
-        lines = "\n".join(f"  - {p.field}: found {p.found}; expected {p.expected}" for p in problems)
+        lines = "\n".join(f"  - {p.field}: found {p.found}; expected {p.expected}" for p in problems[:self.SHOWN])
+        if len(problems) > self.SHOWN:
+            lines += f"\n  ... and {len(problems) - self.SHOWN} more problem(s) not shown"
         super().__init__(f"{self.file} is invalid ({len(problems)} problem(s)):\n{lines}")
 
 

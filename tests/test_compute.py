@@ -220,7 +220,7 @@ def test_gwp_method_file_is_read_once(studies, monkeypatch):
 
     methods._tables.cache_clear()
     first = gwp_indicators()
-    monkeypatch.setattr(methods, "read_yaml", lambda *a, **k: pytest.fail("GWP YAML read again"))
+    monkeypatch.setattr(methods, "load_method", lambda *a, **k: pytest.fail("GWP method file read again"))
     assert gwp_indicators() is first
     assert studies[2].calculate_without_brightway().gwp100_kg_co2e.total > 0
     with pytest.raises(TypeError):

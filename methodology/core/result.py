@@ -196,8 +196,17 @@ class DataQuality(Model):
     findings: list[str]
 
 
+class ReviewItem(Model):
+    """A value outside a plausible range that the rule makes a warning: the result stands, a reviewer looks."""
+
+    field: str = Field(description="where: a parameter-file field, or gwp100_kg_co2e.total")
+    found: str
+    expected: str
+
+
 class Checks(Model):
-    """Each check passed (true) or not; null where it does not apply."""
+    """Each check passed (true) or not; null where it does not apply. ``review`` lists the values outside their
+    plausible ranges that the rule treats as warnings (``plausibility`` in the rule)."""
 
     breakdowns_sum_to_total: bool
     site_carbon_balance_closes: bool
@@ -205,6 +214,7 @@ class Checks(Model):
     within_route_plausible_range: bool | None = None
     route_plausible_range_kg: tuple[float, float] | None = None
     brightway_scores_match: bool | None = Field(None, description="null when computed without Brightway")
+    review: list[ReviewItem] = Field(default_factory=list, description="values to review (warnings of the rule)")
 
 
 class FileRef(Model):

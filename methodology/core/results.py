@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from methodology.errors import CalculationError
 from methodology.gases import GAS_GROUP
 from methodology.schema.factors import FactorSet
 from methodology.schema.parameters import DQ_INDICATORS, EnterpriseData
-from methodology.schema.rules import AllocationApproach, Rule
+from methodology.schema.rules import AllocationApproach, Rule, Severity
 
 SCHEMA_VERSION = R.SCHEMA_VERSION
 INDICATORS = ("fossil", "biogenic", "land_use")
@@ -267,9 +268,14 @@ def balances_section(ed: EnterpriseData, fg: Foreground, fs: FactorSet,
 
 
 def result_checks(rule: Rule, route: str, total: float, parts: list[list[float]], balances: R.Balances,
-                  engine_scores: Mapping[str, float] | None, totals: Mapping[str, float]) -> R.Checks:
+                  engine_scores: Mapping[str, float] | None, totals: Mapping[str, float],
+                  review: tuple = ()) -> R.Checks:
     """The checks of a result. ``parts``: each breakdown as the list of its (rounded) totals;
-    ``engine_scores``: an engine's own LCIA scores per indicator, checked against the contributions' totals."""
+    ``engine_scores``: an engine's own LCIA scores per indicator, checked against the contributions' totals;
+    ``review``: the parameter file's values outside plausible ranges the rule makes warnings (``Problem``s).
+
+    A total outside the route's plausible footprint is listed for review, or, when the rule's
+    ``plausibility.footprint_outside_range`` is ``error``, fails the calculation."""
     site = balances.site_carbon_kg_c
     tol = 1e-6 * max(1.0, abs(total))
     checks = {
@@ -278,10 +284,20 @@ def result_checks(rule: Rule, route: str, total: float, parts: list[list[float]]
                                                                                                   1.0),
         "yields_within_range": all(y.ok for y in balances.yields),
     }
+    items = [R.ReviewItem(field=p.field, found=p.found, expected=p.expected) for p in review]
     pf = rule.route(route).plausible_footprint
     if pf is not None:
         checks["within_route_plausible_range"] = bool(pf.min <= total <= pf.max)
         checks["route_plausible_range_kg"] = (pf.min, pf.max)
+        if not checks["within_route_plausible_range"]:
+            item = R.ReviewItem(field="gwp100_kg_co2e.total", found=f"{total:.6g} kg CO2e",
+                                expected=f"between {pf.min:g} and {pf.max:g} {pf.unit} for route {route} "
+                                         f"({pf.source})")
+            if rule.plausibility.footprint_outside_range is Severity.error:
+                raise CalculationError(f"{item.field}: found {item.found}; expected {item.expected} "
+                                       "(the rule makes a total outside this range an error)")
+            items.append(item)
+    checks["review"] = items
     if engine_scores is not None:
         checks["brightway_scores_match"] = all(abs(engine_scores[k] - totals[k]) <= tol for k in INDICATORS)
     return R.Checks(**checks)
@@ -305,6 +321,41 @@ def assemble(*, ed: EnterpriseData, fg: Foreground, fs: FactorSet, contributions
     data age is counted to (``age_reference``); ``balances``: the study's ``balances_section`` (computed here if
     not given); ``engine_scores``: Brightway's own scores, recorded as the ``brightway_scores_match`` check.
     """
+    result = _assemble(ed=ed, fg=fg, fs=fs, contributions=contributions, cfs=cfs, provenance=provenance, age=age,
+                       balances=balances, engine_scores=engine_scores)
+    impossible = impossible_figures(result)
+    if impossible:
+        raise CalculationError(
+            f"{ed.params.enterprise.id} / {fg.product}: the calculation gave physically impossible figures, so no "
+            f"result is written: {'; '.join(impossible[:10])}" + (f" (and {len(impossible) - 10} more)"
+                                                                  if len(impossible) > 10 else ""))
+    return result
+
+
+def impossible_figures(result: R.Result) -> list[str]:
+    """Figures no product system can have: any number that is not finite, and a process run a negative number
+    of times (a sign of a loop of supply or of inconsistent data)."""
+    out: list[str] = []
+
+    def walk(value, where: str) -> None:
+        if isinstance(value, float) and not math.isfinite(value):
+            out.append(f"{where} = {value}")
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, f"{where}.{k}" if where else str(k))
+        elif isinstance(value, list | tuple):
+            for i, v in enumerate(value):
+                walk(v, f"{where}[{i}]")
+
+    walk(result.model_dump(), "")
+    out += [f"process_scaling.{p} = {s:.6g} (a process run a negative number of times)"
+            for p, s in result.process_scaling.items() if s < -1e-9 * max(1.0, max(result.process_scaling.values()))]
+    return out
+
+
+def _assemble(*, ed: EnterpriseData, fg: Foreground, fs: FactorSet, contributions: Contributions,
+              cfs: Mapping[str, Mapping[str, float]], provenance: R.Provenance, age: R.AgeReference,
+              balances: R.Balances | None, engine_scores: Mapping[str, float] | None) -> R.Result:
     rule = ed.rule
     t = _characterise(contributions, cfs)
     totals = dict(zip(INDICATORS, (float(v) for v in t.values[:3].sum(axis=1)), strict=True))
@@ -340,7 +391,7 @@ def assemble(*, ed: EnterpriseData, fg: Foreground, fs: FactorSet, contributions
         process_scaling=dict(contributions.scaling),
         data_quality=data_quality({p: float(w) for p, w, ok in zip(contributions.processes, weights, live,
                                                                     strict=True) if ok}, ed, age),
-        checks=result_checks(rule, fg.route, total, parts, balances, engine_scores, totals),
+        checks=result_checks(rule, fg.route, total, parts, balances, engine_scores, totals, ed.review),
         notes=list(fg.notes),
         provenance=provenance,
     )

@@ -31,11 +31,12 @@ def generate(sources: list[Path], n: int, out_dir: str | Path, *, spread: float 
     """Write ``n`` generated files cycling over ``sources``, scale factors spread over [1-spread, 1+spread]."""
     import yaml
 
-    from methodology.schema.loading import load_yaml
+    from methodology.errors import ParameterFileError
+    from methodology.schema.loading import read_yaml
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    loaded = [(Path(s), load_yaml(Path(s).read_text(encoding="utf-8"))) for s in sources]
+    loaded = [(Path(s), read_yaml(s, ParameterFileError)) for s in sources]
     paths = []
     for i in range(n):
         src, data = loaded[i % len(loaded)]

@@ -35,5 +35,5 @@ def write_result(result, out_dir: str | Path) -> Path:
     from methodology.core.result import as_json
 
     path = Path(out_dir) / "result.json"
-    atomic_write_text(path, json.dumps(as_json(result), indent=2, ensure_ascii=False) + "\n")
+    atomic_write_text(path, json.dumps(as_json(result), indent=2, ensure_ascii=False, allow_nan=False) + "\n")
     return path

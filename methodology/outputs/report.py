@@ -96,7 +96,8 @@ def site_balance_table(result: Result | dict) -> pd.DataFrame:
 
 
 def checks_table(result: Result | dict) -> pd.DataFrame:
-    """Process-gas and electricity balances and metallic yields, each against the rule's tolerance."""
+    """Process-gas and electricity balances and metallic yields, each against the rule's tolerance, then the
+    values the rule asks a reviewer to look at (``checks.review``)."""
     bal = as_json(result)["balances"]
     rows = [{"check": f"process gas {g['gas']}", "value": g["unaccounted"],
              "unit": "GJ/yr unaccounted", "detail": f"generated {g['generated']:.4g}, used {g['used']:.4g}, "
@@ -112,6 +113,9 @@ def checks_table(result: Result | dict) -> pd.DataFrame:
               "unit": "ratio",
               "detail": f"{c['factor_method_t_co2']:.6g} t CO2 against {c['carbon_balance_t_co2']:.6g}"}
              for c in bal["combustion_cross_check"]]
+    rows += [{"check": f"REVIEW {r['field']}", "value": None, "unit": "",
+              "detail": f"found {r['found']}; expected {r['expected']}"}
+             for r in as_json(result)["checks"].get("review", [])]
     return rounded(pd.DataFrame(rows), {"value": 4})
 
 

@@ -28,7 +28,8 @@ STATUSES = ("ok", "skipped", "failed", "timeout", "crashed", "invalid", "cancell
 PROBLEM_COLUMNS = ["parameter_file", "enterprise", "product", "status", "message", "out_dir"]
 DISTRIBUTION_COLUMNS = ["n", "min", "p25", "median", "mean", "p75", "max"]
 RANKING_COLUMNS = ["enterprise", "enterprise_name", "province", "route", TOTAL, FOSSIL, BIOGENIC,
-                   "dq_weighted_score", "dq_primary_data_share", "checks_all_passed", "within_route_plausible_range"]
+                   "dq_weighted_score", "dq_primary_data_share", "checks_all_passed", "within_route_plausible_range",
+                   "review_items"]
 SPREAD_COLUMNS = ["share", "cov_with_total", "mean", "std", "min", "max"]
 UNEXPLAINED = "(not in breakdown)"
 

@@ -41,6 +41,7 @@ def result_row(result: Result | dict) -> dict:
         "dq_meets_rule": dq.get("meets_rule"),
         "checks_all_passed": all(v for v in checks.values() if isinstance(v, bool)),
         "within_route_plausible_range": checks.get("within_route_plausible_range"),
+        "review_items": len(checks.get("review", [])),
         "electricity_factor": result.get("electricity_factor"),
         "allocation": result.get("allocation", {}).get("approach"),
         "rule_set": prov["rule_set"]["id"],

@@ -14,8 +14,8 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-from methodology.errors import MethodologyError, ParameterFileError, Problem
-from methodology.schema.loading import load_yaml, read_yaml
+from methodology.errors import InputFileError, MethodologyError, ParameterFileError, Problem
+from methodology.schema.loading import read_yaml
 
 STANDARDS = Path(__file__).resolve().parents[2] / "standards"
 
@@ -51,10 +51,8 @@ def _scan(standards: Path, stamp: tuple) -> tuple[Entry, ...]:
     out = []
     for path in sorted(standards.glob("*/*.yaml")):
         try:
-            head = load_yaml(path.read_text(encoding="utf-8"))
-        except Exception:  # noqa: BLE001, S112 - an unreadable file is reported when it is asked for by path
-            continue
-        if not isinstance(head, dict):
+            head = read_yaml(path, InputFileError)
+        except InputFileError:  # an unreadable file is reported when it is asked for by path
             continue
         for key, kind in KINDS.items():
             h = head.get(key)
@@ -63,11 +61,19 @@ def _scan(standards: Path, stamp: tuple) -> tuple[Entry, ...]:
     return tuple(out)
 
 
+def _stamp(p: Path) -> tuple:
+    try:
+        st = p.stat()
+    except OSError:  # a dangling link: left out by the scan, reported when asked for by path
+        return (str(p), None, None)
+    return (str(p), st.st_mtime_ns, st.st_size)
+
+
 def entries(kind: str | None = None, standards: str | Path = STANDARDS) -> tuple[Entry, ...]:
     """Every rule, factor set and method under ``standards/<folder>/*.yaml`` (re-read when a file changes)."""
     folder = Path(standards).resolve()
     files = sorted(folder.glob("*/*.yaml"))
-    stamp = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+    stamp = tuple(_stamp(p) for p in files)
     found = _scan(folder, stamp)
     return tuple(e for e in found if kind is None or e.kind == kind)
 

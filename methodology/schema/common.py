@@ -21,7 +21,8 @@ PATTERN_NAMES = {
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+    # allow_inf_nan=False: NaN and infinity are refused in every number of every file (a "finite_number" problem)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False, allow_inf_nan=False)
 
 
 class FileBacked(Strict):

@@ -16,7 +16,7 @@ from pydantic import Field, field_validator, model_validator
 from methodology.errors import FactorSetError
 from methodology.gases import Gas
 from methodology.schema.common import KEBAB, SEMVER, FileBacked, Strict, Unit
-from methodology.schema.loading import ContentCache, parse_model, read_yaml, sha256_of
+from methodology.schema.loading import ContentCache, parse_model
 from methodology.units import UnitParseError, conversion_factor
 
 PERIOD = re.compile(r"^\d{4}(?:-\d{4})?$")
@@ -66,7 +66,11 @@ class SourcedValue(Strict):
 
 
 class Emission(SourcedValue):
+    """An upstream emission per reference unit. Never negative: a removal is its own gas (``co2_uptake``, a
+    positive amount taken up that the method counts -1), so a negative grid or material factor is refused."""
+
     gas: Gas
+    value: float = Field(ge=0)
 
 
 # property name -> (dimension it must have, with R standing for the reference unit)
@@ -134,7 +138,30 @@ class Factor(Strict):
                 raise ValueError(
                     f"properties.{name}.unit '{prop.unit}' does not convert to '{target}'"
                 ) from None
+        self._physical_properties()
         return self
+
+    def _physical_properties(self) -> None:
+        """Properties no real material has are refused (fractions above 1, a fuel without energy)."""
+        p = self.properties
+        for name in ("oxidation_rate", "biogenic_carbon_share"):
+            prop = getattr(p, name)
+            if prop is not None and not 0 <= prop.value * conversion_factor(prop.unit, "") <= 1:
+                raise ValueError(f"properties.{name} is {prop.value} {prop.unit}".rstrip()
+                                 + ": a fraction between 0 and 1 is expected")
+        for name in ("carbon_content", "carbon_per_energy"):
+            prop = getattr(p, name)
+            if prop is not None and prop.value < 0:
+                raise ValueError(f"properties.{name} is {prop.value}: a carbon content is never negative")
+        cc = p.carbon_content
+        if cc is not None and _is_mass(self.reference_unit) and \
+                cc.value * conversion_factor(cc.unit, f"t/({self.reference_unit})") > conversion_factor(
+                    self.reference_unit, "t"):
+            raise ValueError(f"properties.carbon_content {cc.value} {cc.unit} is more than the mass of the "
+                             "material itself: a carbon mass fraction <= 1 is expected")
+        ncv = p.net_calorific_value
+        if ncv is not None and ncv.value <= 0:
+            raise ValueError(f"properties.net_calorific_value is {ncv.value}: a positive energy content is expected")
 
     # --- values in the workbench's canonical units -------------------------------------------
     def emissions_kg(self) -> dict[Gas, float]:
@@ -188,6 +215,14 @@ class Factor(Strict):
     def biogenic_share(self) -> float:
         p = self.properties.biogenic_carbon_share
         return 0.0 if p is None else p.value * conversion_factor(p.unit, "")
+
+
+def _is_mass(unit: str) -> bool:
+    try:
+        conversion_factor(unit, "t")
+    except UnitParseError:
+        return False
+    return True
 
 
 def _gj_per(unit: str) -> float | None:
@@ -261,11 +296,10 @@ _LOADED = ContentCache()
 
 def load_factor_set(path: str | Path) -> FactorSet:
     """Load and validate a factor set; the same bytes at the same path give the same (frozen) object."""
-    key = _LOADED.key(path)
-    if (fs := _LOADED.get(key)) is not None:
+
+    def build(raw: dict, sha: str) -> FactorSet:
+        fs = parse_model(FactorSet, raw, path, FactorSetError)
+        fs._path, fs._sha256 = str(path), sha
         return fs
-    raw = read_yaml(path, FactorSetError)
-    fs = parse_model(FactorSet, raw, path, FactorSetError)
-    fs._path, fs._sha256 = str(path), key[1] if key else sha256_of(path)
-    _LOADED.put(key, fs)
-    return fs
+
+    return _LOADED.load(path, FactorSetError, build)

@@ -12,7 +12,7 @@ from pydantic import Field
 from methodology.errors import InputFileError
 from methodology.gases import Gas
 from methodology.schema.common import KEBAB, SEMVER, Strict
-from methodology.schema.loading import ContentCache, parse_model, read_yaml
+from methodology.schema.loading import ContentCache, parse_model
 
 DEFAULT_METHOD = "gwp100-ar6"  # the latest IPCC GWP100, as ISO 14067 6.5.2 asks; rules may name another
 
@@ -43,12 +43,7 @@ _LOADED = ContentCache()
 
 
 def load_method(path: str | Path) -> Method:
-    key = _LOADED.key(path)
-    if (m := _LOADED.get(key)) is not None:
-        return m
-    m = parse_model(Method, read_yaml(path, MethodError), path, MethodError)
-    _LOADED.put(key, m)
-    return m
+    return _LOADED.load(path, MethodError, lambda raw, sha: parse_model(Method, raw, path, MethodError))
 
 
 @functools.lru_cache(maxsize=8)

@@ -8,6 +8,7 @@ is computed; a file with any problem produces nothing.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated
@@ -17,7 +18,8 @@ from pydantic import Field, field_validator
 from methodology.errors import ParameterFileError, Problem
 from methodology.schema.common import KEBAB, SEMVER, FileBacked, Strict
 from methodology.schema.factors import FactorSet
-from methodology.schema.loading import parse_model, read_yaml, sha256_of
+from methodology.schema.loading import parse_model, parse_yaml, read_input
+from methodology.schema.processes import Severity
 from methodology.schema.rules import FlowKind, FlowSpec, Rule
 from methodology.units import UnitParseError, conversion_factor, convertible, parse_unit
 
@@ -149,6 +151,7 @@ class EnterpriseData:
     data: dict[tuple[str, str], Datum]
     electricity_factor: str
     parameters: dict[tuple[str, str], Param] = field(default_factory=dict)
+    review: tuple[Problem, ...] = ()  # values outside a plausible range the rule makes a warning, for review
 
     def amount(self, process: str, key: str) -> float:
         d = self.data.get((process, key))
@@ -166,10 +169,18 @@ class EnterpriseData:
         return replace(self, data=data)
 
 
+# Physically impossible, whatever the rule says (README "Limits"): no site handles more than 1e15 units of
+# anything in a year in the units rules use (t, kWh, GJ, m3: 1e15 t is 500,000 years of world steel output), and
+# no single transport leg is longer than the Earth's circumference.
+MAX_ANNUAL_AMOUNT = 1e15
+MAX_LEG_KM = 40_075.0
+MAX_NCV_GJ_PER_T = 150.0  # hydrogen, the most energetic fuel per mass, has 120 GJ/t
+
+
 def read_parameter_file(path: str | Path) -> ParameterFile:
-    raw = read_yaml(path, ParameterFileError)
-    pf = parse_model(ParameterFile, raw, path, ParameterFileError)
-    pf._path, pf._sha256 = str(path), sha256_of(path)
+    data = read_input(path, ParameterFileError)
+    pf = parse_model(ParameterFile, parse_yaml(data, path, ParameterFileError), path, ParameterFileError)
+    pf._path, pf._sha256 = str(path), hashlib.sha256(data).hexdigest()
     return pf
 
 
@@ -180,9 +191,11 @@ class _Checker:
         self.pf, self.rule, self.factors = pf, rule, factors
         self.file = pf.path or "(parameters)"
         self.problems: list[Problem] = []
+        self.review: list[Problem] = []
 
-    def add(self, fld: str, found, expected: str) -> None:
-        self.problems.append(Problem(self.file, fld, str(found), expected))
+    def add(self, fld: str, found, expected: str, severity: Severity = Severity.error) -> None:
+        (self.problems if severity is Severity.error else self.review).append(
+            Problem(self.file, fld, str(found), expected))
 
     def header(self) -> bool:
         pf, rule = self.pf, self.rule
@@ -203,7 +216,7 @@ class _Checker:
         for key in pf.prices:
             if key not in rule.coproduct_by_id and key not in rule.product_by_id:
                 self.add(f"prices.{key}", "an unknown product", "a co-product or intermediate product id")
-        return not self.problems
+        return pf.product in products and pf.route in routes
 
     def processes(self) -> tuple[str, ...]:
         rule, pf = self.rule, self.pf
@@ -215,10 +228,12 @@ class _Checker:
         for pid in route.processes:
             if pid not in pf.processes:
                 self.add(f"processes.{pid}", "nothing", f"activity data (route {route.id} requires it)")
-        final = rule.declared_product(pf.product).final_process if pf.product in [
-            p.id for p in rule.products] else None
-        if final and final not in allowed:
+        final = rule.declared_product(pf.product).final_process
+        if final not in allowed:
             self.add("product", pf.product, f"a product whose final process is in route {route.id}")
+        elif final not in pf.processes:
+            self.add(f"processes.{final}", "nothing", f"activity data: the declared product {pf.product} is made "
+                     f"by process {final}")
         return tuple(p for p in allowed if p in pf.processes)
 
     def values(self, present: tuple[str, ...]) -> dict[tuple[str, str], Datum]:
@@ -276,8 +291,18 @@ class _Checker:
         if amount < 0:
             self.add(f"{where}.value", f"{v.value} {v.unit}", "a quantity >= 0 (annual amounts are never negative)")
             return None
+        if not amount <= MAX_ANNUAL_AMOUNT:
+            self.add(f"{where}.value", f"{v.value} {v.unit}",
+                     f"at most {MAX_ANNUAL_AMOUNT:g} {f.unit} a year (more than any site handles)")
+            return None
         if f.primary_data_mandatory and not v.primary:
             self.add(f"{where}.primary", "secondary data", "primary (measured) data: the rule makes it mandatory")
+        tkm = self._tkm(f, v, amount, where, modes)
+        dq = v.data_quality or self.pf.default_data_quality
+        carbon, ncv = self._properties(f, v, where)
+        return Datum(pid, f.key, amount, f.unit, v.source, v.primary, dq, tkm, carbon, ncv)
+
+    def _tkm(self, f: FlowSpec, v: Value, amount: float, where: str, modes: set[str]) -> dict[str, float]:
         tkm: dict[str, float] = {}
         for i, leg in enumerate(v.transport):
             if not f.transport:
@@ -291,18 +316,27 @@ class _Checker:
             except UnitParseError:
                 self.add(f"{where}.transport[{i}].unit", repr(leg.unit), "a length unit (km)")
                 continue
+            if not km <= MAX_LEG_KM:
+                self.add(f"{where}.transport[{i}].distance", f"{leg.distance} {leg.unit}",
+                         f"at most {MAX_LEG_KM:,.0f} km (the Earth's circumference) for one leg")
+                continue
             mass_t = amount * conversion_factor(f.unit, "t") if convertible(f.unit, "t") else None
             if mass_t is None:
                 self.add(f"{where}.transport", f"a flow in {f.unit}", "transport only for flows measured in mass")
                 continue
             tkm[leg.mode] = tkm.get(leg.mode, 0.0) + mass_t * km
-        dq = v.data_quality or self.pf.default_data_quality
+        return tkm
+
+    def _properties(self, f: FlowSpec, v: Value, where: str) -> tuple[float | None, float | None]:
         carbon = self._measured(f, v.carbon_content, "carbon_content", f"kg/({f.unit})", where)
         ncv = self._measured(f, v.net_calorific_value, "net_calorific_value", f"GJ/({f.unit})", where)
         if carbon is not None and convertible(f.unit, "t") and carbon > conversion_factor(f.unit, "kg"):
             self.add(f"{where}.carbon_content", f"{v.carbon_content.value} {v.carbon_content.unit}",
                      "at most the mass of the flow itself (a carbon mass fraction <= 1)")
-        return Datum(pid, f.key, amount, f.unit, v.source, v.primary, dq, tkm, carbon, ncv)
+        if ncv is not None and convertible(f.unit, "t") and ncv > MAX_NCV_GJ_PER_T * conversion_factor(f.unit, "t"):
+            self.add(f"{where}.net_calorific_value", f"{v.net_calorific_value.value} {v.net_calorific_value.unit}",
+                     f"at most {MAX_NCV_GJ_PER_T:g} GJ/t (hydrogen, the most energetic fuel, has 120 GJ/t)")
+        return carbon, ncv
 
     def _measured(self, f: FlowSpec, m, prop: str, unit: str, where: str) -> float | None:
         """A measured property in ``unit`` (kg C or GJ per unit of the flow), if the rule allows it."""
@@ -369,6 +403,7 @@ class _Checker:
         return Param(pid, spec.name, value, spec.unit, v.source, "enterprise")
 
     def plausibility(self, present, data) -> None:
+        default = self.rule.plausibility.outside_range
         for pid in present:
             spec = self.rule.process_by_id[pid]
             ref = data.get((pid, spec.reference.key))
@@ -390,24 +425,48 @@ class _Checker:
                         f"{per_unit:.4g} {f.plausible.unit} ({d.amount:.6g} {f.unit} for "
                         f"{ref.amount:.6g} {spec.reference.unit} of {spec.reference.name})",
                         f"between {f.plausible.min:g} and {f.plausible.max:g} {f.plausible.unit} "
-                        f"({f.plausible.source})",
-                    )
+                        f"({f.plausible.source})", f.plausible.severity or default)
+        self.supply_use(present, data)
+
+    def supply_use(self, present, data) -> None:
+        """Each intermediate product the site both makes and uses: made / used within the rule's range. A made
+        amount far above what is used makes the maker's burden per unit implausibly small (and the reverse)."""
+        check = self.rule.plausibility.supply_use
+        if check is None:
+            return
+        made: dict[str, tuple[str, float, str]] = {}
+        for pid, key in ((m, f.key) for p, m in self.rule.producers(present).items()
+                         for f in self.rule.process_by_id[m].products if f.product == p):
+            d = data.get((pid, key))
+            if d is not None and d.amount > 0:
+                made[self.rule.process_by_id[pid].flow_by_key[key].product] = (f"processes.{pid}.{key}", d.amount,
+                                                                              d.unit)
+        used: dict[str, float] = {}
+        for (pid, key), d in data.items():
+            f = self.rule.process_by_id[pid].flow_by_key[key]
+            if f.kind is FlowKind.intermediate and f.product in made:
+                used[f.product] = used.get(f.product, 0.0) + d.amount * conversion_factor(f.unit, made[f.product][2])
+        for product, (where, amount, unit) in made.items():
+            u = used.get(product, 0.0)
+            if u > 0 and not check.min <= amount / u <= check.max:
+                self.add(where, f"{amount:.6g} {unit} made, {u:.6g} {unit} used on site (ratio {amount / u:.3g})",
+                         f"made / used between {check.min:g} and {check.max:g} (plausibility.supply_use)",
+                         check.severity)
 
 
 def validate(pf: ParameterFile, rule: Rule, factors: FactorSet) -> EnterpriseData:
     """Check a parameter file against its rule; raise ParameterFileError listing every problem."""
     c = _Checker(pf, rule, factors)
-    if not c.header():
+    if not c.header():  # without a known product and route nothing else can be checked against the rule
         raise ParameterFileError(c.file, c.problems)
     present = c.processes()
     data = c.values(present)
     params = c.parameters(present)
-    if not c.problems:
-        c.plausibility(present, data)
+    c.plausibility(present, data)
     if c.problems:
         raise ParameterFileError(c.file, c.problems)
     el = pf.electricity_factor or rule.electricity.default_factor
-    return EnterpriseData(pf, rule, present, data, el, params)
+    return EnterpriseData(pf, rule, present, data, el, params, tuple(c.review))
 
 
 __all__ = ["read_parameter_file", "validate", "EnterpriseData", "Datum", "FlowKind"]

@@ -64,6 +64,14 @@ class ProcessAllocation(Strict):
     decision: str | None = Field(None, description="path of the decision record")
 
 
+class Severity(StrEnum):
+    """What leaving a plausible range means: the file is refused (error), or the run goes on and the value is
+    listed for review in the result (warning)."""
+
+    error = "error"
+    warning = "warning"
+
+
 class Plausible(Strict):
     """Plausible range of the specific amount: value per unit of the process's reference product."""
 
@@ -71,6 +79,7 @@ class Plausible(Strict):
     max: float = Field(gt=0)
     unit: Unit
     source: str
+    severity: Severity | None = Field(None, description="default: the rule's plausibility.outside_range")
 
     @model_validator(mode="after")
     def _ordered(self) -> Plausible:

@@ -12,12 +12,12 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field, PrivateAttr, field_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from methodology.errors import Problem, RuleError
 from methodology.schema.common import KEBAB, SEMVER, ClauseRef, FileBacked, Strict, Unit
 from methodology.schema.factors import Category, FactorSet
-from methodology.schema.loading import ContentCache, parse_model, read_yaml, sha256_of
+from methodology.schema.loading import ContentCache, parse_model
 from methodology.schema.mechanisms import ProcessFactor
 from methodology.schema.processes import (  # noqa: F401 - re-exported: the rule's vocabulary
     AllocationApproach,
@@ -28,6 +28,7 @@ from methodology.schema.processes import (  # noqa: F401 - re-exported: the rule
     ParameterSpec,
     Plausible,
     ProcessSpec,
+    Severity,
 )
 from methodology.units import convertible
 
@@ -187,6 +188,33 @@ class BalanceRule(Strict):
     clause: list[ClauseRef]
 
 
+class SupplyUse(Strict):
+    """Made / used on site of each intermediate product a route both makes and uses (ISO 14044 4.2.3.6)."""
+
+    min: float = Field(gt=0)
+    max: float = Field(gt=0)
+    severity: Severity = Severity.warning
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SupplyUse:
+        if not self.min <= 1 <= self.max:
+            raise ValueError(f"a range around 1 (made = used), found [{self.min}, {self.max}]")
+        return self
+
+
+class PlausibilityRule(Strict):
+    """How values outside their plausible ranges are treated. Values that are physically impossible (not finite,
+    negative, fractions above 1, amounts beyond any site) are always errors, whatever is set here."""
+
+    outside_range: Severity = Field(
+        Severity.error, description="a flow's specific amount outside its plausible range (unless the range says)")
+    supply_use: SupplyUse | None = Field(
+        SupplyUse(min=0.5, max=2.0), description="made / used on site of each site-made intermediate product")
+    footprint_outside_range: Severity = Field(
+        Severity.warning, description="a total outside its route's plausible_footprint (after calculation)")
+    clause: list[ClauseRef] = []
+
+
 class TransportMode(Strict):
     id: str = Field(pattern=KEBAB)
     factor: str
@@ -215,13 +243,71 @@ class Rule(FileBacked):
     transport_modes: list[TransportMode]
     data_quality: DataQualityRule
     balances: BalanceRule
+    plausibility: PlausibilityRule = PlausibilityRule()
     _producers: dict = PrivateAttr(default_factory=dict)  # producers() by the set of processes asked about
 
     def reference_problems(self) -> list[tuple[str, str, str]]:
         """Cross-references inside the rule, as (field, found, expected): each problem names its own field."""
         return (self._clause_problems() + self._process_problems() + self._route_problems()
                 + self._allocation_problems() + self._balance_problems() + self._unit_problems()
-                + self._misc_problems())
+                + self._misc_problems() + self._duplicate_problems() + self._cycle_problems()
+                + self._range_problems())
+
+    def _duplicate_problems(self) -> list[tuple[str, str, str]]:
+        """Ids that must be unique (processes are checked with their other problems)."""
+        p = []
+        for where, ids in [
+            ("products", [x.id for x in self.products]),
+            ("intermediate_products", [x.id for x in self.intermediate_products]),
+            ("routes", [x.id for x in self.routes]),
+            ("allocation.coproducts", [x.id for x in self.allocation.coproducts]),
+            ("system_boundary.stages", [x.id for x in self.system_boundary.stages]),
+            ("transport_modes", [x.id for x in self.transport_modes]),
+            ("balances.yields", [x.name for x in self.balances.yields]),
+        ] + [(f"routes.{r.id}.processes", r.processes + r.optional_processes) for r in self.routes]:
+            for dup in sorted({x for x in ids if ids.count(x) > 1}):
+                p.append((f"{where}", f"'{dup}' given {ids.count(dup)} times", "each id once"))
+        return p
+
+    def _cycle_problems(self) -> list[tuple[str, str, str]]:
+        """Processes that supply themselves, directly or through others, within one route.
+
+        A loop of supply has a finite solution only while its gain is below one, which data can silently break
+        (the solve then gives astronomically large or negative amounts); own use is entered net instead.
+        """
+        p = []
+        for route in self.routes:
+            cycle = self.supply_cycle(route.processes + route.optional_processes)
+            if cycle:
+                p.append((f"routes.{route.id}", "a loop of supply: " + " -> ".join(cycle),
+                          "processes that never use their own product, even through other processes "
+                          "(enter own use net of production)"))
+        return p
+
+    def supply_cycle(self, among: list[str]) -> list[str] | None:
+        """A cycle maker -> user among the given processes, as the list of its process ids, else None."""
+        makers = self.producers(among)
+        users: dict[str, list[str]] = {}
+        for pid in dict.fromkeys(among):
+            proc = self.process_by_id.get(pid)
+            for f in proc.inputs if proc is not None else ():
+                if f.kind is FlowKind.intermediate and f.product in makers:
+                    users.setdefault(makers[f.product], []).append(pid)
+        return find_cycle(users)
+
+    def _range_problems(self) -> list[tuple[str, str, str]]:
+        """Every quantity an enterprise gives is checked for magnitude: each flow but a process's reference
+        product has a plausible range per unit of that product."""
+        p = [(f"processes.{proc.id}.{f.key}.plausible", "nothing",
+              f"a plausible range of {f.unit} per {proc.reference.unit} of {proc.reference.key} "
+              "(every reported quantity is checked for magnitude)")
+             for proc in self.processes for f in proc.flows() if f is not proc.reference and f.plausible is None]
+        p += [(f"processes.{proc.id}.parameters.{x.name}", "no " + " and no ".join(
+                  b for b in ("min", "max") if getattr(x, b) is None),
+               "min and max for a numeric parameter (every reported value is checked for magnitude)")
+              for proc in self.processes for x in proc.parameters
+              if not x.is_choice and (x.min is None or x.max is None)]
+        return p
 
     def _allocation_problems(self) -> list[tuple[str, str, str]]:
         """What each process's allocation approach needs of its products, and declared products it can make."""
@@ -496,6 +582,28 @@ class Rule(FileBacked):
         return refs
 
 
+def find_cycle(edges: dict[str, list[str]]) -> list[str] | None:
+    """One cycle of a directed graph given as node -> successors (iterative depth-first search), else None."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    for start in edges:
+        if state.get(start):
+            continue
+        path, stack = [start], [iter(edges.get(start, ()))]
+        state[start] = 1
+        while stack:
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                state[path.pop()] = 2
+                stack.pop()
+            elif state.get(nxt) == 1:
+                return path[path.index(nxt):] + [nxt]
+            elif not state.get(nxt):
+                state[nxt] = 1
+                path.append(nxt)
+                stack.append(iter(edges.get(nxt, ())))
+    return None
+
+
 def check_against_factor_set(rule: Rule, factors: FactorSet) -> list[tuple[str, str, str]]:
     """Cross-references from a rule into a factor set, as (field, found, expected)."""
     problems = []
@@ -548,19 +656,18 @@ def _process_factor_problems(rule: Rule, factors: FactorSet) -> list[tuple[str, 
 def load_rule(path: str | Path, factors: FactorSet | None = None) -> Rule:
     """Load and check a rule file (schema, then its cross-references, each problem naming its field); with a
     factor set, also check every factor it names."""
-    key = _LOADED.key(path, factors.sha256 if factors is not None else "")
-    if (rule := _LOADED.get(key)) is not None:
+
+    def build(raw: dict, sha: str) -> Rule:
+        rule = parse_model(Rule, raw, path, RuleError)
+        rule._path, rule._sha256 = str(path), sha
+        problems = rule.reference_problems()
+        if factors is not None:
+            problems += check_against_factor_set(rule, factors)
+        if problems:
+            raise RuleError(path, [Problem(str(path), fld, found, expected) for fld, found, expected in problems])
         return rule
-    raw = read_yaml(path, RuleError)
-    rule = parse_model(Rule, raw, path, RuleError)
-    rule._path, rule._sha256 = str(path), key[1] if key else sha256_of(path)
-    problems = rule.reference_problems()
-    if factors is not None:
-        problems += check_against_factor_set(rule, factors)
-    if problems:
-        raise RuleError(path, [Problem(str(path), fld, found, expected) for fld, found, expected in problems])
-    _LOADED.put(key, rule)
-    return rule
+
+    return _LOADED.load(path, RuleError, build, factors.sha256 if factors is not None else "")
 
 
 _LOADED = ContentCache()
