@@ -12,11 +12,13 @@ from methodology.study import ROOT
 
 
 def _kind_of(path: Path) -> str:
-    from methodology.schema.loading import load_yaml
+    """What a file given to ``pcf validate`` is; a file that cannot be read is judged as a parameter file (whose
+    loader then reports why)."""
+    from methodology.schema.loading import read_yaml
 
     try:
-        head = load_yaml(path.read_text(encoding="utf-8"))
-    except Exception:
+        head = read_yaml(path, InputFileError)
+    except InputFileError:
         head = None
     if isinstance(head, dict):
         if "rule_set" in head and "processes" in head and isinstance(head["processes"], list):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -23,7 +23,13 @@ from methodology.schema import catalogue
 from methodology.schema.export import MODELS
 from methodology.schema.factors import FactorSet, load_factor_set
 from methodology.schema.methods import gwp_indicators
-from methodology.schema.parameters import EnterpriseData, ParameterFile, read_parameter_file, validate
+from methodology.schema.parameters import (
+    EnterpriseData,
+    IncompleteParameterFile,
+    ParameterFile,
+    read_parameter_file,
+    validate,
+)
 from methodology.schema.rules import Rule, load_rule
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,6 +69,28 @@ def load_standards(rule_file: str | Path, factor_file: str | Path | None = None)
     """The rule, checked against its factor set (the one given, else the one the rule names)."""
     factors = load_factor_set(factor_file or factor_file_for(rule_file))
     return load_rule(rule_file, factors), factors
+
+
+def all_problems(exc: IncompleteParameterFile, parameter_file: str | Path, rule_file: str | Path | None = None,
+                 factor_file: str | Path | None = None) -> ParameterFileError:
+    """A file's schema problems and, when the rest of it could be read, its problems against its rule, so that
+    one validation reports everything (the rule's problems under the entries left out are not repeated)."""
+    pf = exc.partial
+    if pf is None:
+        return exc
+    try:
+        rule_file = rule_file or catalogue.rule_named_by(parameter_file, pf.rule_set.id, pf.rule_set.version)
+        rule, factors = load_standards(rule_file, factor_file)
+        validate(pf, rule, factors, partial=True)
+    except ParameterFileError as more:
+        def under(fld: str) -> bool:
+            return any(fld == r or fld.startswith((r + ".", r + "[")) for r in exc.removed)
+
+        extra = [p for p in more.problems if not under(p.field)]
+        return ParameterFileError(exc.file, exc.problems + [replace(p, file=exc.file) for p in extra])
+    except MethodologyError:  # the rule or factor set itself is broken: reported when the file is fixed
+        return exc
+    return exc
 
 
 def _checked(pf: ParameterFile, rule: Rule, factors: FactorSet) -> tuple[EnterpriseData, EnterpriseBalances]:
@@ -131,7 +159,10 @@ class Study:
         rule names, both found in the catalogue. ``assessment_date``: a date, or its ISO text (empty: none).
         """
         assessment_date = _date(assessment_date)
-        pf = read_parameter_file(parameter_file)  # read once: it names its rule set, then is checked against it
+        try:
+            pf = read_parameter_file(parameter_file)  # read once: it names its rule set, then is checked against it
+        except IncompleteParameterFile as exc:
+            raise all_problems(exc, parameter_file, rule_file, factor_file) from None
         rule_file = rule_file or catalogue.rule_named_by(parameter_file, pf.rule_set.id, pf.rule_set.version)
         rule, factors = load_standards(rule_file, factor_file)
         return cls.check(pf, rule, factors, parameter_file, assessment_date=assessment_date)
@@ -181,19 +212,27 @@ class Study:
         return calculate_without_brightway([self])[0]
 
 
-def calculate_without_brightway(studies: Sequence[Study]) -> list[Result]:
+def calculate_without_brightway(studies: Sequence[Study], *, keep_going: bool = False) -> list:
     """The results of many studies from the fast evaluator: one stacked system and one LU factorisation per
-    factor set (``core.compute``), each result assembled from its contributions table as ``calculate`` does."""
+    factor set (``core.compute``), each result assembled from its contributions table as ``calculate`` does.
+
+    ``keep_going``: a study whose calculation fails (``MethodologyError``, e.g. physically impossible figures)
+    gets its error in its place in the list instead of stopping the others."""
     from methodology.core import compute
 
     cfs = gwp_indicators()
     generated_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    out: list = [None] * len(studies)
     groups: dict[tuple, list[int]] = {}
     for i, study in enumerate(studies):
         groups.setdefault(compute.factor_set_key(study.factors), []).append(i)
-    out: list[Result | None] = [None] * len(studies)
     for members in groups.values():
         st = compute.stack([studies[i].foreground for i in members], studies[members[0]].factors)
         for i, table in zip(members, compute.contributions(st, compute.scaling(st)), strict=True):
-            out[i] = studies[i].assemble(table, cfs, generated_at=generated_at)
+            try:
+                out[i] = studies[i].assemble(table, cfs, generated_at=generated_at)
+            except MethodologyError as exc:
+                if not keep_going:
+                    raise
+                out[i] = exc
     return out

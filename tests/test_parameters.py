@@ -111,7 +111,8 @@ def test_file_that_is_not_utf8_is_a_problem_not_a_traceback(tmp_path):
         Study.prepare(path)
     (problem,) = exc.value.problems
     offset = len("enterprise: {name: \"Stahlw")
-    assert (problem.field, problem.expected) == (f"line 1 (byte {offset})", "a UTF-8 text file (save the file as UTF-8)")
+    assert problem.field == f"line 1 (byte {offset})"
+    assert problem.expected == "a UTF-8 text file (save the file as UTF-8)"
 
 
 def test_unit_errors_belong_to_the_error_hierarchy():

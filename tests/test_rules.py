@@ -124,7 +124,9 @@ def test_factor_without_known_source(tmp_path):
 
     with pytest.raises(FactorSetError) as exc:
         load_factor_set(write_variant(tmp_path, FACTORS, mutate))
-    assert "source 'nowhere-2020' is not a key of sources" in str(exc.value)
+    (problem,) = exc.value.problems
+    assert (problem.field, problem.found) == ("factors[0].emissions[0].source", "'nowhere-2020'")
+    assert problem.expected.startswith("a key of sources")
 
 
 def test_factor_emission_unit_must_be_per_reference_unit(tmp_path):

@@ -99,8 +99,8 @@ def plan(items, runs_dir, *, factor_file=None, rule_file=None, force=False, log=
     Each file is checked against the rule set it names (found in the catalogue, or ``rule_file``) and that
     rule against its factor set (the one it names, or ``factor_file``). Rules and factor sets are read once.
     """
-    from methodology.schema.parameters import read_parameter_file
-    from methodology.study import load_standards
+    from methodology.schema.parameters import IncompleteParameterFile, read_parameter_file
+    from methodology.study import all_problems, load_standards
 
     p = Plan(Path(runs_dir).resolve(), Path(factor_file).resolve() if factor_file else None)
     code = code_fingerprint()
@@ -119,8 +119,13 @@ def plan(items, runs_dir, *, factor_file=None, rule_file=None, force=False, log=
             rule, factors = standards[rpath]
             study = Study.check(pf, rule, factors, path)
         except InputFileError as exc:
-            p.invalid.append({"parameter_file": str(path), "status": "invalid", "error": str(exc).splitlines()[0],
-                              "problems": [str(x) for x in exc.problems]})
+            if isinstance(exc, IncompleteParameterFile):  # its rule problems too, in the same pass
+                exc = all_problems(exc, path, rule_file, factor_file)
+            p.invalid.append({"parameter_file": str(path), "status": "invalid",
+                              "error": f"{len(exc.problems)} problem(s)" + (
+                                  f" in {exc.file}" if Path(exc.file).resolve() != path else ""),
+                              "problems": [f"{x.field}: found {x.found}; expected {x.expected}"
+                                           for x in exc.problems]})
             continue
         except (OSError, MethodologyError) as exc:
             p.invalid.append({"parameter_file": str(path), "status": "invalid", "error": str(exc), "problems": []})
@@ -453,12 +458,14 @@ def compute_only(p: Plan) -> tuple[list[dict], list[dict]]:
     """All valid enterprises evaluated in one process with one factorisation per factor set."""
     from methodology.execution.compute_only import compute_rows
 
-    studies = [p.studies[s.parameter_file] for s in p.todo + p.skipped]
+    specs = p.todo + p.skipped
     t0 = time.perf_counter()
-    rows = compute_rows(studies)
-    per = (time.perf_counter() - t0) / max(len(studies), 1)
-    records = [_base(s) | {"status": "ok", "error": None, "wall_s": round(per, 6)} for s in p.todo + p.skipped]
-    return records, rows
+    out = compute_rows([p.studies[s.parameter_file] for s in specs])
+    per = round((time.perf_counter() - t0) / max(len(specs), 1), 6)
+    records = [_base(s) | {"status": "failed" if isinstance(r, Exception) else "ok",
+                           "error": str(r) if isinstance(r, Exception) else None, "wall_s": per}
+               for s, r in zip(specs, out, strict=True)]
+    return records, [r for r in out if not isinstance(r, Exception)]
 
 
 def run_batch(items, runs_dir, *, settings: Settings, factor_file=None, rule_file=None,
@@ -468,8 +475,10 @@ def run_batch(items, runs_dir, *, settings: Settings, factor_file=None, rule_fil
     p = plan(items, runs_dir, factor_file=factor_file, rule_file=rule_file, force=settings.force or compute)
     for bad in p.invalid:
         log(f"INVALID {bad['parameter_file']}: {bad['error']}")
-        for prob in bad["problems"]:
-            log(f"        {prob}")
+        for prob in bad["problems"][:InputFileError.SHOWN]:
+            log(f"  - {prob}")
+        if len(bad["problems"]) > InputFileError.SHOWN:
+            log(f"  ... and {len(bad['problems']) - InputFileError.SHOWN} more problem(s) not shown")
     log(f"{len(p.todo) + len(p.skipped) + len(p.invalid)} parameter files: {len(p.invalid)} invalid, "
         f"{len(p.skipped)} unchanged since their last run (skipped), {len(p.todo)} to run")
     if compute:
@@ -477,7 +486,10 @@ def run_batch(items, runs_dir, *, settings: Settings, factor_file=None, rule_fil
         p.skipped = []
         manifest = finish(p, records, settings, started=started, started_at=started_at, mode="compute-only",
                           rows=rows)
-        return manifest, 1 if p.invalid else 0
+        for r in records:
+            if r["status"] != "ok":
+                log(f"{r['status'].upper():8}{r['parameter_file']}: {r['error']}")
+        return manifest, 1 if p.invalid or any(r["status"] != "ok" for r in records) else 0
     records, interrupted = execute(p, settings)
     for r in records:
         if r["status"] != "ok":

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from methodology.errors import MethodologyError
 from methodology.outputs.table import result_row
 from methodology.study import Study, calculate_without_brightway
 
 
-def compute_rows(studies: Sequence[Study]) -> list[dict]:
-    """Rows of the results table (``table.result_row``) for many studies, one factorisation per factor set."""
-    return [result_row(r) for r in calculate_without_brightway(studies)]
+def compute_rows(studies: Sequence[Study]) -> list[dict | MethodologyError]:
+    """Rows of the results table (``table.result_row``) for many studies, one factorisation per factor set; a
+    study whose calculation fails has its error in its place."""
+    return [r if isinstance(r, MethodologyError) else result_row(r)
+            for r in calculate_without_brightway(studies, keep_going=True)]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from types import UnionType
+from typing import Annotated, Union, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, PrivateAttr
+from pydantic import AfterValidator, BaseModel, ConfigDict, PrivateAttr, model_validator
 
 from methodology.units import UnitParseError, parse_unit
 
@@ -20,9 +21,47 @@ PATTERN_NAMES = {
 }
 
 
+def _takes_numbers_not_bools(annotation) -> bool:
+    """Whether a field's type accepts a number but not true/false (``float``, ``float | None``, ``int | str``...)."""
+    args = set(_flat_args(annotation))
+    return bool(args & {float, int}) and bool not in args
+
+
+def _flat_args(annotation):
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        yield from _flat_args(get_args(annotation)[0])
+    elif origin in (Union, UnionType):
+        for a in get_args(annotation):
+            yield from _flat_args(a)
+    else:
+        yield annotation
+
+
 class Strict(BaseModel):
     # allow_inf_nan=False: NaN and infinity are refused in every number of every file (a "finite_number" problem)
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bool_for_numbers(cls, data):
+        """YAML's true/false (also yes/no/on/off) are not 1 and 0 where a number is expected: they are passed
+        on as the words, which the number's own validation then refuses at the field."""
+        if isinstance(data, dict):
+            numeric = _numeric_fields(cls)
+            if any(isinstance(v, bool) and k in numeric for k, v in data.items()):
+                return {k: str(v).lower() if isinstance(v, bool) and k in numeric else v for k, v in data.items()}
+        return data
+
+
+_NUMERIC: dict[type, frozenset[str]] = {}
+
+
+def _numeric_fields(cls) -> frozenset[str]:
+    if cls not in _NUMERIC:
+        _NUMERIC[cls] = frozenset(name for name, f in cls.model_fields.items()
+                                  if _takes_numbers_not_bools(f.annotation))
+    return _NUMERIC[cls]
 
 
 class FileBacked(Strict):

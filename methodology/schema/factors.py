@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import Field, field_validator, model_validator
 
-from methodology.errors import FactorSetError
+from methodology.errors import FactorSetError, Problem
 from methodology.gases import Gas
 from methodology.schema.common import KEBAB, SEMVER, FileBacked, Strict, Unit
 from methodology.schema.loading import ContentCache, parse_model
@@ -254,26 +254,21 @@ class FactorSet(FileBacked):
     sources: dict[str, Source]
     factors: list[Factor]
 
-    @model_validator(mode="after")
-    def _cross_references(self) -> FactorSet:
-        seen: set[str] = set()
+    def reference_problems(self) -> list[tuple[str, str, str]]:
+        """Unique factor ids and sources that exist, as (field, found, expected), all at once."""
+        p = []
+        first: dict[str, int] = {}
         for i, f in enumerate(self.factors):
-            if f.id in seen:
-                raise ValueError(f"factors[{i}].id '{f.id}' is used twice; ids must be unique")
-            seen.add(f.id)
-            refs = [("emissions", j, e.source) for j, e in enumerate(f.emissions)]
-            refs += [
-                ("properties." + name, None, getattr(f.properties, name).source)
-                for name in PROPERTY_UNITS
-                if getattr(f.properties, name) is not None
-            ]
-            for where, j, src in refs:
-                if src not in self.sources:
-                    idx = f"[{j}]" if j is not None else ""
-                    raise ValueError(
-                        f"factors[{i}] ('{f.id}').{where}{idx}.source '{src}' is not a key of sources"
-                    )
-        return self
+            if f.id in first:
+                p.append((f"factors[{i}].id", f"'{f.id}', already the id of factors[{first[f.id]}]",
+                          "a factor id used once"))
+            first.setdefault(f.id, i)
+            refs = [(f"emissions[{j}]", e.source) for j, e in enumerate(f.emissions)]
+            refs += [(f"properties.{name}", getattr(f.properties, name).source)
+                     for name in PROPERTY_UNITS if getattr(f.properties, name) is not None]
+            p += [(f"factors[{i}].{where}.source", repr(src), f"a key of sources: {sorted(self.sources)}")
+                  for where, src in refs if src not in self.sources]
+        return p
 
     @cached_property
     def by_id(self) -> dict[str, Factor]:
@@ -300,6 +295,9 @@ def load_factor_set(path: str | Path) -> FactorSet:
     def build(raw: dict, sha: str) -> FactorSet:
         fs = parse_model(FactorSet, raw, path, FactorSetError)
         fs._path, fs._sha256 = str(path), sha
+        problems = fs.reference_problems()
+        if problems:
+            raise FactorSetError(path, [Problem(str(path), *p) for p in problems])
         return fs
 
     return _LOADED.load(path, FactorSetError, build)

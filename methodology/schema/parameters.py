@@ -7,18 +7,19 @@ is computed; a file with any problem produces nothing.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 
 from methodology.errors import ParameterFileError, Problem
 from methodology.schema.common import KEBAB, SEMVER, FileBacked, Strict
 from methodology.schema.factors import FactorSet
-from methodology.schema.loading import parse_model, parse_yaml, read_input
+from methodology.schema.loading import parse_yaml, problems_from, read_input
 from methodology.schema.processes import Severity
 from methodology.schema.rules import FlowKind, FlowSpec, Rule
 from methodology.units import UnitParseError, conversion_factor, convertible, parse_unit
@@ -177,9 +178,59 @@ MAX_LEG_KM = 40_075.0
 MAX_NCV_GJ_PER_T = 150.0  # hydrogen, the most energetic fuel per mass, has 120 GJ/t
 
 
+class IncompleteParameterFile(ParameterFileError):
+    """A parameter file with schema problems. ``partial``: the file without the entries that have them (a flow,
+    a parameter, a whole process block, an unknown top-level key), when the rest is a valid parameter file, so
+    that its rule checks can be reported in the same pass; ``removed``: the field paths left out."""
+
+    def __init__(self, file, problems, partial: ParameterFile | None, removed: tuple[str, ...]):
+        super().__init__(file, problems)
+        self.partial, self.removed = partial, removed
+
+
+# top-level fields that may be left out of a partial file (optional ones; unknown keys are always left out)
+_OPTIONAL_TOP = {"electricity_factor", "prices", "parameters"}
+
+
+def _pruned(raw: dict, exc: ValidationError) -> tuple[dict | None, tuple[str, ...]]:
+    """``raw`` without the entries the schema errors are in, or None when a required part is broken."""
+    raw = copy.deepcopy(raw)
+    removed: list[str] = []
+    for err in exc.errors():
+        loc = [p for p in err["loc"] if not (isinstance(p, str) and (p.startswith("function-") or
+                                                                      p in ("float", "str", "int", "bool")))]
+        if loc and loc[0] in ("processes", "parameters") and len(loc) >= 2 and isinstance(raw.get(loc[0]), dict):
+            keep = loc[:3] if len(loc) >= 3 and isinstance(raw[loc[0]].get(loc[1]), dict) else loc[:2]
+        elif loc and (err["type"] == "extra_forbidden" or loc[0] in _OPTIONAL_TOP) and len(loc) >= 1:
+            keep = loc[:1]
+        else:
+            return None, ()
+        node = raw
+        for k in keep[:-1]:
+            node = node.get(k) if isinstance(node, dict) else None
+        if isinstance(node, dict) and keep[-1] in node:
+            del node[keep[-1]]
+        removed.append(".".join(str(k) for k in keep))
+    return raw, tuple(dict.fromkeys(removed))
+
+
 def read_parameter_file(path: str | Path) -> ParameterFile:
+    """Read and schema-check a parameter file; schema problems raise ``IncompleteParameterFile``."""
     data = read_input(path, ParameterFileError)
-    pf = parse_model(ParameterFile, parse_yaml(data, path, ParameterFileError), path, ParameterFileError)
+    raw = parse_yaml(data, path, ParameterFileError)
+    try:
+        pf = ParameterFile.model_validate(raw)
+    except ValidationError as exc:
+        problems = problems_from(exc, path)
+        pruned, removed = _pruned(raw, exc)
+        partial = None
+        if pruned is not None and pruned.get("processes"):
+            try:
+                partial = ParameterFile.model_validate(pruned)
+                partial._path = str(path)
+            except ValidationError:
+                partial = None
+        raise IncompleteParameterFile(path, problems, partial, removed) from None
     pf._path, pf._sha256 = str(path), hashlib.sha256(data).hexdigest()
     return pf
 
@@ -187,8 +238,8 @@ def read_parameter_file(path: str | Path) -> ParameterFile:
 class _Checker:
     """Collects problems for one file; every check is independent so all problems are reported."""
 
-    def __init__(self, pf: ParameterFile, rule: Rule, factors: FactorSet):
-        self.pf, self.rule, self.factors = pf, rule, factors
+    def __init__(self, pf: ParameterFile, rule: Rule, factors: FactorSet, partial: bool = False):
+        self.pf, self.rule, self.factors, self.partial = pf, rule, factors, partial
         self.file = pf.path or "(parameters)"
         self.problems: list[Problem] = []
         self.review: list[Problem] = []
@@ -432,7 +483,7 @@ class _Checker:
         """Each intermediate product the site both makes and uses: made / used within the rule's range. A made
         amount far above what is used makes the maker's burden per unit implausibly small (and the reverse)."""
         check = self.rule.plausibility.supply_use
-        if check is None:
+        if check is None or self.partial or self.problems:  # a value left out for its problem upsets the sums
             return
         made: dict[str, tuple[str, float, str]] = {}
         for pid, key in ((m, f.key) for p, m in self.rule.producers(present).items()
@@ -454,9 +505,12 @@ class _Checker:
                          check.severity)
 
 
-def validate(pf: ParameterFile, rule: Rule, factors: FactorSet) -> EnterpriseData:
-    """Check a parameter file against its rule; raise ParameterFileError listing every problem."""
-    c = _Checker(pf, rule, factors)
+def validate(pf: ParameterFile, rule: Rule, factors: FactorSet, *, partial: bool = False) -> EnterpriseData:
+    """Check a parameter file against its rule; raise ParameterFileError listing every problem.
+
+    ``partial``: the file is what was left of one with schema problems (``IncompleteParameterFile``): the checks
+    that compare amounts across processes (made / used) are left out, as the missing entries would upset them."""
+    c = _Checker(pf, rule, factors, partial)
     if not c.header():  # without a known product and route nothing else can be checked against the rule
         raise ParameterFileError(c.file, c.problems)
     present = c.processes()

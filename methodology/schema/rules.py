@@ -193,7 +193,7 @@ class SupplyUse(Strict):
 
     min: float = Field(gt=0)
     max: float = Field(gt=0)
-    severity: Severity = Severity.warning
+    severity: Severity = Severity.error
 
     @model_validator(mode="after")
     def _ordered(self) -> SupplyUse:
