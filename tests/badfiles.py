@@ -243,3 +243,40 @@ if __name__ == "__main__":  # python tests/badfiles.py <folder>: write the corpu
 
     written = write_corpus(Path(sys.argv[1] if len(sys.argv) > 1 else "bad-parameter-files"))
     print(f"{len(written)} bad files written")
+
+
+# --- tree mutations of any YAML input (rules, factor sets, parameter files) -----------------------------------
+
+_REPLACEMENTS = [("delete", None), ("null", None), ("nan", math.nan), ("negative", -1.0), ("huge", 1e300),
+                 ("text", "x"), ("empty-list", []), ("empty-map", {}), ("true", True), ("zero", 0)]
+
+
+def _paths(node, prefix=()) -> Iterator[tuple]:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield prefix + (k,)
+            yield from _paths(v, prefix + (k,))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield prefix + (i,)
+            yield from _paths(v, prefix + (i,))
+
+
+def tree_mutations(data: dict, n: int = 300) -> Iterator[tuple[str, dict]]:
+    """``n`` variants of a document, each with one value deleted or replaced (spread evenly over its paths and
+    over the replacements; deterministic)."""
+    paths = list(_paths(data))
+    step = max(1, len(paths) * 3 // max(1, n))  # a third of the replacements per path: about n variants
+    for i, path in enumerate(paths[::step]):
+        for j, (name, value) in enumerate(_REPLACEMENTS):
+            if (i + j) % 3:  # two thirds of the combinations are left out, in a pattern that covers every pair
+                continue
+            d = copy.deepcopy(data)
+            node = d
+            for k in path[:-1]:
+                node = node[k]
+            if name == "delete":
+                del node[path[-1]]
+            else:
+                node[path[-1]] = copy.deepcopy(value)
+            yield f"{'.'.join(map(str, path))}={name}", d

@@ -310,3 +310,35 @@ def test_validate_refuses_a_factor_set_with_nan_without_traceback(tmp_path):
     out = _pcf("validate", str(path))
     assert out.returncode == 1 and "Traceback" not in out.stderr
     assert "emissions[0].value: found nan; expected a finite number" in out.stderr
+
+
+@pytest.mark.parametrize("kind", ["rule", "factors", "parameters"])
+def test_any_single_mutation_of_any_input_gives_a_problem_or_a_valid_file(tmp_path, kind):
+    """One value deleted or replaced anywhere (nan, -1, 1e300, text, [], {}, true, 0, null) in the steel rule,
+    the factor set or a parameter file: either still valid or refused with the workbench's own error."""
+    from badfiles import tree_mutations
+
+    from methodology.errors import MethodologyError
+    from methodology.schema.factors import load_factor_set
+    from methodology.schema.rules import load_rule
+
+    source = {"rule": STEEL_RULE, "factors": FACTORS, "parameters": INTEGRATED}[kind]
+    data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    tried = refused = 0
+    for i, (name, variant) in enumerate(tree_mutations(data)):
+        path = tmp_path / f"{i}.yaml"
+        path.write_text(yaml.safe_dump(variant, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        try:
+            if kind == "rule":
+                load_rule(path, load_factor_set(FACTORS))
+            elif kind == "factors":
+                load_factor_set(path)
+            else:
+                Study.prepare(path)
+        except MethodologyError as exc:
+            refused += 1
+            assert str(path) in str(exc) or kind == "rule", (name, exc)
+        except Exception as exc:  # noqa: BLE001 - the point of the test
+            pytest.fail(f"{kind} with {name}: {type(exc).__name__}: {exc}")
+        tried += 1
+    assert tried >= 200 and refused >= tried // 2
