@@ -35,10 +35,10 @@ def test_check_ready_refuses_an_empty_location(tmp_path, monkeypatch, factors):
         engine.check_ready(factors)
 
 
-def test_installed_indicators_match_the_shipped_characterisation(bw_project):
+def test_installed_indicators_match_the_shipped_characterisation(bw_project, factors):
     import bw2data as bd
 
-    bd.projects.set_current(engine.PROJECT)
+    bd.projects.set_current(engine.project_name(factors), update=False)
     shipped = yaml.safe_load((ROOT / "standards" / "methods" / "gwp100-ar6.yaml").read_text())["indicators"]
     for key in ("fossil", "biogenic"):
         installed = engine._cfs_by_gas(bd, engine.INDICATORS[key])
@@ -127,7 +127,7 @@ def test_runs_never_write_the_template(bw_project, factors, tmp_path):
     assert not (tmp_path / "brightway").exists()  # the private project copy is removed
     import bw2data as bd
 
-    bd.projects.set_current(engine.PROJECT, update=False)
+    bd.projects.set_current(engine.project_name(factors), update=False)
     assert not any(name.startswith("foreground") for name in bd.databases)
     assert sorted(p.name for p in bw_project.iterdir()) == before
 
@@ -159,12 +159,14 @@ def test_kept_project_opens_in_bw2data(bw_project, tmp_path):
     kept = tmp_path / "run" / "brightway"
     assert (kept / "projects.db").is_file()
     name = engine.foreground_db_name(fg)
-    args = json.dumps([engine.PROJECT, name, fg.final_process, fg.demand, list(engine.INDICATORS["fossil"])])
+    args = json.dumps([engine.project_name(study.factors), name, fg.final_process, fg.demand,
+                       list(engine.INDICATORS["fossil"])])
     proc = subprocess.run([sys.executable, "-c", OPEN_KEPT_PROJECT, args], capture_output=True, text=True,
                           env=dict(os.environ, BRIGHTWAY2_DIR=str(kept)), timeout=600)
     assert proc.returncode == 0, proc.stderr
     info = json.loads(next(line for line in proc.stdout.splitlines() if line.startswith("KEPT "))[5:])
-    assert info["dir"].startswith(str(kept)) and engine.PROJECT in info["projects"]
+    assert info["dir"].startswith(str(kept))
+    assert [p for p in info["projects"] if p.startswith("pcf-workbench")] == [engine.project_name(study.factors)]
     assert {name, engine.background_db_name(study.factors), "biosphere3"} <= set(info["databases"])
     assert set(info["activities"]) == set(fg.processes)
     for pid, p in fg.processes.items():

@@ -77,7 +77,7 @@ def test_pcf_run_keeps_the_brightway_project(bw_project, tmp_path):
     out = tmp_path / "runs" / study.enterprise.params.enterprise.id / study.enterprise.params.product
     kept = out / "brightway"
     assert (out / "result.json").is_file() and (kept / "projects.db").is_file()
-    (lci,) = kept.glob("pcf-workbench.*/lci/databases.db")
+    (lci,) = kept.glob("pcf-workbench*/lci/databases.db")
     with sqlite3.connect(lci) as db:
         codes = {c for (c,) in db.execute("SELECT code FROM activitydataset WHERE database = ?",
                                           (f"foreground {study.foreground.enterprise} {study.foreground.product}",))}

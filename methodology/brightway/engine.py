@@ -1,9 +1,14 @@
 """The only layer that talks to Brightway (bw2data, bw2calc, bw2io).
 
-- ``setup_project`` builds the shared, read-only template project offline: biosphere3 and the IPCC 2021
-  methods from data shipped in bw2io, the workbench's own flows and indicators (fossil / biogenic /
-  land use, biogenic CO2 counted +1/-1), and one background database per factor-set version.
+- ``setup_project`` builds the shared, read-only template project of one factor set offline: biosphere3
+  and the IPCC 2021 methods from data shipped in bw2io, the workbench's own flows and indicators (fossil /
+  biogenic / land use, biogenic CO2 counted +1/-1), and the factor set's background database. There is one
+  such project per factor-set content (id, version and sha256, ``project_name``): built once, marked
+  complete only when fully written, never modified afterwards. An interrupted build leaves a project that
+  is not marked complete (so never used); the next set-up removes and rebuilds it.
 - ``run_project`` gives one run a private, writable copy of that project (nothing shared is written).
+- An OS file lock in the Brightway folder (``LOCK_FILE``) is held exclusively while a project is built and
+  shared while one is checked or copied, so that concurrent set-ups and runs never see a half-written one.
 - ``write_foreground`` and ``calculate`` write an enterprise's foreground and run the LCA.
 
 bw2data reads ``BRIGHTWAY2_DIR`` when it is imported, so nothing here imports it at module import time.
@@ -15,6 +20,7 @@ import gc
 import json
 import os
 import shutil
+import sqlite3
 import zipfile
 from collections.abc import Mapping
 from contextlib import contextmanager
@@ -30,8 +36,9 @@ from methodology.errors import ProjectNotReadyError
 from methodology.gases import FLOWS, PCF_BIOSPHERE, Gas
 from methodology.schema.factors import FactorSet
 
-PROJECT = "pcf-workbench"
-SETUP_VERSION = "1"  # bump when what setup_project writes changes
+PROJECT = "pcf-workbench"  # prefix of every template project's name (``project_name``)
+SETUP_VERSION = "2"  # bump when what setup_project writes changes: a new name, so a new project
+LOCK_FILE = ".pcf-workbench.lock"  # in the Brightway folder: exclusive while building, shared while copying
 IPCC = ("IPCC 2021", "climate change", "global warming potential (GWP100)")
 INDICATORS = {
     "fossil": ("PCF Workbench", "IPCC 2021 GWP100", "fossil"),
@@ -50,6 +57,56 @@ def brightway_dir() -> Path:
     from platformdirs import PlatformDirs
 
     return Path(PlatformDirs("Brightway3", "pylca").user_data_dir)
+
+
+def usable_brightway_dir(*, create: bool) -> Path:
+    """The Brightway folder, checked (and created with ``create``): ``ProjectNotReadyError`` saying why not."""
+    base = brightway_dir()
+    where = f"Brightway folder {base} (BRIGHTWAY2_DIR)" if os.environ.get("BRIGHTWAY2_DIR") else \
+        f"Brightway folder {base}"
+    if base.exists() and not base.is_dir():
+        raise ProjectNotReadyError(f"{where}: found a file, not a folder; expected a folder (or set BRIGHTWAY2_DIR)")
+    if create:
+        try:
+            base.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ProjectNotReadyError(f"{where} cannot be created: {exc.strerror or exc}") from None
+    if base.is_dir() and not os.access(base, os.R_OK | os.W_OK | os.X_OK):
+        raise ProjectNotReadyError(f"{where} cannot be written by this user; expected a writable folder")
+    return base
+
+
+@contextmanager
+def project_lock(base: Path, *, exclusive: bool):
+    """``fcntl.flock`` on ``LOCK_FILE`` in the Brightway folder; released when the block ends or the process dies."""
+    try:
+        import fcntl
+    except ImportError:  # not on Windows: no lock
+        yield
+        return
+    try:
+        fd = os.open(base / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as exc:
+        raise ProjectNotReadyError(f"Brightway folder {base}: cannot open its lock file {LOCK_FILE}: "
+                                   f"{exc.strerror or exc}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+@contextmanager
+def _readable_projects(base: Path):
+    """Brightway's own SQLite or file errors (a corrupt ``projects.db``, ...) as ``ProjectNotReadyError``."""
+    import peewee
+
+    try:
+        yield
+    except (sqlite3.Error, peewee.PeeweeException, OSError) as exc:
+        raise ProjectNotReadyError(f"Brightway folder {base} cannot be used ({type(exc).__name__}: {exc}); "
+                                   f"expected the projects `pcf setup` builds (move the folder away, then run "
+                                   f"`pcf setup`)") from None
 
 
 def skip_slow_optional_imports() -> None:
@@ -76,26 +133,85 @@ def background_db_name(fs: FactorSet) -> str:
     return f"background {fs.id} {fs.version}"
 
 
+def project_name(fs: FactorSet) -> str:
+    """The template project of one factor-set content: id, version and the first 12 digits of its sha256."""
+    return f"{PROJECT} s{SETUP_VERSION} {fs.id} {fs.version} {fs.sha256[:12]}"
+
+
+def _marker(fs: FactorSet) -> dict:
+    return {"setup_version": SETUP_VERSION, "factor_set_id": fs.id, "factor_set_version": fs.version,
+            "factor_set_sha256": fs.sha256, "complete": True}
+
+
+def _state(bd, fs: FactorSet) -> str:
+    """'complete', 'incomplete' (an interrupted build: never used) or 'absent'."""
+    name = project_name(fs)
+    if name not in bd.projects:
+        return "absent"
+    from bw2data.project import ProjectDataset
+
+    data = ProjectDataset.get(ProjectDataset.name == name).data or {}
+    return "complete" if data.get("pcf_workbench") == _marker(fs) else "incomplete"
+
+
 # ---------------------------------------------------------------------------------------------
-# set-up (shared template project; run once, single process)
+# set-up (one template project per factor-set content; built once under the lock, never modified)
 # ---------------------------------------------------------------------------------------------
 def setup_project(fs: FactorSet, *, force: bool = False, log=print) -> dict:
-    """Build (or check) the template project for a factor set. Idempotent; offline."""
-    os.environ.setdefault("BRIGHTWAY2_DIR", str(_ensure_dir(brightway_dir())))
-    bd = _bw()
-    bd.projects.set_current(PROJECT)
-    meta = bd.projects.dataset.data.get("pcf_workbench", {})
-    if force or meta.get("setup_version") != SETUP_VERSION or "biosphere3" not in bd.databases:
-        log(f"Building biosphere and methods in project '{PROJECT}' at {bd.projects.dir}")
-        _install_biosphere_and_methods(bd)
-        bd.projects.dataset.data["pcf_workbench"] = {"setup_version": SETUP_VERSION}
-        bd.projects.dataset.save()
-    name = background_db_name(fs)
-    have = bd.databases.get(name, {}).get("factor_set_sha256")
-    if force or have != fs.sha256:
-        log(f"Writing background database '{name}' ({len(fs.factors)} factors)")
-        _write_background(bd, fs)
-    return {"project": PROJECT, "dir": str(bd.projects.dir), "background": name}
+    """Build (or find) the template project of a factor set's content. Idempotent; offline; safe to run in
+    several processes at once. ``force`` rebuilds it (the same content, so runs are not disturbed)."""
+    base = usable_brightway_dir(create=True)
+    os.environ["BRIGHTWAY2_DIR"] = str(base)
+    name = project_name(fs)
+    with _readable_projects(base):
+        if not force:
+            with project_lock(base, exclusive=False):
+                if _state(_bw(), fs) == "complete":
+                    return _info(_bw(), fs)
+        with project_lock(base, exclusive=True):
+            bd = _bw()
+            state = _state(bd, fs)
+            if state == "complete" and not force:  # another process built it while we waited
+                return _info(bd, fs)
+            if state != "absent":
+                log(f"Removing {'an incomplete' if state == 'incomplete' else 'the'} project '{name}' to rebuild it")
+                _delete_project(bd, name)
+            _build(bd, fs, log)
+            return _info(bd, fs)
+
+
+def _info(bd, fs: FactorSet) -> dict:
+    name = project_name(fs)
+    return {"project": name, "dir": str(_project_dir(bd, name)), "background": background_db_name(fs)}
+
+
+def _project_dir(bd, name: str) -> Path:
+    from bw2data.project import ProjectDataset
+
+    return bd.projects._project_dir(ProjectDataset.get(ProjectDataset.name == name))
+
+
+def _delete_project(bd, name: str) -> None:
+    """Remove a project and its folder (only ever an incomplete one, or one rebuilt with ``force``)."""
+    folder = _project_dir(bd, name)
+    if bd.projects.current == name:
+        bd.projects.set_current("default", update=False)
+    from bw2data.project import ProjectDataset
+
+    ProjectDataset.delete().where(ProjectDataset.name == name).execute()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _build(bd, fs: FactorSet, log) -> None:
+    """Write the whole project, then mark it complete: the marker is the last thing written."""
+    name = project_name(fs)
+    bd.projects.set_current(name)
+    log(f"Building Brightway project '{name}' at {bd.projects.dir}: biosphere, methods, background "
+        f"'{background_db_name(fs)}' ({len(fs.factors)} factors)")
+    _install_biosphere_and_methods(bd)
+    _write_background(bd, fs)
+    bd.projects.dataset.data["pcf_workbench"] = _marker(fs)
+    bd.projects.dataset.save()
 
 
 def _ensure_dir(p: Path) -> Path:
@@ -204,26 +320,28 @@ def _write_background(bd, fs: FactorSet) -> None:
 
 
 def check_ready(fs: FactorSet) -> None:
-    """Raise ProjectNotReadyError unless the template project holds what ``fs`` needs."""
-    base = brightway_dir()
+    """Raise ProjectNotReadyError unless the template project of ``fs``'s content is complete.
+
+    Call it holding ``project_lock`` (shared) when the project is then used."""
+    base = usable_brightway_dir(create=False)
     if not (base / "projects.db").is_file():
         raise ProjectNotReadyError(
             f"No Brightway projects at {base} (BRIGHTWAY2_DIR). Run `pcf setup` first."
         )
-    bd = _bw()
-    if PROJECT not in bd.projects:
-        raise ProjectNotReadyError(f"Brightway project '{PROJECT}' is missing at {base}. Run `pcf setup`.")
-    bd.projects.set_current(PROJECT, update=False)
-    name = background_db_name(fs)
-    missing = [d for d in ("biosphere3", PCF_BIOSPHERE, name) if d not in bd.databases]
-    if missing or any(not bd.Method(m).registered for m in INDICATORS.values()):
-        raise ProjectNotReadyError(
-            f"Project '{PROJECT}' at {base} is incomplete (missing {missing or 'methods'}). Run `pcf setup`."
-        )
-    if len(bd.Database(name)) == 0 or bd.databases[name].get("factor_set_sha256") != fs.sha256:
-        raise ProjectNotReadyError(
-            f"Background '{name}' does not match {fs.path} (edited since set-up?). Run `pcf setup`."
-        )
+    with _readable_projects(base):
+        bd = _bw()
+        name = project_name(fs)
+        state = _state(bd, fs)
+        if state == "incomplete":
+            raise ProjectNotReadyError(f"Brightway project '{name}' at {base} is incomplete (its set-up was "
+                                       f"interrupted). Run `pcf setup`.")
+        if state == "absent":
+            others = sorted(p.name for p in bd.projects if p.name.startswith(f"{PROJECT} s{SETUP_VERSION} "
+                                                                              f"{fs.id} {fs.version} "))
+            hint = (f"; there is one for other contents of {fs.id} {fs.version} ({', '.join(others)}): was "
+                    f"{fs.path} edited since set-up?") if others else ""
+            raise ProjectNotReadyError(f"No Brightway project for factor set {fs.id} {fs.version} (sha256 "
+                                       f"{fs.sha256[:12]}, {fs.path}) at {base}{hint}. Run `pcf setup`.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -249,24 +367,34 @@ def _old_objects_frozen():
 
 @contextmanager
 def run_project(workdir: str | Path, fs: FactorSet, *, keep: bool = False):
-    """A private writable copy of the template project for one run; removed afterwards."""
+    """A private writable copy of the template project for one run; removed afterwards.
+
+    The copy is taken holding the project lock (shared): a set-up in another process never writes while a
+    project is copied, and the template itself is never written."""
     template_base = brightway_dir()
     os.environ["BRIGHTWAY2_DIR"] = str(template_base)
-    bd = _bw()
+    name = project_name(fs)
     with _old_objects_frozen():
-        check_ready(fs)
-        src_dir = bd.projects.dir
         private = Path(workdir).absolute() / "brightway"
         if private.exists():
             shutil.rmtree(private)
         private.mkdir(parents=True)
-        shutil.copy2(template_base / "projects.db", private / "projects.db")
-        shutil.copytree(src_dir, private / src_dir.name)
-        bd.projects.change_base_directories(private, project_name=PROJECT, update=False)
+        with project_lock(usable_brightway_dir(create=False), exclusive=False), _readable_projects(template_base):
+            check_ready(fs)
+            bd = _bw()
+            src_dir = _project_dir(bd, name)
+            shutil.copy2(template_base / "projects.db", private / "projects.db")
+            shutil.copytree(src_dir, private / src_dir.name)
+        bd.projects.change_base_directories(private, project_name=name, update=False)
+        if keep:  # the kept folder lists only its own project (the copied projects.db lists every template)
+            from bw2data.project import ProjectDataset
+
+            ProjectDataset.delete().where(ProjectDataset.name.not_in([name, "default"])).execute()
         try:
             yield bd
         finally:
-            bd.projects.change_base_directories(template_base, project_name=PROJECT, update=False)
+            with project_lock(template_base, exclusive=False):  # the template exists and is complete
+                bd.projects.change_base_directories(template_base, project_name=name, update=False)
             if not keep:
                 shutil.rmtree(private, ignore_errors=True)
 
