@@ -1,10 +1,19 @@
-"""The `pcf` command line."""
+"""The `pcf` command line.
+
+Exit statuses: 0 when everything asked for succeeded; 1 for any invalid input (a bad file, a bad
+command-line value, a usage error: argparse's own 2 is turned into 1) or a failed run; 130 after Ctrl-C.
+Nothing ends in a traceback: an unexpected exception prints one line and writes the traceback to a log file.
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import re
 import sys
+import tempfile
+import traceback
 from pathlib import Path
 
 from methodology.errors import InputFileError, MethodologyError
@@ -66,8 +75,8 @@ def _factor_sets(args) -> list:
 def cmd_setup(args) -> int:
     from methodology.brightway import engine
 
-    for i, fs in enumerate(_factor_sets(args)):
-        info = engine.setup_project(fs, force=args.force and i == 0)
+    for fs in _factor_sets(args):
+        info = engine.setup_project(fs, force=args.force)
         print(f"Brightway project '{info['project']}' ready at {info['dir']} (background: {info['background']})")
     return 0
 
@@ -136,33 +145,109 @@ def cmd_schema(args) -> int:
     return 0
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors and exit status 1, the status of every invalid input (argparse's is 2)."""
+
+    def error(self, message: str):
+        self.exit(1, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+MAX_SECONDS = 7 * 24 * 3600  # a week; the batch's own limit (batch.MAX_TIMEOUT)
+ADDRESS = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$")
+
+
+def _bad(found: str, expected: str) -> argparse.ArgumentTypeError:
+    return argparse.ArgumentTypeError(f"found {found!r}; expected {expected}")
+
+
+def workers(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise _bad(text, "a whole number of worker processes >= 1") from None
+    if n < 1:
+        raise _bad(text, "a whole number of worker processes >= 1")
+    return n
+
+
+def seconds(text: str) -> float:
+    expected = f"a number of seconds > 0 and <= {MAX_SECONDS} (a week)"
+    try:
+        x = float(text)
+    except ValueError:
+        raise _bad(text, expected) from None
+    if not math.isfinite(x) or not 0 < x <= MAX_SECONDS:
+        raise _bad(text, expected)
+    return x
+
+
+def input_file(text: str) -> str:
+    p = Path(text)
+    if not p.exists():
+        raise _bad(text, "an existing YAML file (no such file)")
+    if not p.is_file():
+        raise _bad(text, "a YAML file (this is not a regular file)")
+    return text
+
+
+def input_path(text: str) -> str:
+    p = Path(text)
+    if not p.exists():
+        raise _bad(text, "an existing file or folder (no such file or folder)")
+    if not (p.is_file() or p.is_dir()):
+        raise _bad(text, "a regular file or a folder")
+    return text
+
+
+def output_folder(text: str) -> str:
+    """A folder that exists or can be made: not a file, nor below one (written or refused when used)."""
+    p = Path(text).absolute()
+    if p.exists() and not p.is_dir():
+        raise _bad(text, "a folder (this is a file)")
+    parent = next((a for a in p.parents if a.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise _bad(text, f"a folder that can be created ({parent} is a file)")
+    return text
+
+
+def scheduler_address(text: str) -> str:
+    m = ADDRESS.match(text)
+    if not m or not 0 < int(m.group(1)) < 65536:
+        raise _bad(text, "the address of a Dask scheduler, e.g. tcp://host:8786")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="pcf", description="PCF Workbench: product carbon footprints")
-    ap.add_argument("--factors", default=None,
+    ap = Parser(prog="pcf", description="PCF Workbench: product carbon footprints",
+                epilog="Exit status: 0 all succeeded; 1 any invalid input (a file, an option value, a usage error) "
+                       "or a failed run; 130 interrupted (Ctrl-C).")
+    ap.add_argument("--factors", default=None, type=input_file,
                     help="emission-factor set (YAML); default: the catalogued factor set each rule names")
-    ap.add_argument("--rule", default=None,
+    ap.add_argument("--rule", default=None, type=input_file,
                     help="product category rule (YAML); default: the shipped rule each parameter file names")
     sub = ap.add_subparsers(dest="cmd", required=True)
     v = sub.add_parser("validate", help="validate rule, factor-set or parameter files")
-    v.add_argument("files", nargs="+")
+    v.add_argument("files", nargs="+", type=input_path)
     v.set_defaults(func=cmd_validate)
-    s = sub.add_parser("setup", help="build the Brightway project offline (once; reused)")
+    s = sub.add_parser("setup", help="build the Brightway project of each factor set offline (once; reused)")
     s.add_argument("--force", action="store_true", help="rebuild even if present")
     s.set_defaults(func=cmd_setup)
     r = sub.add_parser("run", help="run enterprises: papermill executes the industry notebook for each")
-    r.add_argument("files", nargs="+", help="parameter files or folders of them")
-    r.add_argument("--runs", default="runs", help="output folder (default: runs/)")
-    r.add_argument("--timeout", type=int, default=600, help="seconds per notebook cell")
+    r.add_argument("files", nargs="+", type=input_path, help="parameter files or folders of them")
+    r.add_argument("--runs", default="runs", type=output_folder, help="output folder (default: runs/)")
+    r.add_argument("--timeout", type=seconds, default=600, help="seconds per run before it is stopped")
     r.add_argument("--keep-brightway", action="store_true",
                    help="keep each run's Brightway project (with its foreground database) in "
                         "<runs>/<enterprise>/<product>/brightway/ for Activity Browser (BRIGHTWAY2_DIR=that folder)")
     r.set_defaults(func=cmd_run)
     b = sub.add_parser("batch", help="run every parameter file under folders in parallel (Dask), resumable")
-    b.add_argument("files", nargs="+", help="parameter files or folders of them (searched recursively)")
-    b.add_argument("--runs", default="runs", help="output folder (default: runs/)")
-    b.add_argument("--workers", type=int, default=0, help="worker processes (default: one per core)")
-    b.add_argument("--scheduler", default=None, help="address of a Dask scheduler (default: a local cluster)")
-    b.add_argument("--timeout", type=float, default=600, help="seconds per run before it is stopped")
+    b.add_argument("files", nargs="+", type=input_path,
+                   help="parameter files or folders of them (searched recursively)")
+    b.add_argument("--runs", default="runs", type=output_folder, help="output folder (default: runs/)")
+    b.add_argument("--workers", type=workers, default=0, help="worker processes, >= 1 (default: one per core)")
+    b.add_argument("--scheduler", default=None, type=scheduler_address,
+                   help="address of a Dask scheduler, e.g. tcp://host:8786 (default: a local cluster)")
+    b.add_argument("--timeout", type=seconds, default=600, help="seconds per run before it is stopped")
     b.add_argument("--force", action="store_true", help="rerun runs whose inputs and code are unchanged")
     b.add_argument("--compute-only", action="store_true",
                    help="no notebooks: all footprints in one process with one factorisation")
@@ -173,21 +258,50 @@ def build_parser() -> argparse.ArgumentParser:
     b.set_defaults(func=cmd_batch)
     lab = sub.add_parser("lab", help="open JupyterLab on the notebooks with this environment's kernel")
     lab.add_argument("--ip", default="127.0.0.1")
-    lab.add_argument("--runs", default="runs")
+    lab.add_argument("--runs", default="runs", type=output_folder)
     lab.set_defaults(func=cmd_lab)
     sc = sub.add_parser("schema", help="export JSON Schemas of rule, factor and parameter files and result.json")
-    sc.add_argument("--out", default=str(ROOT / "standards" / "schema"))
+    sc.add_argument("--out", default=str(ROOT / "standards" / "schema"), type=output_folder)
     sc.set_defaults(func=cmd_schema)
     return ap
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def _os_error(exc: OSError) -> str:
+    where = f": {exc.filename}" if exc.filename else ""
+    return f"{exc.strerror or type(exc).__name__}{where}"
+
+
+def _internal_error_log(exc: BaseException) -> str:
+    """Write the traceback to a new log file in the temp folder; its path, or a note that it could not be written."""
     try:
+        fd, path = tempfile.mkstemp(prefix="pcf-error-", suffix=".log")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(f"pcf {' '.join(sys.argv[1:])}\n")
+            fh.write("".join(traceback.format_exception(exc)))
+        return path
+    except OSError as err:
+        return f"no log: {err.strerror or err}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one ``pcf`` command; returns its exit status (0, 1 or 130; see the module docstring)."""
+    try:
+        args = build_parser().parse_args(argv)
         return args.func(args)
+    except KeyboardInterrupt:
+        print("pcf: interrupted", file=sys.stderr)
+        return 130
     except MethodologyError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        print(f"pcf: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a folder that cannot be written, a file that vanished, ...
+        print(f"pcf: error: {_os_error(exc)}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - the last resort: one line here, the traceback in a file
+        text = (str(exc).strip().splitlines() or [""])[0]
+        print(f"pcf: internal error: {type(exc).__name__}: {text} (details in {_internal_error_log(exc)})",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 import os
 import shutil
 import signal
@@ -226,13 +227,30 @@ class Settings:
     progress: bool = True
     summary: bool = True
 
+    def __post_init__(self):
+        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 0:
+            raise MethodologyError(f"workers: found {self.workers!r}; expected an integer >= 1 (0: one per core)")
+        if isinstance(self.timeout, bool) or not isinstance(self.timeout, int | float) \
+                or not math.isfinite(self.timeout) or not 0 < self.timeout <= MAX_TIMEOUT:
+            raise MethodologyError(f"timeout: found {self.timeout!r}; expected a number of seconds > 0 and "
+                                   f"<= {MAX_TIMEOUT:g}")
+
+
+MAX_TIMEOUT = 7 * 24 * 3600.0  # seconds: a week; beyond that, timers overflow
+SCHEDULER_TIMEOUT = 10.0  # seconds to connect to a Dask scheduler given by address
+
 
 def _cluster(settings: Settings):
     import dask
     from distributed import Client, LocalCluster
 
     if settings.scheduler:
-        return Client(settings.scheduler), None
+        try:
+            return Client(settings.scheduler, timeout=SCHEDULER_TIMEOUT), None
+        except (OSError, ValueError, TypeError) as exc:
+            raise MethodologyError(f"--scheduler: found {settings.scheduler} (no Dask scheduler answered within "
+                                   f"{SCHEDULER_TIMEOUT:g} s: {type(exc).__name__}: {exc}); expected the address "
+                                   f"of a running scheduler, e.g. tcp://host:8786") from None
     # a worker that dies fails its run at once instead of being retried on the next worker, and holds one
     # run at a time (the rest wait on the scheduler), so that only that run fails
     dask.config.set({"distributed.scheduler.allowed-failures": 0, "distributed.scheduler.worker-saturation": 1.0})

@@ -1,0 +1,158 @@
+"""`pcf` on bad command-line values and an unusable environment: one line naming what is wrong, exit status 1
+(130 after Ctrl-C), never a traceback; an unexpected exception is one line with its details in a log file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ENTERPRISES, FACTORS, ROOT
+
+from methodology import cli
+from methodology.errors import MethodologyError
+from methodology.execution.batch import Settings
+
+PARAMS = str(ENTERPRISES[-1])
+
+
+def pcf(*args: str, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "methodology", *args], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=timeout)
+
+
+def _problem_line(proc: subprocess.CompletedProcess) -> str:
+    """The one line `pcf` printed about the problem (Brightway's own log lines aside)."""
+    assert "Traceback" not in proc.stderr + proc.stdout, proc.stderr
+    lines = [x for x in proc.stderr.splitlines() if x.startswith("pcf")]
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
+
+
+@pytest.fixture
+def a_file(tmp_path) -> Path:
+    p = tmp_path / "a-file"
+    p.write_text("not a folder\n")
+    return p
+
+
+BAD_VALUES = [  # (arguments, option named, found, expected)
+    (["batch", PARAMS, "--workers", "-2"], "--workers", "'-2'", "a whole number of worker processes >= 1"),
+    (["batch", PARAMS, "--workers", "0"], "--workers", "'0'", "a whole number of worker processes >= 1"),
+    (["batch", PARAMS, "--workers", "1.5"], "--workers", "'1.5'", "a whole number of worker processes >= 1"),
+    (["batch", PARAMS, "--timeout", "nan"], "--timeout", "'nan'", "a number of seconds > 0"),
+    (["batch", PARAMS, "--timeout", "-5"], "--timeout", "'-5'", "a number of seconds > 0"),
+    (["batch", PARAMS, "--timeout", "0"], "--timeout", "'0'", "a number of seconds > 0"),
+    (["batch", PARAMS, "--timeout", "inf"], "--timeout", "'inf'", "a number of seconds > 0"),
+    (["batch", PARAMS, "--timeout", "1e300"], "--timeout", "'1e300'", "a number of seconds > 0 and <= 604800"),
+    (["run", PARAMS, "--timeout", "ten"], "--timeout", "'ten'", "a number of seconds > 0"),
+    (["batch", PARAMS, "--scheduler", "scheduler"], "--scheduler", "'scheduler'", "the address of a Dask scheduler"),
+    (["batch", PARAMS, "--scheduler", "tcp://h:99999"], "--scheduler", "'tcp://h:99999'", "the address of a Dask"),
+    (["--factors", "/no/such/factors.yaml", "setup"], "--factors", "'/no/such/factors.yaml'", "an existing YAML file"),
+    (["--factors", str(ROOT / "standards"), "setup"], "--factors", repr(str(ROOT / "standards")), "a YAML file"),
+    (["--rule", "/no/such/rule.yaml", "validate", PARAMS], "--rule", "'/no/such/rule.yaml'", "an existing YAML"),
+    (["validate", "/no/such/file.yaml"], "files", "'/no/such/file.yaml'", "an existing file or folder"),
+    (["run", "/no/such/folder"], "files", "'/no/such/folder'", "an existing file or folder"),
+    (["batch", "/no/such/folder"], "files", "'/no/such/folder'", "an existing file or folder"),
+]
+
+
+@pytest.mark.parametrize("args, option, found, expected", BAD_VALUES, ids=lambda x: x if isinstance(x, str) else None)
+def test_bad_option_values_are_one_line_and_exit_1(args, option, found, expected, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(args)
+    assert exit_.value.code == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert f"argument {option}: found {found}; expected {expected}" in err
+
+
+@pytest.mark.parametrize("option", ["--runs", "--out"])
+def test_output_folders_that_are_files_are_refused(option, a_file, capsys):
+    args = {"--runs": ["batch", PARAMS, "--runs"], "--out": ["schema", "--out"]}[option]
+    for value, expected in ((a_file, "a folder (this is a file)"), (a_file / "sub", f"({a_file} is a file)")):
+        with pytest.raises(SystemExit) as exit_:
+            cli.main([*args, str(value)])
+        assert exit_.value.code == 1
+        err = capsys.readouterr().err.strip()
+        assert f"argument {option}: found '{value}'; expected" in err and expected in err and "\n" not in err
+
+
+def test_usage_errors_exit_1_not_2(capsys):
+    for args in (["frobnicate"], ["batch"], ["batch", PARAMS, "--no-such-option"], []):
+        with pytest.raises(SystemExit) as exit_:
+            cli.main(args)
+        assert exit_.value.code == 1, args
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("pcf") and len(err.splitlines()) == 1, err
+
+
+def test_settings_refuse_bad_values():
+    for kwargs in ({"workers": -2}, {"workers": 1.5}, {"timeout": float("nan")}, {"timeout": -5},
+                   {"timeout": float("inf")}, {"timeout": 0}):
+        with pytest.raises(MethodologyError, match=f"{next(iter(kwargs))}: found"):
+            Settings(**kwargs)
+
+
+def test_a_bad_factors_file_exits_1_with_its_problems(tmp_path):
+    bad = tmp_path / "factors.yaml"
+    bad.write_text(FACTORS.read_text(encoding="utf-8").replace("factor_set:", "factor_sett:", 1), encoding="utf-8")
+    for args in (["--factors", str(bad), "setup"], ["--factors", str(bad), "validate", PARAMS]):
+        proc = pcf(*args, env={"BRIGHTWAY2_DIR": str(tmp_path / "bw")})
+        assert proc.returncode == 1, proc.stderr
+        assert "Traceback" not in proc.stderr and str(bad) in proc.stderr
+
+
+def test_unusable_brightway_folders_are_one_line(tmp_path, a_file):
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    (corrupt / "projects.db").write_bytes(os.urandom(20_000))
+    cases = [  # BRIGHTWAY2_DIR, what the message says
+        (a_file, f"Brightway folder {a_file} (BRIGHTWAY2_DIR): found a file, not a folder"),
+        (a_file / "sub", f"Brightway folder {a_file / 'sub'} (BRIGHTWAY2_DIR) cannot be created: Not a directory"),
+        (Path("/sys/pcf-test-bw"), "Brightway folder /sys/pcf-test-bw (BRIGHTWAY2_DIR) cannot be created"),
+        (corrupt, f"Brightway folder {corrupt} cannot be used (DatabaseError: file is not a database)"),
+    ]
+    for bw, message in cases:
+        for args in (["setup"], ["run", PARAMS, "--runs", str(tmp_path / "runs")]):
+            proc = pcf(*args, env={"BRIGHTWAY2_DIR": str(bw)})
+            assert proc.returncode == 1, (bw, args, proc.stderr)
+            line = _problem_line(proc)
+            assert line.startswith("pcf: error: ") and message in line, (bw, args, line)
+    assert not (tmp_path / "runs").exists()
+
+
+def test_an_unreachable_scheduler_fails_fast_with_a_message(bw_project, tmp_path):
+    proc = pcf("batch", PARAMS, "--runs", str(tmp_path / "runs"), "--scheduler", "tcp://127.0.0.1:9",
+               "--no-progress", timeout=300)
+    assert proc.returncode == 1, proc.stderr
+    line = _problem_line(proc)
+    assert line.startswith("pcf: error: --scheduler: found tcp://127.0.0.1:9 (no Dask scheduler answered within "), line
+    assert "expected the address of a running scheduler" in line
+
+
+@pytest.mark.parametrize("raised, status, line", [
+    (ZeroDivisionError("boom\nsecond line"), 1, "pcf: internal error: ZeroDivisionError: boom (details in "),
+    (KeyboardInterrupt(), 130, "pcf: interrupted"),
+    (PermissionError(13, "Permission denied", "/some/where"), 1, "pcf: error: Permission denied: /some/where"),
+    (MethodologyError("a known problem"), 1, "pcf: error: a known problem"),
+], ids=["internal", "ctrl-c", "permission", "own-error"])
+def test_last_resort_handler(raised, status, line, monkeypatch, tmp_path, capsys):
+    def command(args):
+        raise raised
+
+    monkeypatch.setattr(cli, "cmd_schema", command)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    assert cli.main(["schema", "--out", str(tmp_path / "schema")]) == status
+    err = capsys.readouterr().err
+    assert err.startswith(line) and len(err.strip().splitlines()) == 1, err
+    logs = list(tmp_path.glob("pcf-error-*.log"))
+    if isinstance(raised, ZeroDivisionError):
+        (log,) = logs
+        assert err.strip().endswith(f"(details in {log})")
+        text = log.read_text()
+        assert "Traceback" in text and "ZeroDivisionError: boom" in text and "in command" in text
+    else:
+        assert not logs
