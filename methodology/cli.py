@@ -83,13 +83,20 @@ def cmd_setup(args) -> int:
 
 def cmd_run(args) -> int:
     from methodology.brightway import engine
-    from methodology.execution.runner import run_enterprise
+    from methodology.execution.runs_folder import clean_leftovers, runs_lock
 
     for fs in _factor_sets(args):
         engine.setup_project(fs, log=lambda *a: None)
-    status = 0
-    from methodology.execution.batch import find_parameter_files
+    with runs_lock(args.runs):
+        clean_leftovers(args.runs)
+        return _run_each(args)
 
+
+def _run_each(args) -> int:
+    from methodology.execution.batch import find_parameter_files
+    from methodology.execution.runner import run_enterprise
+
+    status = 0
     for path in find_parameter_files(args.files):
         try:
             outcome = run_enterprise(path, args.runs, rule_file=args.rule, factor_file=args.factors,

@@ -138,30 +138,53 @@ def test_timeout_fails_that_run_only(tmp_path, bw_project, warm):
     assert not failed.with_name(failed.name.removesuffix(".failed")).exists()
 
 
-def test_interrupted_batch_resumes(tmp_path, bw_project):
-    """Ctrl-C in a terminal: SIGINT reaches the whole process group (the batch, its Dask workers)."""
-    from methodology.execution.synthetic import generate
+def _assert_manifest_agrees_with_disk(runs: Path) -> dict[str, str]:
+    """Every run the manifest calls ok is a finished run on disk; every cancelled one left nothing (no .failed
+    folder, no temporary folder); returns the statuses by enterprise."""
+    manifest = json.loads((runs / "batch" / "manifest.json").read_text())
+    statuses = {r["enterprise"]: r["status"] for r in manifest["runs"]}
+    for r in manifest["runs"]:
+        final = runs / r["enterprise"] / r["product"]
+        if r["status"] in ("ok", "skipped"):
+            assert (final / "result.json").is_file(), r
+        else:
+            assert r["status"] == "cancelled" and not final.exists(), r
+    assert not list(runs.rglob("*.failed")) and not list(runs.rglob("*.tmp")) and not list(runs.rglob("*.old"))
+    return statuses
 
-    src = tmp_path / "in"
-    generate(ENTERPRISES, 6, src)
-    runs = tmp_path / "runs"
-    cmd = [sys.executable, "-m", "methodology", "batch", str(src), "--runs", str(runs), "--workers", "1",
-           "--no-progress", "--no-summary"]
+
+def _interrupt_after_first_run(cmd: list[str], runs: Path) -> subprocess.CompletedProcess:
+    """Start ``pcf batch`` in its own session and press Ctrl-C in its "terminal" (SIGINT to the whole process
+    group: the batch and all it started there) once the first run is in place; the next run is then in flight."""
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     deadline = time.monotonic() + 240
     while not list(runs.glob("*/*/run.json")) and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.1)
-    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C after the first run finished
-    out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err
-    assert "interrupted: cancelling the remaining runs" in err
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=180)
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+def test_interrupted_batch_resumes(tmp_path, bw_project):
+    """Ctrl-C in a terminal: SIGINT reaches the whole process group (the batch, its Dask workers). Kernels and
+    kernel templates run in their own sessions, so the run in flight is not killed by it: the batch cancels it
+    and it leaves nothing (before, it became a .failed folder with DeadKernelError, recorded as cancelled)."""
+    from methodology.execution.synthetic import generate
+
+    src = tmp_path / "in"
+    generate(ENTERPRISES, 6, src)
+    runs = tmp_path / "runs"
+    cmd = [sys.executable, "-m", "methodology", "batch", str(src), "--runs", str(runs), "--workers", "2",
+           "--no-progress", "--no-summary"]
+    proc = _interrupt_after_first_run(cmd, runs)
+    assert proc.returncode == 130, proc.stderr
+    assert "interrupted: cancelling the remaining runs" in proc.stderr and "Traceback" not in proc.stderr
     done = {p.parent.parent.name for p in runs.glob("*/*/result.json")}
     assert 1 <= len(done) < 6
-    assert not list(runs.rglob("*.tmp"))
     manifest = json.loads((runs / "batch" / "manifest.json").read_text())
     assert manifest["interrupted"] and manifest["counts"]["cancelled"] >= 1
-    statuses = {r["enterprise"]: r["status"] for r in manifest["runs"]}
+    statuses = _assert_manifest_agrees_with_disk(runs)
     assert {e for e, s in statuses.items() if s == "ok"} == done  # nothing failed because of the signal
     assert set(statuses.values()) == {"ok", "cancelled"}
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
@@ -170,6 +193,30 @@ def test_interrupted_batch_resumes(tmp_path, bw_project):
     statuses = {r["enterprise"]: r["status"] for r in manifest["runs"]}
     assert {e for e, s in statuses.items() if s == "skipped"} == done
     assert set(statuses.values()) == {"ok", "skipped"} and len(statuses) == 6
+
+
+def test_interrupted_batch_on_a_scheduler_waits_for_the_runs_in_flight(tmp_path, bw_project):
+    """On a cluster the batch did not start, Ctrl-C cancels what has not started and waits for the runs its
+    workers are executing, so that the manifest records what they leave on disk."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    from methodology.execution.synthetic import generate
+
+    src = tmp_path / "in"
+    generate(ENTERPRISES, 6, src)
+    runs = tmp_path / "runs"
+    config = {"distributed.scheduler.allowed-failures": 0, "distributed.scheduler.worker-saturation": 1.0}
+    with dask.config.set(config), \
+            LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None, silence_logs=40,
+                         memory_limit=0) as cluster, Client(cluster):
+        cmd = [sys.executable, "-m", "methodology", "batch", str(src), "--runs", str(runs), "--scheduler",
+               cluster.scheduler_address, "--no-progress", "--no-summary"]
+        proc = _interrupt_after_first_run(cmd, runs)
+    assert proc.returncode == 130, proc.stderr
+    assert "waiting for the 1 run(s) in flight on the cluster" in proc.stderr and "Traceback" not in proc.stderr
+    statuses = _assert_manifest_agrees_with_disk(runs)
+    assert set(statuses.values()) == {"ok", "cancelled"}
 
 
 def test_dask_scheduler_address_and_killed_worker(tmp_path, bw_project):

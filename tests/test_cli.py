@@ -124,6 +124,16 @@ def test_unusable_brightway_folders_are_one_line(tmp_path, a_file):
     assert not (tmp_path / "runs").exists()
 
 
+def test_a_runs_folder_that_cannot_be_written_is_one_line(bw_project, tmp_path):
+    """As root too: /sys refuses new folders to everyone (chmod would not stop root)."""
+    for command in ("run", "batch"):
+        proc = pcf(command, PARAMS, "--runs", "/sys/pcf-test-runs")
+        assert proc.returncode == 1, proc.stderr
+        line = _problem_line(proc)
+        assert line.startswith("pcf: error: --runs: found /sys/pcf-test-runs (cannot write there: "), line
+        assert line.endswith("expected a folder this user can create and write"), line
+
+
 def test_an_unreachable_scheduler_fails_fast_with_a_message(bw_project, tmp_path):
     proc = pcf("batch", PARAMS, "--runs", str(tmp_path / "runs"), "--scheduler", "tcp://127.0.0.1:9",
                "--no-progress", timeout=300)

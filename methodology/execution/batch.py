@@ -30,6 +30,7 @@ from pathlib import Path
 
 from methodology.errors import InputFileError, MethodologyError
 from methodology.execution.runner import NOTEBOOKS, RunSpec, spec_for
+from methodology.execution.runs_folder import BATCH_FOLDERS, check_enterprise_id, clean_leftovers, runs_lock
 from methodology.schema.catalogue import rule_named_by
 from methodology.study import ROOT, Study
 
@@ -119,6 +120,7 @@ def plan(items, runs_dir, *, factor_file=None, rule_file=None, force=False, log=
                 standards[rpath] = load_standards(rpath, factor_file)
             rule, factors = standards[rpath]
             study = Study.check(pf, rule, factors, path)
+            check_enterprise_id(study.enterprise.params.enterprise.id, path)
         except InputFileError as exc:
             if isinstance(exc, IncompleteParameterFile):  # its rule problems too, in the same pass
                 exc = all_problems(exc, path, rule_file, factor_file)
@@ -152,6 +154,7 @@ def plan(items, runs_dir, *, factor_file=None, rule_file=None, force=False, log=
 # --- on the workers ---------------------------------------------------------------------------------
 
 _POOL = None
+_CLOSING = threading.Event()  # set when the worker closes (the batch ended or was cancelled)
 
 
 def _worker_pool(warm: bool):
@@ -165,6 +168,7 @@ def _worker_pool(warm: bool):
 
 def close_worker_pool() -> None:
     global _POOL
+    _CLOSING.set()  # first: a run whose kernel dies now is abandoned, not failed
     if _POOL is not None:
         _POOL.close()
         _POOL = None
@@ -182,7 +186,7 @@ def run_task(spec: RunSpec, timeout: float, warm: bool) -> dict:
     except (ImportError, ValueError):
         worker = f"pid {os.getpid()}"
     pool = _worker_pool(warm)
-    outcome = execute_run(spec, km=pool.take(), timeout=timeout, worker=str(worker))
+    outcome = execute_run(spec, km=pool.take(), timeout=timeout, worker=str(worker), abandon=_CLOSING)
     template = pid_peak_rss_mb(pool.server.proc.pid) if pool.server is not None else None
     return outcome.record | {"out_dir": str(outcome.out_dir), "worker_peak_rss_mb": _own_peak_rss_mb(),
                              "template_peak_rss_mb": template}
@@ -197,11 +201,13 @@ def _own_peak_rss_mb() -> float | None:
 
 
 class _PoolPlugin:
-    """Dask worker plugin: shut the worker's spare kernel down when the worker closes.
+    """Dask worker plugin: shut the worker's kernels down when the worker closes.
 
     On the batch's own local cluster the worker processes also ignore SIGINT: Ctrl-C in a terminal reaches
-    the whole process group, and the batch process, not each worker, decides what to cancel. (Kernels are
-    started in their own session by jupyter_client and never see it.)
+    the whole process group, and the batch process, not each worker, decides what to cancel. (Kernels and
+    kernel templates run in their own sessions and never see it.) When the batch is cancelled, closing the
+    worker stops the kernel of the run in flight; that run then leaves nothing behind (``execute_run``'s
+    ``abandon``) and the batch records it as cancelled.
     """
 
     name = "pcf-kernel-pool"
@@ -267,10 +273,12 @@ def execute(p: Plan, settings: Settings) -> tuple[list[dict], bool]:
     """
     if not p.todo:
         return [], False
-    for spec in p.todo:
-        _clean_tmp(Path(spec.out_dir))  # left by an earlier batch that was killed
     stop, restore = _on_ctrl_c()
-    client, cluster = _cluster(settings)
+    try:
+        client, cluster = _cluster(settings)
+    except BaseException:
+        restore()
+        raise
     records: dict[str, dict] = {}
     futures: dict = {}
     try:
@@ -281,6 +289,8 @@ def execute(p: Plan, settings: Settings) -> tuple[list[dict], bool]:
     finally:
         if stop.is_set():
             print("\ninterrupted: cancelling the remaining runs (finished runs are kept)", file=sys.stderr)
+            if cluster is None:  # another cluster's workers: let the runs in flight end, so the manifest is true
+                _wait_in_flight(futures, records)
             client.cancel([f for f, s in futures.items() if s.out_dir not in records])
         client.close()
         if cluster is not None:
@@ -327,6 +337,21 @@ def _drain(client, todo: list[RunSpec], settings: Settings, stop, futures: dict,
                     running.add(submit())
     finally:
         bar.close()
+
+
+def _wait_in_flight(futures: dict, records: dict) -> None:
+    """Collect the runs already executing on a cluster the batch did not start (its workers go on with them);
+    a second Ctrl-C stops waiting (those runs are then recorded as cancelled, and may still land later)."""
+    pending = {f: s for f, s in futures.items() if s.out_dir not in records}
+    if not pending:
+        return
+    print(f"waiting for the {len(pending)} run(s) in flight on the cluster (Ctrl-C again to stop waiting)",
+          file=sys.stderr)
+    try:
+        for fut, spec in pending.items():
+            records[spec.out_dir] = _record_of(fut, spec)
+    except KeyboardInterrupt:
+        pass
 
 
 def _on_ctrl_c():
@@ -399,7 +424,7 @@ class _progress:
 # --- results table, manifest and summary ------------------------------------------------------------
 
 def batch_dir(runs_dir: Path, mode: str = "notebooks") -> Path:
-    return Path(runs_dir) / ("batch" if mode == "notebooks" else "compute-only")
+    return Path(runs_dir) / BATCH_FOLDERS[mode]
 
 
 def finish(p: Plan, records: list[dict], settings: Settings, *, started: float, started_at: str,
@@ -488,7 +513,20 @@ def compute_only(p: Plan) -> tuple[list[dict], list[dict]]:
 
 def run_batch(items, runs_dir, *, settings: Settings, factor_file=None, rule_file=None,
               compute: bool = False, log=print) -> tuple[dict, int]:
-    """The whole batch; returns the manifest and the exit status (0 all good, 1 some failed, 130 Ctrl-C)."""
+    """The whole batch; returns the manifest and the exit status (0 all good, 1 some failed, 130 Ctrl-C).
+
+    Holds the runs folder's lock throughout (``RunsFolderBusy`` at once when another process has it) and first
+    removes what killed runs and batches left behind.
+    """
+    with runs_lock(runs_dir):
+        for leftover in clean_leftovers(runs_dir):
+            log(f"removed {leftover} (left by a run or batch that was killed)")
+        return _run_batch(items, runs_dir, settings=settings, factor_file=factor_file, rule_file=rule_file,
+                          compute=compute, log=log)
+
+
+def _run_batch(items, runs_dir, *, settings: Settings, factor_file, rule_file, compute: bool,
+               log) -> tuple[dict, int]:
     started, started_at = time.perf_counter(), dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     p = plan(items, runs_dir, factor_file=factor_file, rule_file=rule_file, force=settings.force or compute)
     for bad in p.invalid:

@@ -25,7 +25,6 @@ import signal
 import socket
 import sys
 import time
-from pathlib import Path
 
 # Imported once by the template. Nothing here may open a file, a connection or a thread at import.
 TEMPLATE_MODULES = (
@@ -119,13 +118,17 @@ class ForkServer:
 
     def __init__(self, ready_timeout: float = 120.0):
         import subprocess
-        import tempfile
 
-        self.folder = Path(tempfile.mkdtemp(prefix="pcf-forkserver-"))
+        from methodology.execution.runs_folder import owned_temp_dir
+
+        self.folder = owned_temp_dir("pcf-forkserver-")
         self.socket_path = str(self.folder / "fork.sock")
         self.ready_timeout = ready_timeout
+        # its own session, like the kernels it forks: Ctrl-C in a terminal signals the whole foreground process
+        # group, and a template killed by it would take the kernel of the run in flight with it; the batch
+        # process alone decides what Ctrl-C cancels. It still dies with its worker (PR_SET_PDEATHSIG).
         self.proc = subprocess.Popen([sys.executable, "-m", "methodology.execution.forkserver", self.socket_path],
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
 
     def wait_ready(self) -> None:
         deadline = time.monotonic() + self.ready_timeout

@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from methodology.execution.runs_folder import owned_temp_dir
+
 # Modules the industry notebooks import, the shipped rules and factor set read into the loaders'
 # content-keyed caches (``study.preload``), and one throwaway figure drawn so that fonts are loaded
 # (``figures.preload``), then everything the warm-up made is frozen out of the garbage collector (as the
@@ -50,7 +52,6 @@ class _Slot:
 
 
 def _start(kernel_name: str, cwd: str, warm: bool, server=None) -> _Slot:
-    import tempfile
     import uuid
 
     from jupyter_client import KernelManager
@@ -58,8 +59,9 @@ def _start(kernel_name: str, cwd: str, warm: bool, server=None) -> _Slot:
     km = KernelManager(kernel_name=kernel_name, transport="ipc")
     if kernel_name == "python3":  # the same interpreter, but a kernel that dies with its worker
         km.kernel_spec.argv = [sys.executable, "-m", "methodology.execution.kernel_launcher", "-f", "{connection_file}"]
-    # ipc sockets live in the working directory by default: keep them in a private temp folder
-    km.connection_file = str(Path(tempfile.mkdtemp(prefix="pcf-kernel-")) / "kernel.json")
+    # ipc sockets live in the working directory by default: keep them in a private temp folder, named after
+    # this process so that the next batch removes it if this process is killed (runs_folder.clean_leftovers)
+    km.connection_file = str(owned_temp_dir("pcf-kernel-") / "kernel.json")
     km.ip = km.connection_file.removesuffix(".json")
     if server is not None:  # forked from the worker's pre-imported template (see forkserver)
         try:

@@ -10,6 +10,7 @@ the failing cell and its error) is kept in ``<product>.failed/``.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import functools
 import json
 import math
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from methodology.errors import MethodologyError
+from methodology.execution.runs_folder import check_enterprise_id
 from methodology.study import ROOT, Study
 
 NOTEBOOKS = ROOT / "notebooks"
@@ -34,7 +36,7 @@ class RunOutcome:
     out_dir: Path
     ok: bool
     error: str | None = None
-    status: str = "ok"  # ok | failed | timeout
+    status: str = "ok"  # ok | failed | timeout | cancelled
     record: dict = field(default_factory=dict)
 
 
@@ -111,6 +113,7 @@ def run_enterprise(parameter_file: str | Path, runs_dir: str | Path, *, rule_fil
     ``<runs>/<enterprise>/<product>/brightway/``, a data directory bw2data and Activity Browser open.
     """
     study = Study.prepare(parameter_file, rule_file, factor_file)  # raises before anything is written
+    check_enterprise_id(study.enterprise.params.enterprise.id, parameter_file)
     rule_file = Path(study.rule.path).resolve()
     spec = spec_for(study, parameter_file, rule_file, study.factors.path, runs_dir, keep_brightway=keep_brightway)
     return execute_run(spec, kernel=kernel, timeout=timeout)
@@ -126,12 +129,14 @@ def _error_text(exc: BaseException) -> str:
 
 
 def execute_run(spec: RunSpec, *, km=None, kernel: str = KERNEL, timeout: float = 600,
-                worker: str | None = None) -> RunOutcome:
+                worker: str | None = None, abandon: threading.Event | None = None) -> RunOutcome:
     """papermill executes the notebook in a temporary folder, renamed into place on success.
 
     ``km``: a started, unused kernel manager (see ``kernels.KernelPool``); it is shut down afterwards.
     Without one, a kernel is started here. ``timeout`` bounds the whole run: the kernel is killed when
-    it runs out, the run fails as ``timeout`` and its notebook shows the interrupted cell.
+    it runs out, the run fails as ``timeout`` and its notebook shows the interrupted cell. ``abandon``: set
+    when the run's kernel is stopped because the batch was cancelled (its worker is closing); a run that
+    then fails leaves nothing behind (no ``.failed`` folder) and is ``cancelled``.
     """
     import papermill as pm
 
@@ -186,6 +191,10 @@ def execute_run(spec: RunSpec, *, km=None, kernel: str = KERNEL, timeout: float 
             own_pool.close()
     record["wall_s"] = round(time.perf_counter() - t0, 3)
     record["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    if error is not None and abandon is not None and abandon.is_set():
+        shutil.rmtree(tmp, ignore_errors=True)
+        record |= {"status": "cancelled", "error": "batch interrupted"}
+        return RunOutcome(spec.enterprise, spec.product, final, False, record["error"], "cancelled", record)
     if error is None:
         record |= {"status": "ok", "error": None}
         atomic_write_text(tmp / "run.json", json.dumps(record, indent=2) + "\n")
@@ -202,10 +211,31 @@ def execute_run(spec: RunSpec, *, km=None, kernel: str = KERNEL, timeout: float 
     return RunOutcome(spec.enterprise, spec.product, failed, False, message, status, record)
 
 
-def _replace(src: Path, dst: Path) -> None:
-    """Move a finished folder into place; an older one is renamed away first, then removed."""
-    old = dst.parent / f".{dst.name}.{uuid.uuid4().hex[:8]}.old"
-    if dst.exists():
-        dst.rename(old)
-    src.rename(dst)
-    shutil.rmtree(old, ignore_errors=True)
+def _replace(src: Path, dst: Path, attempts: int = 100) -> None:
+    """Move a finished folder into place, also when other processes move folders to the same place at once.
+
+    ``rename`` of a folder onto a folder that is not empty fails, so: try the rename; if a folder is in the
+    way, rename it aside (if another process has not already) and try again. The last folder moved into
+    place wins; every folder renamed aside is removed, and ``src`` is never left behind.
+    """
+    olds = []
+    try:
+        for _ in range(attempts):
+            try:
+                src.rename(dst)
+                return
+            except OSError as exc:
+                if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):  # not: a folder is in the way
+                    raise
+            old = dst.parent / f".{dst.name}.{uuid.uuid4().hex[:8]}.old"
+            try:
+                dst.rename(old)
+                olds.append(old)
+            except FileNotFoundError:  # another process moved it away first
+                pass
+        raise OSError(errno.EBUSY, f"could not move {src.name} into place after {attempts} attempts", str(dst))
+    finally:
+        for old in olds:
+            shutil.rmtree(old, ignore_errors=True)
+        if src.exists():
+            shutil.rmtree(src, ignore_errors=True)
