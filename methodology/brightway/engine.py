@@ -87,8 +87,13 @@ def project_lock(base: Path, *, exclusive: bool):
     try:
         fd = os.open(base / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o666)
     except OSError as exc:
-        raise ProjectNotReadyError(f"Brightway folder {base}: cannot open its lock file {LOCK_FILE}: "
-                                   f"{exc.strerror or exc}") from None
+        try:  # a folder this user may only read: a shared lock needs only to read the lock file
+            fd = None if exclusive else os.open(base / LOCK_FILE, os.O_RDONLY)
+        except OSError:
+            fd = None
+        if fd is None:
+            raise ProjectNotReadyError(f"Brightway folder {base}: cannot open its lock file {LOCK_FILE}: "
+                                       f"{exc.strerror or exc}") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
         yield
@@ -376,13 +381,14 @@ def run_project(workdir: str | Path, fs: FactorSet, *, keep: bool = False):
     name = project_name(fs)
     with _old_objects_frozen():
         private = Path(workdir).absolute() / "brightway"
-        if private.exists():
-            shutil.rmtree(private)
-        private.mkdir(parents=True)
-        with project_lock(usable_brightway_dir(create=False), exclusive=False), _readable_projects(template_base):
-            check_ready(fs)
-            bd = _bw()
-            src_dir = _project_dir(bd, name)
+        with project_lock(usable_brightway_dir(create=False), exclusive=False):
+            with _readable_projects(template_base):
+                check_ready(fs)
+                bd = _bw()
+                src_dir = _project_dir(bd, name)
+            if private.exists():
+                shutil.rmtree(private)
+            private.mkdir(parents=True)
             shutil.copy2(template_base / "projects.db", private / "projects.db")
             shutil.copytree(src_dir, private / src_dir.name)
         bd.projects.change_base_directories(private, project_name=name, update=False)

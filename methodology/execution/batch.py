@@ -162,6 +162,7 @@ def _worker_pool(warm: bool):
     if _POOL is None:
         from methodology.execution.kernels import KernelPool
 
+        _CLOSING.clear()
         _POOL = KernelPool(NOTEBOOKS, warm=warm)
     return _POOL
 
