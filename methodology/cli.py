@@ -88,7 +88,8 @@ def cmd_run(args) -> int:
     for fs in _factor_sets(args):
         engine.setup_project(fs, log=lambda *a: None)
     with runs_lock(args.runs):
-        clean_leftovers(args.runs)
+        for leftover in clean_leftovers(args.runs):
+            print(f"removed {leftover} (left by a run or batch that was killed)", file=sys.stderr)
         return _run_each(args)
 
 
@@ -159,7 +160,6 @@ class Parser(argparse.ArgumentParser):
         self.exit(1, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
-MAX_SECONDS = 7 * 24 * 3600  # a week; the batch's own limit (batch.MAX_TIMEOUT)
 ADDRESS = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$")
 
 
@@ -178,7 +178,9 @@ def workers(text: str) -> int:
 
 
 def seconds(text: str) -> float:
-    expected = f"a number of seconds > 0 and <= {MAX_SECONDS} (a week)"
+    from methodology.execution.batch import MAX_TIMEOUT as MAX_SECONDS
+
+    expected = f"a number of seconds > 0 and <= {MAX_SECONDS:g} (a week)"
     try:
         x = float(text)
     except ValueError:
