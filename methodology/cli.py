@@ -199,15 +199,6 @@ def input_file(text: str) -> str:
     return text
 
 
-def input_path(text: str) -> str:
-    p = Path(text)
-    if not p.exists():
-        raise _bad(text, "an existing file or folder (no such file or folder)")
-    if not (p.is_file() or p.is_dir()):
-        raise _bad(text, "a regular file or a folder")
-    return text
-
-
 def output_folder(text: str) -> str:
     """A folder that exists or can be made: not a file, nor below one (written or refused when used)."""
     p = Path(text).absolute()
@@ -236,13 +227,13 @@ def build_parser() -> argparse.ArgumentParser:
                     help="product category rule (YAML); default: the shipped rule each parameter file names")
     sub = ap.add_subparsers(dest="cmd", required=True)
     v = sub.add_parser("validate", help="validate rule, factor-set or parameter files")
-    v.add_argument("files", nargs="+", type=input_path)
+    v.add_argument("files", nargs="+")  # each read and reported by the loader, one by one
     v.set_defaults(func=cmd_validate)
     s = sub.add_parser("setup", help="build the Brightway project of each factor set offline (once; reused)")
     s.add_argument("--force", action="store_true", help="rebuild even if present")
     s.set_defaults(func=cmd_setup)
     r = sub.add_parser("run", help="run enterprises: papermill executes the industry notebook for each")
-    r.add_argument("files", nargs="+", type=input_path, help="parameter files or folders of them")
+    r.add_argument("files", nargs="+", help="parameter files or folders of them")
     r.add_argument("--runs", default="runs", type=output_folder, help="output folder (default: runs/)")
     r.add_argument("--timeout", type=seconds, default=600, help="seconds per run before it is stopped")
     r.add_argument("--keep-brightway", action="store_true",
@@ -250,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "<runs>/<enterprise>/<product>/brightway/ for Activity Browser (BRIGHTWAY2_DIR=that folder)")
     r.set_defaults(func=cmd_run)
     b = sub.add_parser("batch", help="run every parameter file under folders in parallel (Dask), resumable")
-    b.add_argument("files", nargs="+", type=input_path,
+    b.add_argument("files", nargs="+",
                    help="parameter files or folders of them (searched recursively)")
     b.add_argument("--runs", default="runs", type=output_folder, help="output folder (default: runs/)")
     b.add_argument("--workers", type=workers, default=0, help="worker processes, >= 1 (default: one per core)")

@@ -53,9 +53,6 @@ BAD_VALUES = [  # (arguments, option named, found, expected)
     (["--factors", "/no/such/factors.yaml", "setup"], "--factors", "'/no/such/factors.yaml'", "an existing YAML file"),
     (["--factors", str(ROOT / "standards"), "setup"], "--factors", repr(str(ROOT / "standards")), "a YAML file"),
     (["--rule", "/no/such/rule.yaml", "validate", PARAMS], "--rule", "'/no/such/rule.yaml'", "an existing YAML"),
-    (["validate", "/no/such/file.yaml"], "files", "'/no/such/file.yaml'", "an existing file or folder"),
-    (["run", "/no/such/folder"], "files", "'/no/such/folder'", "an existing file or folder"),
-    (["batch", "/no/such/folder"], "files", "'/no/such/folder'", "an existing file or folder"),
 ]
 
 
@@ -87,6 +84,18 @@ def test_usage_errors_exit_1_not_2(capsys):
         assert exit_.value.code == 1, args
         err = capsys.readouterr().err.strip()
         assert err.startswith("pcf") and len(err.splitlines()) == 1, err
+
+
+def test_missing_parameter_files_are_listed_not_fatal(bw_project, tmp_path):
+    """Files given to run and batch are read by the loader one by one: a missing one is listed as invalid and
+    the others still run (here: a compute-only batch)."""
+    missing = str(tmp_path / "no-such.yaml")
+    proc = pcf("batch", missing, PARAMS, "--compute-only", "--runs", str(tmp_path / "runs"), "--no-progress")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert f"INVALID {missing}" in proc.stderr and "1 ok" in proc.stdout and "1 invalid" in proc.stdout
+    proc = pcf("run", missing, "--runs", str(tmp_path / "runs"))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert f"INVALID {missing}" in proc.stderr
 
 
 def test_settings_refuse_bad_values():
