@@ -40,6 +40,9 @@ def test_bad_parameter_file_gives_problems_naming_the_field(tmp_path, source, ca
     fields = [p.field for p in exc.value.problems]
     assert any(case.field in f for f in fields), (case.field, [str(p) for p in exc.value.problems])
     assert all(p.file == str(path) for p in exc.value.problems)
+    # a value refused for its own problem is not reported again as missing by the checks that need it
+    refused = {p.field.rsplit(".", 1)[0] for p in exc.value.problems if p.field.endswith((".value", ".unit"))}
+    assert not [str(p) for p in exc.value.problems if p.found.startswith("nothing") and p.field in refused]
     message = str(exc.value)
     assert message.count(str(path)) == 1  # the path once, then one line per problem
     assert len(message) < 20_000
@@ -342,3 +345,15 @@ def test_any_single_mutation_of_any_input_gives_a_problem_or_a_valid_file(tmp_pa
             pytest.fail(f"{kind} with {name}: {type(exc).__name__}: {exc}")
         tried += 1
     assert tried >= 200 and refused >= tried // 2
+
+
+def test_batch_names_a_linked_file_by_the_path_it_was_given(tmp_path):
+    from methodology.execution.batch import plan
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "zero.yaml").symlink_to("/dev/zero")
+    (folder / "good.yaml").symlink_to(SHIPPED[0])
+    p = plan([folder], tmp_path / "runs")
+    assert [x["parameter_file"] for x in p.invalid] == [str(folder / "zero.yaml")]
+    assert [s.parameter_file for s in p.todo] == [str(SHIPPED[0].resolve())]  # runs record the real file

@@ -63,7 +63,14 @@ def find_parameter_files(items) -> list[Path]:
             out += sorted(f for f in p.rglob("*.y*ml") if not any(x.startswith(".") for x in f.parts))
         else:
             out.append(p)
-    return list(dict.fromkeys(x.resolve() for x in out))
+    unique: dict[Path, Path] = {}  # the same file once (links resolved), under the path it was given as
+    for x in out:
+        try:
+            key = x.resolve()
+        except (OSError, RuntimeError):  # a loop of links: the loader reports the file
+            key = Path(os.path.abspath(x))
+        unique.setdefault(key, Path(os.path.abspath(x)))
+    return list(unique.values())
 
 
 def code_fingerprint() -> str:
@@ -126,7 +133,7 @@ def plan(items, runs_dir, *, factor_file=None, rule_file=None, force=False, log=
                 exc = all_problems(exc, path, rule_file, factor_file)
             p.invalid.append({"parameter_file": str(path), "status": "invalid",
                               "error": f"{len(exc.problems)} problem(s)" + (
-                                  f" in {exc.file}" if Path(exc.file).resolve() != path else ""),
+                                  f" in {exc.file}" if exc.file != str(path) else ""),
                               "problems": [f"{x.field}: found {x.found}; expected {x.expected}"
                                            for x in exc.problems]})
             continue

@@ -243,6 +243,7 @@ class _Checker:
         self.file = pf.path or "(parameters)"
         self.problems: list[Problem] = []
         self.review: list[Problem] = []
+        self.refused: set[tuple[str, str]] = set()  # values given but refused (already a problem)
 
     def add(self, fld: str, found, expected: str, severity: Severity = Severity.error) -> None:
         (self.problems if severity is Severity.error else self.review).append(
@@ -306,6 +307,8 @@ class _Checker:
                 datum = self._datum(pid, f, given[f.key], where, modes)
                 if datum is not None:
                     data[(pid, f.key)] = datum
+                else:
+                    self.refused.add((pid, f.key))
         self.links(present, data)
         return data
 
@@ -323,6 +326,9 @@ class _Checker:
             if f.product in makers:
                 maker = makers[f.product]
                 out = next(o for o in self.rule.process_by_id[maker].products if o.product == f.product)
+                if (maker, out.key) in self.refused or (
+                        out is self.rule.process_by_id[maker].reference and (maker, out.key) in data):
+                    continue  # reported where it is: refused, or a reference output that is not positive
                 if (maker, out.key) not in data or data[(maker, out.key)].amount <= 0:
                     self.add(f"processes.{maker}.{out.key}", "nothing or 0",
                              f"the amount of {f.product} made ({pid} uses {d.amount:g} {f.unit})")
