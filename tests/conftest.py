@@ -51,7 +51,7 @@ def write_variant(tmp_path: Path, source: Path, mutate, name: str | None = None)
     return out
 
 
-REL, ABS = 1e-6, 2e-6
+REL, ABS = 1e-6, 1e-4
 
 
 def _leaves(x, at: str = "") -> dict[str, object]:
@@ -67,7 +67,9 @@ def assert_same_figures(fast: dict, official: dict, skip: set[str] = frozenset()
     """The same fields in the same order, equal text and flags, and numbers equal to REL / ABS.
 
     The fast evaluator against Brightway: Brightway keeps its matrices in single precision (bw_processing), so
-    figures agree to about 1e-7 relative; REL = 1e-6 relative or ABS = 2e-6 kg near zero.
+    figures agree to about 1e-7 relative; REL = 1e-6 relative or ABS = 1e-4 kg near zero. A process gas's surplus
+    column runs a small difference of large flows (GJ delivered minus GJ burned per declared unit, decision record
+    0008), so single precision leaves up to about 1e-5 kg on its rows, a thousandth of the 0.1 kg reports print.
     """
     got, expected = _leaves(fast), _leaves(official)
     assert [k for k in got if k not in skip] == [k for k in expected if k not in skip]

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 import yaml
-from conftest import ENTERPRISES, ROOT, assert_same_figures
+from conftest import ABS, ENTERPRISES, ROOT, assert_same_figures
 
 from methodology.brightway import engine
 from methodology.core import compute
@@ -23,8 +23,9 @@ from methodology.study import Study, calculate_without_brightway
 
 # Brightway stores matrix values as float32 (bw_processing), about 6e-8 of each exchange; the fast evaluator
 # keeps float64. Measured on the shipped enterprises: at most 2e-7 relative on any figure above 1e-3 kg.
-# Every figure must agree to 1e-6 relative, or to 2e-6 kg (two 1e-6 rounding steps of result.json) near 0.
-REL, ABS = 1e-6, 2e-6
+# Every figure must agree to 1e-6 relative, or to 1e-4 kg near 0: a process gas's surplus column runs a small
+# difference of large flows, which single precision leaves about 1e-5 kg off (conftest.ABS, decision 0008).
+REL = 1e-6
 
 pytestmark = pytest.mark.engine
 
@@ -116,8 +117,12 @@ def test_contribution_rows_equal_brightways(path, official):
     assert len(got) == len(fast) and len(expected) == len(calc.contributions)  # one row per key
     assert set(got) == set(expected)
     for k, row in expected.items():
-        assert got[k]["kg"] == pytest.approx(row["kg"], rel=REL, abs=1e-9), k
-    assert fast.scaling == pytest.approx(dict(calc.contributions.scaling), rel=REL)
+        assert got[k]["kg"] == pytest.approx(row["kg"], rel=REL, abs=ABS), k  # ABS: surplus columns (conftest)
+    surplus = {p.id for p in study.foreground.processes.values() if p.surplus}  # GJ per declared unit
+    bw_scaling = dict(calc.contributions.scaling)
+    assert {k: v for k, v in fast.scaling.items() if k not in surplus} == pytest.approx(
+        {k: v for k, v in bw_scaling.items() if k not in surplus}, rel=REL)
+    assert {k: fast.scaling[k] for k in surplus} == pytest.approx({k: bw_scaling[k] for k in surplus}, abs=1e-6)
 
 
 def test_runs_never_write_the_template(bw_project, factors, tmp_path):

@@ -37,7 +37,7 @@ def test_result_json_round_trip(result, tmp_path):
     again = Result.model_validate_json(text)
     assert again == result
     data = json.loads(text)
-    assert data["schema_version"] == SCHEMA_VERSION == "2.0"
+    assert data["schema_version"] == SCHEMA_VERSION == "2.1"
     assert set(data["carbon_balance_kg_c"]["coke-oven"]) == {"in", "out", "emitted"}
     assert data["reference_period"] == {"start": "2024-01-01", "end": "2024-12-31"}
     assert result_row(result) == result_row(data)  # the table takes the model or its JSON
@@ -71,8 +71,8 @@ def test_every_field_is_documented():
 
 def test_data_age_counts_to_the_rule_set_date(study, result):
     dq = result.data_quality
-    assert study.rule.rule_set.date == "2026-11-21" and study.enterprise.params.reference_period.end.year == 2024
-    assert (dq.age_reference.date, dq.age_reference.basis) == (dt.date(2026, 11, 21), "rule set date")
+    assert study.rule.rule_set.date == "2026-11-23" and study.enterprise.params.reference_period.end.year == 2024
+    assert (dq.age_reference.date, dq.age_reference.basis) == (dt.date(2026, 11, 23), "rule set date")
     assert dq.reference_period_age_years == 2 and dq.meets_rule and not dq.findings
 
 
@@ -128,7 +128,7 @@ def test_balances_are_computed_once_per_study(monkeypatch):
     assert first.balances == second.balances
     computed = study.enterprise_balances
     assert [y.ratio for y in computed.yields] == pytest.approx([y.ratio for y in first.balances.yields], abs=1e-4)
-    assert [g.gas for g in first.balances.process_gases_gj] == [g.factor for g in computed.process_gases]
+    assert [g.gas for g in first.balances.process_gases_gj] == [g.gas for g in computed.process_gases]
 
 
 @pytest.mark.parametrize("path", ENTERPRISES, ids=lambda p: p.stem)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from methodology.errors import Problem
 from methodology.gases import C_TO_CO2
-from methodology.schema.rules import FlowKind, Rule
+from methodology.schema.rules import FlowKind, FlowSpec, Rule
 
 Data = Mapping[tuple[str, str], object]  # (process, key) -> Datum (has .amount)
 
@@ -24,10 +24,17 @@ def _amount(data: Data, process: str, key: str) -> float:
 
 @dataclass(frozen=True)
 class GasBalance:
-    factor: str
+    """GJ (the gas's unit) per year of one process gas at the site. ``gas``: its intermediate product id."""
+
+    gas: str
     generated: float
     consumed: float  # by processes present at the site
     exported: float
+
+    @property
+    def delivered(self) -> float:
+        """What leaves its makers as gas: used on site or exported (its carbon leaves the makers' balances)."""
+        return self.consumed + self.exported
 
     @property
     def unaccounted(self) -> float:
@@ -36,6 +43,7 @@ class GasBalance:
 
 
 def process_gas_balances(rule: Rule, present, data: Data) -> list[GasBalance]:
+    """Generated, used and exported of every process gas (by its intermediate product id) at the site."""
     gen: dict[str, float] = {}
     use: dict[str, float] = {}
     exp: dict[str, float] = {}
@@ -43,14 +51,14 @@ def process_gas_balances(rule: Rule, present, data: Data) -> list[GasBalance]:
         spec = rule.process_by_id[pid]
         for f in spec.outputs:
             if f.kind is FlowKind.gas_output:
-                gen[f.factor] = gen.get(f.factor, 0.0) + _amount(data, pid, f.key)
+                gen[f.product] = gen.get(f.product, 0.0) + _amount(data, pid, f.key)
             if f.kind is FlowKind.coproduct:
-                cop = rule.coproduct_by_id[f.coproduct]
-                if cop.carbon_factor and cop.burned_in_expansion:
-                    exp[cop.carbon_factor] = exp.get(cop.carbon_factor, 0.0) + _amount(data, pid, f.key)
+                gas = rule.coproduct_by_id[f.coproduct].exports
+                if gas:
+                    exp[gas] = exp.get(gas, 0.0) + _amount(data, pid, f.key)
         for f in spec.inputs:
             if f.kind is FlowKind.process_gas:
-                use[f.factor] = use.get(f.factor, 0.0) + _amount(data, pid, f.key)
+                use[f.product] = use.get(f.product, 0.0) + _amount(data, pid, f.key)
     gases = sorted(set(gen) | set(use) | set(exp))
     return [GasBalance(g, gen.get(g, 0.0), use.get(g, 0.0), exp.get(g, 0.0)) for g in gases]
 
@@ -129,45 +137,61 @@ def combustion_co2_kg(amount: float, ncv_gj_per_unit: float, carbon_kg_per_gj: f
 
 @dataclass(frozen=True)
 class SiteCarbon:
-    """The site's carbon in kg C per year, from the per-process balances of the product system.
+    """The carbon of the product system's processes accounted by carbon balance, kg C per year.
 
-    ``internal_imbalance`` is carbon in intermediates and process gases made at the site minus what the
-    site's processes use of them: zero when production and use agree, otherwise stock changes or sales.
+    Each term is found on its own, from the activity data and the footprint's CO2, not from the per-process
+    balances, so that the terms must add up only if no process counts carbon twice or loses it: carbon bought
+    (materials, fuels, intermediates not made by these processes) = carbon leaving in products (made minus used
+    by these processes), co-products and residues + carbon leaving in process gases (made minus burned by these
+    processes: exported, or burned by processes outside them) + carbon emitted as CO2. ``clipped``: negative
+    process balances the carbon balance set to zero (within the rule's carbon tolerance).
     """
 
-    purchased_in: float  # materials, fuels and purchased intermediates
-    external_out: float  # products, co-products and exported gases leaving the system
-    emitted: float  # as CO2 by the carbon balances
-    internal_imbalance: float
+    purchased_in: float
+    leaving_in_products: float
+    leaving_in_gases: float
+    exported_in_gases: float  # the part of leaving_in_gases the enterprise reports as exported off site
+    emitted: float  # CO2 (fossil and biogenic) of the processes' direct emissions, as carbon
+    clipped: float = 0.0
 
     @property
     def residual(self) -> float:
-        """What the per-process balances do not explain (non-zero only where a negative balance was clipped)."""
-        return self.purchased_in - self.external_out - self.emitted - self.internal_imbalance
+        """What the terms do not explain (zero to rounding when every carbon atom is counted once)."""
+        return self.purchased_in - self.leaving_in_products - self.leaving_in_gases - self.emitted + self.clipped
 
 
-def site_carbon(rule: Rule, balances: Mapping[str, CarbonBalance], emitted: Mapping[str, float]) -> SiteCarbon:
-    """Sum the processes' carbon flows, telling flows that cross the site boundary from internal ones."""
-    system = set(balances)
-    makers = rule.producers(system)
-    used_inside = {f.product for p in system for f in rule.process_by_id[p].inputs
-                   if f.kind is FlowKind.intermediate}
-    purchased = external = internal_in = internal_out = 0.0
-    for pid, bal in balances.items():
-        kinds = {f.key: f for f in rule.process_by_id[pid].flows()}
-        inside, outside = _split(bal.inputs, kinds, lambda f: f.kind is FlowKind.process_gas or (
-            f.kind is FlowKind.intermediate and f.product in makers))
-        internal_in, purchased = internal_in + inside, purchased + outside
-        inside, outside = _split(bal.outputs, kinds, lambda f: f.kind is FlowKind.gas_output or (
-            f.kind is FlowKind.product and f.product in used_inside))
-        internal_out, external = internal_out + inside, external + outside
-    return SiteCarbon(purchased, external, sum(emitted.values()), internal_out - internal_in)
+SiteFlow = tuple[str, FlowSpec, float, float]  # (process, flow, annual amount, kg C per unit)
 
 
-def _split(carbon: Mapping[str, float], kinds, is_internal) -> tuple[float, float]:
-    """(internal, crossing the site boundary) sums of a process's carbon flows."""
-    inside = sum(c for k, c in carbon.items() if is_internal(kinds[k]))
-    return inside, sum(carbon.values()) - inside
+def site_carbon(rule: Rule, flows: list[SiteFlow], gases: Mapping[str, GasBalance], emitted_co2_kg: float,
+                clipped: float = 0.0) -> SiteCarbon:
+    """The site carbon balance of the processes whose flows are given (see ``SiteCarbon``).
+
+    ``flows``: every input and output of those processes with its annual amount and carbon per unit;
+    ``gases``: the site's process-gas balances (generated, used, exported), by gas; ``emitted_co2_kg``: the
+    CO2 of the processes' direct emissions, kg per year.
+    """
+    present = {pid for pid, *_ in flows}
+    makers = rule.producers(present)
+    purchased = products = gas_out = exported = 0.0
+    for _, f, q, c in flows:
+        if f.kind in (FlowKind.material, FlowKind.fuel) or (
+                f.kind is FlowKind.intermediate and f.product not in makers):
+            purchased += q * c
+        elif f.kind is FlowKind.intermediate:
+            products -= q * c  # made by these processes: used inside
+        elif f.kind in (FlowKind.product, FlowKind.carbon_output):
+            products += q * c
+        elif f.kind is FlowKind.coproduct and not rule.coproduct_by_id[f.coproduct].exports:
+            products += q * c
+        elif f.kind is FlowKind.coproduct:
+            exported += q * c
+        elif f.kind is FlowKind.gas_output:
+            g = gases[f.product]
+            gas_out += (q / g.generated if g.generated > 0 else 0.0) * g.delivered * c
+        elif f.kind is FlowKind.process_gas:
+            gas_out -= q * c
+    return SiteCarbon(purchased, products, gas_out, exported, emitted_co2_kg / C_TO_CO2, clipped)
 
 
 @dataclass(frozen=True)
@@ -222,13 +246,13 @@ def balance_problems(ed, computed: EnterpriseBalances | None = None) -> list[Pro
     for gas in computed.process_gases:
         if gas.generated > 0 and abs(gas.unaccounted) > rule.balances.process_gas_tolerance * gas.generated:
             add(
-                f"process gas balance ({gas.factor})",
+                f"process gas balance ({gas.gas})",
                 f"generated {gas.generated:.6g} GJ, used {gas.consumed:.6g}, exported "
                 f"{gas.exported:.6g}, unaccounted {gas.unaccounted:.6g} GJ",
                 f"|unaccounted| <= {rule.balances.process_gas_tolerance:.0%} of generated",
             )
         if gas.generated == 0 and gas.consumed + gas.exported > 0:
-            add(f"process gas balance ({gas.factor})",
+            add(f"process gas balance ({gas.gas})",
                      f"{gas.consumed + gas.exported:.6g} GJ used or exported but none generated",
                      "a process of the route that generates it")
     el = computed.electricity

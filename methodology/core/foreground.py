@@ -3,7 +3,8 @@
 ``build_foreground`` turns a validated parameter file into unit processes with annual exchanges:
 technosphere inputs linked to other foreground processes or to background factors, direct emissions from
 the emission mechanisms the rule selects per process (``core.mechanisms``), co-product credits or allocation
-(one column per product of a multi-output process, decision record docs/decisions/0003). The Brightway layer
+(one column per product of a multi-output process, decision record docs/decisions/0003), process gases linked
+from their makers to their users through one surplus column per gas (decision record 0008). The Brightway layer
 (``brightway.engine``) writes this structure as activities; ``compute`` evaluates it with numpy and scipy for
 compute-only batches, tested equal to Brightway.
 """
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from methodology.core.allocation import partition
-from methodology.core.balances import CarbonBalance, process_gas_balances
+from methodology.core.balances import CarbonBalance, SiteCarbon, process_gas_balances, site_carbon
 from methodology.core.mechanisms import MechanismResult, ProcessData, direct_emissions
 from methodology.errors import CalculationError
 from methodology.gases import C_TO_CO2, Gas
@@ -60,6 +61,7 @@ class UnitProcess:
     carbon: CarbonBalance | None = None
     notes: tuple[str, ...] = ()
     mechanisms: tuple[MechanismResult, ...] = ()  # what each emission mechanism of the rule gave (annual kg)
+    surplus: bool = False  # a process gas's surplus column: output -1, run (surplus) times; negative = deficit
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ class Foreground:
     allocation: AllocationApproach
     electricity_factor: str
     notes: tuple[str, ...] = field(default_factory=tuple)
+    site_carbon: SiteCarbon | None = None  # the carbon-balance processes' site balance, kg C per year
 
     def background_factors(self) -> list[str]:
         return sorted({e.target for p in self.processes.values() for e in p.exchanges
@@ -99,7 +102,13 @@ class _Builder:
                          if f is not self.rule.process_by_id[pid].reference
                          and self.rule.approach_of(pid) is AllocationApproach.system_expansion}
         gases = gas_balances if gas_balances is not None else process_gas_balances(self.rule, ed.processes, ed.data)
-        self.gas = {g.factor: g for g in gases}
+        self.gas = {g.gas: g for g in gases}
+        # the process making each process gas (its first maker at the site): the gas's surplus column is its
+        self.gas_makers: dict[str, str] = {}
+        for pid in ed.processes:
+            for gas in self.rule.gases_made_by(self.rule.process_by_id[pid]):
+                self.gas_makers.setdefault(gas, pid)
+        self.linked_gases: dict[str, None] = {}  # gases whose surplus column an exchange links to
         self.modes = {m.id: m.factor for m in self.rule.transport_modes}
 
     def carbon_of_factor(self, factor_id: str | None) -> float:
@@ -145,6 +154,8 @@ class _Builder:
                 bio[f.key] = fac.biogenic_share()
             elif f.kind is FlowKind.process_gas:
                 carbon_in[f.key] = q * self.carbon_per_unit(pid, f.key, f.factor)
+                out.append(Exchange("technosphere", self.surplus_id(f.product), q, Origin.foreground, f.key,
+                                    "foreground"))
             elif f.kind is FlowKind.grid_electricity:
                 out.append(Exchange("technosphere", self.ed.electricity_factor, q, Origin.electricity, f.key))
             elif f.kind is FlowKind.intermediate:
@@ -170,9 +181,12 @@ class _Builder:
         fac = self.factors.get(prod.purchased_factor)
         return Exchange("technosphere", prod.purchased_factor, q, ORIGIN_OF_CATEGORY[fac.category], f.key)
 
-    def outputs(self, pid: str, carbon_out: dict) -> list[tuple]:
-        """Carbon leaving with outputs; returns the co-products as (spec, flow, amount)."""
+    def outputs(self, pid: str, carbon_out: dict, feeds: list[Exchange]) -> list[tuple]:
+        """Carbon leaving with outputs; returns the co-products as (spec, flow, amount). Process gases delivered
+        (used on site or exported) go into their surplus columns (``feeds``); their exports are part of that
+        delivery, so an export co-product carries no carbon of its own and gets no credit here."""
         spec = self.rule.process_by_id[pid]
+        expansion = self.rule.approach_of(pid) is AllocationApproach.system_expansion
         coproducts = []
         for f in spec.outputs:
             q = self.ed.amount(pid, f.key)
@@ -180,17 +194,56 @@ class _Builder:
                 carbon_out[f.key] = q * self.carbon_per_unit(pid, f.key,
                                                              self.rule.product_by_id[f.product].carbon_factor)
             elif f.kind is FlowKind.gas_output:
-                g = self.gas[f.factor]
-                share = q / g.generated if g.generated > 0 else 0.0
+                delivered = self.delivered(f.product, q)
                 # carbon leaves with the gas that is used or exported; the rest (flare, losses) is emitted here
-                carbon_out[f.key] = share * (g.consumed + g.exported) * self.carbon_of_factor(f.factor)
+                carbon_out[f.key] = delivered * self.carbon_of_factor(f.factor)
+                if delivered:
+                    feeds.append(Exchange("technosphere", self.surplus_id(f.product), -delivered, Origin.foreground,
+                                          f"{f.key} (delivered: used on site or exported)", "foreground"))
             elif f.kind is FlowKind.carbon_output:
                 carbon_out[f.key] = q * self.carbon_per_unit(pid, f.key, f.factor)
             elif f.kind is FlowKind.coproduct and q > 0:
                 cop = self.rule.coproduct_by_id[f.coproduct]
+                if cop.exports:
+                    if not expansion:  # a partition: the export takes its share of the process away
+                        coproducts.append((cop, f, q))
+                    continue
                 carbon_out[f.key] = q * self.carbon_of_factor(cop.carbon_factor)
                 coproducts.append((cop, f, q))
         return coproducts
+
+    def delivered(self, gas: str, generated: float) -> float:
+        """The part of ``generated`` of a gas that is used on site or exported (the site's ratio)."""
+        g = self.gas[gas]
+        return generated / g.generated * g.delivered if g.generated > 0 else 0.0
+
+    def surplus_id(self, gas: str) -> str:
+        self.linked_gases[gas] = None
+        return column_id(self.rule, self.gas_makers[gas], gas)
+
+    def surplus_column(self, gas: str) -> UnitProcess:
+        """The column balancing a process gas in the product system (Heijungs and Suh's substitution method in
+        a square matrix): its makers deliver into it, its users draw from it, and it is run as many times as
+        GJ of the gas are left over, i.e. leave the product system (exported, or burned by site processes
+        outside it); negative when the product system burns more than it makes. Output -1 per run (it takes
+        in 1 GJ of surplus). Under system expansion each GJ of surplus is credited as the gas's export
+        co-product says (substitute x ratio) and its carbon is burned in the expanded system; under a
+        partition it leaves with its carbon and no burden (exports take their share as co-products of the
+        maker). Decision record docs/decisions/0008."""
+        maker = self.gas_makers[gas]
+        prod, cop = self.rule.product_by_id[gas], self.rule.export_of(gas)
+        ex: list[Exchange] = []
+        if cop is not None and self.rule.approach_of(maker) is AllocationApproach.system_expansion:
+            if cop.substitutes:
+                ex.append(Exchange("technosphere", cop.substitutes, -(cop.substitution_ratio or 0.0), Origin.credit,
+                                   f"{gas} surplus replaces {cop.substitutes}"))
+            if cop.burned_in_expansion:
+                ex.append(Exchange("biosphere", Gas.co2_fossil.value,
+                                   self.carbon_of_factor(prod.carbon_factor) * C_TO_CO2, Origin.direct,
+                                   f"{gas} surplus burned in the expanded system", "biosphere"))
+        spec = self.rule.process_by_id[maker]
+        return UnitProcess(column_id(self.rule, maker, gas), f"{prod.name}: surplus leaving the product system",
+                           spec.stage, gas, prod.unit, -1.0, tuple(ex), surplus=True)
 
     def process_data(self, pid: str, carbon_in: dict, carbon_out: dict, bio: dict) -> ProcessData:
         spec = self.rule.process_by_id[pid]
@@ -218,6 +271,8 @@ class _Builder:
         replace, and the CO2 of co-product gases burned in the expanded system."""
         extra = []
         for cop, f, q in coproducts:
+            if cop.exports:
+                continue  # a process gas's exports are credited in its surplus column
             if cop.substitutes:
                 extra.append(Exchange("technosphere", cop.substitutes, -q * (cop.substitution_ratio or 0.0),
                                       Origin.credit, f"{f.key} replaces {cop.substitutes}"))
@@ -282,10 +337,39 @@ class _Builder:
         carbon_out: dict[str, float] = {}
         bio: dict[str, float] = {}
         exchanges = self.inputs(pid, carbon_in, bio)
-        coproducts = self.outputs(pid, carbon_out)
+        feeds: list[Exchange] = []
+        coproducts = self.outputs(pid, carbon_out, feeds)
         direct, mechanisms = self.direct(pid, self.process_data(pid, carbon_in, carbon_out, bio))
         balance = next((r.carbon for r in mechanisms if r.carbon is not None), None)
-        return self.columns(pid, exchanges + direct, coproducts, mechanisms, balance)
+        return self.columns(pid, exchanges + feeds + direct, coproducts, mechanisms, balance)
+
+    def flow_carbon(self, pid: str, f) -> float:
+        """kg C per unit of one flow of a process, as the carbon balance counts it (an export of a process gas:
+        the gas's carbon)."""
+        if f.kind in (FlowKind.material, FlowKind.fuel, FlowKind.process_gas, FlowKind.carbon_output):
+            return self.carbon_per_unit(pid, f.key, f.factor)
+        if f.kind in (FlowKind.intermediate, FlowKind.product):
+            return self.carbon_per_unit(pid, f.key, self.rule.product_by_id[f.product].carbon_factor)
+        if f.kind is FlowKind.gas_output:
+            return self.carbon_of_factor(f.factor)
+        if f.kind is FlowKind.coproduct:
+            cop = self.rule.coproduct_by_id[f.coproduct]
+            return self.carbon_of_factor(self.rule.product_by_id[cop.exports].carbon_factor if cop.exports
+                                         else cop.carbon_factor)
+        return 0.0
+
+    def site_carbon(self, processes: dict[str, UnitProcess]) -> SiteCarbon:
+        """The site carbon balance (``balances.SiteCarbon``) of the product system's processes whose direct CO2
+        is a carbon balance of all their carbon (nothing excluded to other mechanisms)."""
+        balanced = [p for p in processes.values() if p.carbon is not None and all(
+            r.type == "carbon_balance" or Gas.co2_fossil not in r.kg for r in p.mechanisms)
+            and not any(getattr(m, "exclude", ()) for m in self.rule.process_by_id[p.id].emissions)]
+        flows = [(p.id, f, self.ed.amount(p.id, f.key), self.flow_carbon(p.id, f))
+                 for p in balanced for f in self.rule.process_by_id[p.id].flows()]
+        co2 = sum(kg for p in balanced for r in p.mechanisms for gas, kg in r.kg.items()
+                  if gas in (Gas.co2_fossil, Gas.co2_biogenic))
+        clipped = sum(max(-p.carbon.emitted, 0.0) for p in balanced)
+        return site_carbon(self.rule, flows, self.gas, co2, clipped)
 
 
 def _to_t(unit: str) -> float:
@@ -322,6 +406,7 @@ def build_foreground(ed: EnterpriseData, factors: FactorSet, gas_balances=None) 
     product = rule.declared_product(ed.params.product)
     system = product_system(rule, ed.processes, product.final_process)
     processes = {col.id: col for pid in system for col in b.process(pid)}
+    processes.update({col.id: col for col in map(b.surplus_column, b.linked_gases)})
     out = rule.declared_output(product.id)
     final = column_id(rule, product.final_process, out.product)
     demand = rule.declared_unit.amount * conversion_factor(rule.declared_unit.unit, out.unit)
@@ -341,4 +426,5 @@ def build_foreground(ed: EnterpriseData, factors: FactorSet, gas_balances=None) 
         allocation=rule.allocation.approach,
         electricity_factor=ed.electricity_factor,
         notes=tuple(notes),
+        site_carbon=b.site_carbon(processes),
     )

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from methodology.schema.rules import AllocationApproach
 
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"
 SCHEMA_FILE = "result.schema.json"
 AgeBasis = Literal["assessment date", "rule set date"]
 
@@ -117,12 +117,15 @@ class CarbonFlows(Model):
 
 
 class SiteCarbon(Model):
-    """kg C per year of the product system."""
+    """kg C per year of the product system's processes accounted by carbon balance, each term found on its own
+    (``core.balances.SiteCarbon``): the residual is zero to rounding unless carbon is counted twice or lost."""
 
     purchased_in: float
-    leaving_in_products: float
-    emitted: float
-    internal_imbalance: float
+    leaving_in_products: float  # products made minus used by these processes, co-products, residues
+    leaving_in_gases: float  # process gases made minus burned by these processes
+    exported_in_gases: float  # of which reported as exported off site
+    emitted: float  # CO2 of the processes' direct emissions, as carbon
+    set_to_zero: float  # negative process balances set to zero (within the rule's carbon tolerance)
     residual: float
 
 
@@ -238,7 +241,7 @@ class Provenance(Model):
 
 
 class Result(Model):
-    schema_version: Literal["2.0"] = SCHEMA_VERSION
+    schema_version: Literal["2.1"] = SCHEMA_VERSION
     enterprise: Enterprise
     product: Named
     route: Named

@@ -86,11 +86,13 @@ def carbon_balance_table(result: Result | dict) -> pd.DataFrame:
 def site_balance_table(result: Result | dict) -> pd.DataFrame:
     """The site's carbon in, out and emitted (kg C per year and t CO2 equivalent of the carbon)."""
     site = as_json(result)["balances"]["site_carbon_kg_c"]
-    labels = {"purchased_in": "carbon entering in purchased materials and fuels",
-              "leaving_in_products": "carbon leaving in products, co-products and exported gas",
-              "emitted": "carbon emitted as CO2 (sum of process balances)",
-              "internal_imbalance": "intermediates and gases made minus used at the site",
-              "residual": "not explained by the process balances"}
+    labels = {"purchased_in": "carbon entering in purchased materials, fuels and intermediates",
+              "leaving_in_products": "carbon leaving in products, co-products and residues",
+              "leaving_in_gases": "carbon leaving in process gases (exported, or burned outside the product system)",
+              "exported_in_gases": "  of which in gases exported off site",
+              "emitted": "carbon emitted as CO2 (the footprint's direct CO2)",
+              "set_to_zero": "negative process balances set to zero",
+              "residual": "not explained: carbon counted twice or lost (zero when the balances are right)"}
     return rounded(pd.DataFrame([{"flow": labels[k], "t C": v / 1000, "t CO2": v * 44 / 12 / 1000}
                                  for k, v in site.items()]))
 

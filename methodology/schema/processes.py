@@ -30,11 +30,11 @@ class FlowKind(StrEnum):
     material = "material"  # purchased; upstream burden from a factor; carbon from the factor
     fuel = "fuel"  # purchased fuel; as material, its carbon enters the balance
     intermediate = "intermediate"  # made by another process of the route, else purchased
-    process_gas = "process_gas"  # a by-product gas of another process, burned here
+    process_gas = "process_gas"  # a process gas (an intermediate product) burned here, from its maker
     grid_electricity = "grid_electricity"  # purchased from the grid: factor chosen by the rule
     product = "product"  # the reference product of the process
     coproduct = "coproduct"  # leaves the system: handled by the allocation approach
-    gas_output = "gas_output"  # a process gas generated here (carbon leaves with it)
+    gas_output = "gas_output"  # a process gas generated here: used on site, exported, or flared (emitted here)
     carbon_output = "carbon_output"  # a residue that carries carbon away (dust, tar) without burden
 
 
@@ -168,6 +168,9 @@ class FlowSpec(Strict):
             raise ValueError(f"a {self.kind.value} flow needs `factor` (a factor id)")
         if self.kind is FlowKind.intermediate and not self.product:
             raise ValueError("an intermediate flow needs `product` (an intermediate product id)")
+        if self.kind in (FlowKind.process_gas, FlowKind.gas_output) and not self.product:
+            raise ValueError(f"a {self.kind.value} flow needs `product` (the process gas, an intermediate product id: "
+                             "its makers and users are linked through it)")
         if self.kind is FlowKind.coproduct and not self.coproduct:
             raise ValueError("a coproduct flow needs `coproduct` (an id in allocation.coproducts)")
         if self.kind is FlowKind.product and not self.product:

@@ -114,6 +114,9 @@ class CoproductSpec(Strict):
         False, description="system expansion: its carbon is burned (emitted) in the expanded system"
     )
     energy_content: EnergyContent | None = Field(None, description="energy per unit, for energy allocation")
+    exports: str | None = Field(
+        None, description="process gas (intermediate product id) this co-product is the export of: the product "
+                          "system's surplus of that gas is handled as this co-product (decision record 0008)")
     clause: list[ClauseRef]
     note: str | None = None
 
@@ -251,7 +254,7 @@ class Rule(FileBacked):
         return (self._clause_problems() + self._process_problems() + self._route_problems()
                 + self._allocation_problems() + self._balance_problems() + self._unit_problems()
                 + self._misc_problems() + self._duplicate_problems() + self._cycle_problems()
-                + self._range_problems())
+                + self._range_problems() + self._gas_problems())
 
     def _duplicate_problems(self) -> list[tuple[str, str, str]]:
         """Ids that must be unique (processes are checked with their other problems)."""
@@ -338,6 +341,53 @@ class Rule(FileBacked):
                           f"'{proc.id}', or a partition allocation for it (its other products are credited under "
                           "system expansion, not made)"))
         return p
+
+    def _gas_problems(self) -> list[tuple[str, str, str]]:
+        """Process gases: a flow's factor is its gas's carbon factor (maker and users count the same carbon), and
+        every gas a process generates has one export co-product, which says how its surplus is handled."""
+        p = []
+        for proc in self.processes:
+            for f in proc.flows():
+                gas = self.product_by_id.get(f.product) if f.product else None
+                if f.kind in (FlowKind.process_gas, FlowKind.gas_output) and gas is not None \
+                        and gas.carbon_factor != f.factor:
+                    p.append((f"processes.{proc.id}.{f.key}.factor", repr(f.factor),
+                              f"the carbon factor of process gas '{gas.id}', {gas.carbon_factor!r}"))
+                cop = self.coproduct_by_id.get(f.coproduct) if f.coproduct else None
+                if cop is not None and cop.exports and cop.exports not in self.gases_made_by(proc):
+                    p.append((f"processes.{proc.id}.{f.key}.coproduct", f"'{cop.id}' exports '{cop.exports}'",
+                              f"the export of a gas process '{proc.id}' generates: {sorted(self.gases_made_by(proc))}"))
+        return p + self._gas_export_problems()
+
+    def _gas_export_problems(self) -> list[tuple[str, str, str]]:
+        """One export co-product per gas generated, of a gas generated, with the gas's carbon and unit."""
+        p = []
+        made = sorted({f.product for proc in self.processes for f in proc.outputs
+                       if f.kind is FlowKind.gas_output and f.product in self.product_by_id})
+        for gas in made:
+            exports = [c.id for c in self.allocation.coproducts if c.exports == gas]
+            if len(exports) != 1:
+                p.append((f"intermediate_products.{gas}", f"export co-products {exports}",
+                          "exactly one co-product in allocation.coproducts with `exports` naming this process gas "
+                          "(how its surplus is handled)"))
+        for c in self.allocation.coproducts:
+            gas = self.product_by_id.get(c.exports) if c.exports else None
+            if c.exports and c.exports not in made:
+                p.append((f"allocation.coproducts.{c.id}.exports", repr(c.exports),
+                          f"a process gas a process generates (gas_output), one of {made}"))
+            elif gas is not None and c.carbon_factor not in (None, gas.carbon_factor):
+                p.append((f"allocation.coproducts.{c.id}.carbon_factor", repr(c.carbon_factor),
+                          f"nothing or the gas's own {gas.carbon_factor!r} (an export carries the gas's carbon)"))
+            if c.exports and c.unit != (gas.unit if gas is not None else c.unit):
+                p.append((f"allocation.coproducts.{c.id}.unit", repr(c.unit), f"the gas's unit {gas.unit!r}"))
+        return p
+
+    def gases_made_by(self, proc: ProcessSpec) -> set[str]:
+        return {f.product for f in proc.outputs if f.kind is FlowKind.gas_output}
+
+    def export_of(self, gas: str) -> CoproductSpec | None:
+        """The co-product a process gas's surplus is handled as (its export), if the rule gives one."""
+        return next((c for c in self.allocation.coproducts if c.exports == gas), None)
 
     def _coproducts_of(self, proc: ProcessSpec) -> list[FlowSpec]:
         return [f for f in proc.outputs if f.kind is FlowKind.coproduct]
