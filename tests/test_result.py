@@ -71,8 +71,8 @@ def test_every_field_is_documented():
 
 def test_data_age_counts_to_the_rule_set_date(study, result):
     dq = result.data_quality
-    assert study.rule.rule_set.date == "2026-11-23" and study.enterprise.params.reference_period.end.year == 2024
-    assert (dq.age_reference.date, dq.age_reference.basis) == (dt.date(2026, 11, 23), "rule set date")
+    assert study.rule.rule_set.date == "2026-11-22" and study.enterprise.params.reference_period.end.year == 2024
+    assert (dq.age_reference.date, dq.age_reference.basis) == (dt.date(2026, 11, 22), "rule set date")
     assert dq.reference_period_age_years == 2 and dq.meets_rule and not dq.findings
 
 
