@@ -37,7 +37,7 @@ def test_result_json_round_trip(result, tmp_path):
     again = Result.model_validate_json(text)
     assert again == result
     data = json.loads(text)
-    assert data["schema_version"] == SCHEMA_VERSION == "2.1"
+    assert data["schema_version"] == SCHEMA_VERSION == "2.2"
     assert set(data["carbon_balance_kg_c"]["coke-oven"]) == {"in", "out", "emitted"}
     assert data["reference_period"] == {"start": "2024-01-01", "end": "2024-12-31"}
     assert result_row(result) == result_row(data)  # the table takes the model or its JSON
@@ -158,3 +158,36 @@ def test_sources_without_rows_are_not_listed(study, result):
     assert one.gwp100_kg_co2e.total == 2.0 and one.process_scaling[final] == 1.0
     with pytest.raises(CalculationError, match="indicators"):
         study.assemble(table, {"fossil": {"co2_fossil": 1.0}})
+
+
+def test_scope_states_what_is_not_counted_and_the_end_of_life_approach(result):
+    s = result.scope
+    assert [x.what for x in s.not_counted] == ["CH4 and N2O from fuel combustion on site",
+                                               "internal yield losses (home scrap, mill scale, dust) recirculated "
+                                               "on site"]
+    assert all(x.why for x in s.not_counted)
+    assert (s.end_of_life.approach, s.end_of_life.applies_to) == ("cut_off", ["steel-scrap"])
+    assert s.coproducts == "system_expansion" and "1%" in s.cut_off
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    (lambda d: d["end_of_life"].update(approach="avoided_burden"), "end_of_life.approach"),
+    (lambda d: d["end_of_life"].update(applies_to=["no-such-factor"]), "end_of_life.applies_to"),
+    (lambda d: d["cut_off"]["not_counted"][0].update(clause=[{"standard": "nowhere", "clause": "1"}]),
+     "cut_off.not_counted[0].clause"),
+])
+def test_end_of_life_and_not_counted_are_checked(tmp_path, change, field):
+    import yaml
+
+    from methodology.errors import RuleError
+    from methodology.schema.factors import load_factor_set
+    from methodology.schema.rules import load_rule
+
+    root = ROOT
+    data = yaml.safe_load((root / "standards/steel/pcr-steel.yaml").read_text(encoding="utf-8"))
+    change(data)
+    path = tmp_path / "rule.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(RuleError) as exc:
+        load_rule(path, load_factor_set(root / "standards/factors/cn-core.yaml"))
+    assert any(p.field.startswith(field) for p in exc.value.problems), exc.value

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from methodology.schema.rules import AllocationApproach
 
-SCHEMA_VERSION = "2.1"
+SCHEMA_VERSION = "2.2"
 SCHEMA_FILE = "result.schema.json"
 AgeBasis = Literal["assessment date", "rule set date"]
 
@@ -240,8 +240,29 @@ class Provenance(Model):
     generated_at: dt.datetime
 
 
+class NotCounted(Model):
+    what: str
+    why: str
+
+
+class EndOfLife(Model):
+    approach: str
+    description: str
+    applies_to: list[str]
+
+
+class Scope(Model):
+    """What the footprint leaves out and how recycling is treated, from the rule (ISO 14067 6.3.4.3, 6.4.6.3)."""
+
+    cut_off: str = Field(description="the rule's cut-off criteria in words")
+    excluded: list[str] = Field(description="what the system boundary excludes")
+    not_counted: list[NotCounted] = Field(description="inside the boundary but not quantified, with the reason")
+    end_of_life: EndOfLife | None = Field(description="the approach for recycled inputs and end of life")
+    coproducts: str = Field(description="the rule's co-product approach, for comparison with end_of_life")
+
+
 class Result(Model):
-    schema_version: Literal["2.1"] = SCHEMA_VERSION
+    schema_version: Literal["2.2"] = SCHEMA_VERSION
     enterprise: Enterprise
     product: Named
     route: Named
@@ -264,6 +285,7 @@ class Result(Model):
     process_scaling: dict[str, float]
     data_quality: DataQuality
     checks: Checks
+    scope: Scope
     notes: list[str]
     provenance: Provenance
 

@@ -305,6 +305,21 @@ def result_checks(rule: Rule, route: str, total: float, parts: list[list[float]]
 # ---------------------------------------------------------------------------------------------
 # the assembler
 # ---------------------------------------------------------------------------------------------
+def scope(rule: Rule) -> R.Scope:
+    """The result's ``scope``: cut-off, exclusions, what is not quantified and the end-of-life approach."""
+    c, eol = rule.cut_off, rule.end_of_life
+    return R.Scope(
+        cut_off=f"inputs below {c.mass_share_per_process:.0%} of a process's mass and "
+                f"{c.energy_share_per_process:.0%} of its energy, at most {c.cumulative_share:.0%} in total",
+        excluded=list(c.excluded),
+        not_counted=[R.NotCounted(what=x.what, why=" ".join(x.why.split())) for x in c.not_counted],
+        end_of_life=None if eol is None else R.EndOfLife(approach=eol.approach.value,
+                                                          description=" ".join(eol.description.split()),
+                                                          applies_to=list(eol.applies_to)),
+        coproducts=rule.allocation.approach.value,
+    )
+
+
 def own_approaches(rule: Rule, fg: Foreground) -> dict[str, AllocationApproach]:
     """Processes of the product system whose allocation approach is their own, not the rule's."""
     pids = dict.fromkeys(p.split("::")[0] for p in fg.processes)
@@ -394,6 +409,7 @@ def _assemble(*, ed: EnterpriseData, fg: Foreground, fs: FactorSet, contribution
         data_quality=data_quality({p: float(w) for p, w, ok in zip(contributions.processes, weights, live,
                                                                     strict=True) if ok}, ed, age),
         checks=result_checks(rule, fg.route, total, parts, balances, engine_scores, totals, ed.review),
+        scope=scope(rule),
         notes=list(fg.notes),
         provenance=provenance,
     )

@@ -31,6 +31,10 @@ def rule_markdown(rule: Rule, route_id: str, product_id: str) -> str:
         f"- **Cut-off**: below {rule.cut_off.mass_share_per_process:.0%} of mass or energy per process, "
         f"{rule.cut_off.cumulative_share:.0%} in total; excluded: {'; '.join(rule.cut_off.excluded)} "
         f"({_clauses(rule.cut_off.clause)})",
+        *[f"- **Not counted**: {x.what} - {' '.join(x.why.split())}" for x in rule.cut_off.not_counted],
+        *([f"- **Recycling and end of life**: {rule.end_of_life.approach.value.replace('_', '-')} approach for "
+           f"{', '.join(rule.end_of_life.applies_to)} ({_clauses(rule.end_of_life.clause)})"]
+          if rule.end_of_life else []),
         f"- **Electricity**: `{rule.electricity.default_factor}` ({rule.electricity.basis.replace('_', ' ')}; "
         f"{_clauses(rule.electricity.clause)})",
         f"- **Data quality**: weighted pedigree score at most {rule.data_quality.max_weighted_score}, "

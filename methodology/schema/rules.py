@@ -9,6 +9,7 @@ requirements. Every clause names the standard it follows. No Brightway is import
 
 from __future__ import annotations
 
+from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 
@@ -135,12 +136,37 @@ class Allocation(Strict):
     coproducts: list[CoproductSpec]
 
 
+class NotCounted(Strict):
+    """Something inside the system boundary that the rule does not quantify, and why (ISO 14067 6.3.4.3)."""
+
+    what: str
+    why: str
+    clause: list[ClauseRef] = []
+
+
 class CutOff(Strict):
     mass_share_per_process: float = Field(ge=0, le=1)
     energy_share_per_process: float = Field(ge=0, le=1)
     cumulative_share: float = Field(ge=0, le=1)
     excluded: list[str]
+    not_counted: list[NotCounted] = Field(
+        default_factory=list, description="emissions or flows inside the boundary not quantified, with the reason")
     clause: list[ClauseRef]
+
+
+class EndOfLifeApproach(StrEnum):
+    """How recycled inputs and the product's end of life are treated. Only the recycled-content (cut-off)
+    approach is implemented: a rule naming another is refused until the method supports it."""
+
+    cut_off = "cut_off"
+
+
+class EndOfLife(Strict):
+    approach: EndOfLifeApproach
+    description: str
+    applies_to: list[str] = Field(description="factor ids of the recycled inputs the approach covers")
+    clause: list[ClauseRef]
+    decision: str | None = None
 
 
 class ElectricityRule(Strict):
@@ -247,6 +273,7 @@ class Rule(FileBacked):
     data_quality: DataQualityRule
     balances: BalanceRule
     plausibility: PlausibilityRule = PlausibilityRule()
+    end_of_life: EndOfLife | None = None
     _producers: dict = PrivateAttr(default_factory=dict)  # producers() by the set of processes asked about
 
     def reference_problems(self) -> list[tuple[str, str, str]]:
@@ -535,7 +562,7 @@ class Rule(FileBacked):
         return p
 
     def _clauses(self):
-        for name, refs in [
+        sections = [
             ("declared_unit", self.declared_unit.clause),
             ("system_boundary", self.system_boundary.clause),
             ("allocation", self.allocation.clause),
@@ -543,10 +570,15 @@ class Rule(FileBacked):
             ("electricity", self.electricity.clause),
             ("data_quality", self.data_quality.clause),
             ("balances", self.balances.clause),
-        ] + [(f"processes.{x.id}", x.clause) for x in self.processes] + [
-            (f"processes.{x.id}.allocation", x.allocation.clause) for x in self.processes if x.allocation] + [
-            (f"allocation.coproducts.{c.id}", c.clause) for c in self.allocation.coproducts
-        ]:
+            ("plausibility", self.plausibility.clause),
+        ]
+        sections += [(f"cut_off.not_counted[{i}]", x.clause) for i, x in enumerate(self.cut_off.not_counted)]
+        if self.end_of_life is not None:
+            sections.append(("end_of_life", self.end_of_life.clause))
+        sections += [(f"processes.{x.id}", x.clause) for x in self.processes]
+        sections += [(f"processes.{x.id}.allocation", x.allocation.clause) for x in self.processes if x.allocation]
+        sections += [(f"allocation.coproducts.{c.id}", c.clause) for c in self.allocation.coproducts]
+        for name, refs in sections:
             for ref in refs:
                 yield name, ref
 
@@ -628,6 +660,8 @@ class Rule(FileBacked):
                 if getattr(c, attr):
                     refs.append((f"allocation.coproducts.{c.id}.{attr}", getattr(c, attr)))
         refs += [("electricity.allowed_factors", x) for x in self.electricity.allowed_factors]
+        if self.end_of_life is not None:
+            refs += [("end_of_life.applies_to", x) for x in self.end_of_life.applies_to]
         refs += [(f"transport_modes.{m.id}.factor", m.factor) for m in self.transport_modes]
         return refs
 
