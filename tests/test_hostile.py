@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 from badfiles import SHIPPED, cases, write_corpus
+from conftest import write_variant
 
 from methodology.errors import FactorSetError, InputFileError, ParameterFileError, RuleError
 from methodology.schema import loading
@@ -127,14 +128,6 @@ STEEL_RULE = ROOT / "standards" / "steel" / "pcr-steel.yaml"
 FACTORS = ROOT / "standards" / "factors" / "cn-core.yaml"
 
 
-def _broken(tmp_path: Path, source: Path, change) -> Path:
-    data = yaml.safe_load(source.read_text(encoding="utf-8"))
-    change(data)
-    path = tmp_path / source.name
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    return path
-
-
 def _factor(data: dict, fid: str) -> dict:
     return next(f for f in data["factors"] if f["id"] == fid)
 
@@ -149,7 +142,7 @@ def _factor(data: dict, fid: str) -> dict:
     ("duplicate-id", lambda d: d["factors"].append(dict(d["factors"][0])), "].id"),
 ])
 def test_broken_factor_set_is_refused_with_its_field(tmp_path, name, change, field):
-    path = _broken(tmp_path, FACTORS, change)
+    path = write_variant(tmp_path, FACTORS, change)
     from methodology.schema.factors import load_factor_set
 
     with pytest.raises(FactorSetError) as exc:
@@ -186,7 +179,7 @@ def test_broken_rule_is_refused_with_its_field(tmp_path, name, change, field):
     from methodology.schema.factors import load_factor_set
     from methodology.schema.rules import load_rule
 
-    path = _broken(tmp_path, STEEL_RULE, change)
+    path = write_variant(tmp_path, STEEL_RULE, change)
     with pytest.raises(RuleError) as exc:
         load_rule(path, load_factor_set(FACTORS))
     assert any(field in p.field for p in exc.value.problems), exc.value
@@ -196,7 +189,7 @@ def test_warning_ranges_let_the_run_go_on_and_list_the_value_for_review(tmp_path
     def relax(d):
         d["plausibility"]["outside_range"] = "warning"
 
-    rule = _broken(tmp_path, STEEL_RULE, relax)
+    rule = write_variant(tmp_path, STEEL_RULE, relax)
     src = yaml.safe_load(SHIPPED[0].read_text(encoding="utf-8"))
     pid = next(iter(src["processes"]))
     key = next(k for k in src["processes"][pid] if k != "electricity")
@@ -301,7 +294,7 @@ INTEGRATED = ROOT / "parameters" / "steel" / "sd-integrated-works-a.yaml"
         distance=1e300), "processes.coke-oven.coking_coal.transport[0].distance", "1e+300"),
 ])
 def test_issue_cases_are_refused(tmp_path, name, change, field, found):
-    path = _broken(tmp_path, INTEGRATED, change)
+    path = write_variant(tmp_path, INTEGRATED, change)
     with pytest.raises(ParameterFileError) as exc:
         Study.prepare(path)
     hits = [p for p in exc.value.problems if p.field == field]
@@ -309,7 +302,7 @@ def test_issue_cases_are_refused(tmp_path, name, change, field, found):
 
 
 def test_validate_refuses_a_factor_set_with_nan_without_traceback(tmp_path):
-    path = _broken(tmp_path, FACTORS, lambda d: d["factors"][0]["emissions"][0].update(value=math.nan))
+    path = write_variant(tmp_path, FACTORS, lambda d: d["factors"][0]["emissions"][0].update(value=math.nan))
     out = _pcf("validate", str(path))
     assert out.returncode == 1 and "Traceback" not in out.stderr
     assert "emissions[0].value: found nan; expected a finite number" in out.stderr

@@ -177,17 +177,13 @@ def test_scope_states_what_is_not_counted_and_the_end_of_life_approach(result):
      "cut_off.not_counted[0].clause"),
 ])
 def test_end_of_life_and_not_counted_are_checked(tmp_path, change, field):
-    import yaml
+    from conftest import write_variant
 
     from methodology.errors import RuleError
     from methodology.schema.factors import load_factor_set
     from methodology.schema.rules import load_rule
 
-    root = ROOT
-    data = yaml.safe_load((root / "standards/steel/pcr-steel.yaml").read_text(encoding="utf-8"))
-    change(data)
-    path = tmp_path / "rule.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    path = write_variant(tmp_path, ROOT / "standards/steel/pcr-steel.yaml", change)
     with pytest.raises(RuleError) as exc:
-        load_rule(path, load_factor_set(root / "standards/factors/cn-core.yaml"))
+        load_rule(path, load_factor_set(ROOT / "standards/factors/cn-core.yaml"))
     assert any(p.field.startswith(field) for p in exc.value.problems), exc.value

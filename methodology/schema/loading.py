@@ -322,14 +322,18 @@ def _expected(err: dict) -> str:
 _UNION_MEMBERS = {"float", "str", "int", "bool"}
 
 
+def field_loc(err: dict) -> tuple:
+    """The location of a pydantic error as the file's field path: without validator wrappers and union members."""
+    return tuple(p for p in err["loc"]
+                 if not (isinstance(p, str) and (p.startswith("function-") or p in _UNION_MEMBERS)))
+
+
 def problems_from(exc: ValidationError, file: str | Path) -> list[Problem]:
     """One problem per field: wrappers and union members are left out of the field path, and of the errors a
     union gives for one value only the first (its first member's, e.g. the number's) is kept."""
     problems: dict[str, Problem] = {}
     for err in exc.errors():
-        loc = tuple(p for p in err["loc"]
-                    if not (isinstance(p, str) and (p.startswith("function-") or p in _UNION_MEMBERS)))
-        where = field_path(loc)
+        where = field_path(field_loc(err))
         problems.setdefault(where, Problem(str(file), where, _found(err), _expected(err)))
     return list(problems.values())
 

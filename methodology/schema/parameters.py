@@ -19,7 +19,7 @@ from pydantic import Field, ValidationError, field_validator
 from methodology.errors import ParameterFileError, Problem
 from methodology.schema.common import KEBAB, SEMVER, FileBacked, Strict
 from methodology.schema.factors import FactorSet
-from methodology.schema.loading import parse_yaml, problems_from, read_input
+from methodology.schema.loading import field_loc, field_path, parse_yaml, problems_from, read_input
 from methodology.schema.processes import Severity
 from methodology.schema.rules import FlowKind, FlowSpec, Rule
 from methodology.units import UnitParseError, conversion_factor, convertible, parse_unit
@@ -170,12 +170,13 @@ class EnterpriseData:
         return replace(self, data=data)
 
 
-# Physically impossible, whatever the rule says (README "Limits"): no site handles more than 1e15 units of
-# anything in a year in the units rules use (t, kWh, GJ, m3: 1e15 t is 500,000 years of world steel output), and
-# no single transport leg is longer than the Earth's circumference.
+# Physically impossible, whatever the rule says (README "Bad input and limits", decision record 0006): no site
+# handles more than 1e15 units of anything in a year in the units rules use (t, kWh, GJ, m3: 1e15 t is 500,000
+# years of world crude steel output, 1.9e9 t in 2023 by worldsteel), and no single transport leg is longer than
+# the Earth's equatorial circumference (40,075 km, WGS 84). Deliberately far from any real value.
 MAX_ANNUAL_AMOUNT = 1e15
 MAX_LEG_KM = 40_075.0
-MAX_NCV_GJ_PER_T = 150.0  # hydrogen, the most energetic fuel per mass, has 120 GJ/t
+MAX_NCV_GJ_PER_T = 150.0  # above hydrogen's lower heating value, about 120 GJ/t, the highest of any fuel
 
 
 class IncompleteParameterFile(ParameterFileError):
@@ -197,11 +198,10 @@ def _pruned(raw: dict, exc: ValidationError) -> tuple[dict | None, tuple[str, ..
     raw = copy.deepcopy(raw)
     removed: list[str] = []
     for err in exc.errors():
-        loc = [p for p in err["loc"] if not (isinstance(p, str) and (p.startswith("function-") or
-                                                                      p in ("float", "str", "int", "bool")))]
+        loc = list(field_loc(err))
         if loc and loc[0] in ("processes", "parameters") and len(loc) >= 2 and isinstance(raw.get(loc[0]), dict):
             keep = loc[:3] if len(loc) >= 3 and isinstance(raw[loc[0]].get(loc[1]), dict) else loc[:2]
-        elif loc and (err["type"] == "extra_forbidden" or loc[0] in _OPTIONAL_TOP) and len(loc) >= 1:
+        elif loc and (err["type"] == "extra_forbidden" or loc[0] in _OPTIONAL_TOP):
             keep = loc[:1]
         else:
             return None, ()
@@ -210,7 +210,7 @@ def _pruned(raw: dict, exc: ValidationError) -> tuple[dict | None, tuple[str, ..
             node = node.get(k) if isinstance(node, dict) else None
         if isinstance(node, dict) and keep[-1] in node:
             del node[keep[-1]]
-        removed.append(".".join(str(k) for k in keep))
+        removed.append(field_path(tuple(keep)))
     return raw, tuple(dict.fromkeys(removed))
 
 
@@ -507,7 +507,8 @@ class _Checker:
             u = used.get(product, 0.0)
             if u > 0 and not check.min <= amount / u <= check.max:
                 self.add(where, f"{amount:.6g} {unit} made, {u:.6g} {unit} used on site (ratio {amount / u:.3g})",
-                         f"made / used between {check.min:g} and {check.max:g} (plausibility.supply_use)",
+                         f"made / used between {check.min:g} and {check.max:g} (plausibility.supply_use: "
+                         f"{check.source})",
                          check.severity)
 
 

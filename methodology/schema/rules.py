@@ -223,6 +223,8 @@ class SupplyUse(Strict):
     min: float = Field(gt=0)
     max: float = Field(gt=0)
     severity: Severity = Severity.error
+    source: str = "engineering judgement: a surplus or shortfall beyond a factor of two is a reporting error " \
+                  "rather than trade (decision record docs/decisions/0006)"
 
     @model_validator(mode="after")
     def _ordered(self) -> SupplyUse:
