@@ -87,7 +87,7 @@ def test_a_wrong_golden_value_fails_naming_enterprise_figure_expected_and_found(
     del entry["by_process"]["coke-oven"]
     entry["by_gas"]["SF6"] = 1.0
     message = mismatch(path, result, "numpy", changed)
-    assert "factor_set.version: expected '0.0.9', found '0.1.0'" in message
+    assert "factor_set.version: expected '0.0.9', found '0.2.0'" in message
     assert "by_process.coke-oven: expected nothing, found" in message
     assert "by_gas.SF6: expected 1.0, found nothing" in message
 

@@ -12,7 +12,7 @@ from methodology.schema.rules import load_rule
 
 
 def test_shipped_rule_and_factors_load(rule, factors):
-    assert rule.id == "cn-pcr-steel" and rule.version == "1.1.0"
+    assert rule.id == "cn-pcr-steel" and rule.version == "1.2.0"
     assert {r.id for r in rule.routes} == {"bf-bof", "scrap-eaf", "dri-eaf"}
     assert factors.get("grid-cn-2023-pcf").emissions_kg()
     # every factor value names a source of the set
@@ -106,7 +106,7 @@ def test_rule_names_a_factor_missing_from_the_set(tmp_path, factors):
     with pytest.raises(RuleError) as exc:
         load_rule(write_variant(tmp_path, RULE, mutate), factors)
     assert [(p.field, p.found, p.expected) for p in exc.value.problems] == [
-        ("processes.coke-oven.coking_coal.factor", "factor 'coking-cole'", "a factor of factor set cn-core 0.1.0")]
+        ("processes.coke-oven.coking_coal.factor", "factor 'coking-cole'", "a factor of factor set cn-core 0.2.0")]
 
 
 def test_enterprise_accounting_grid_factor_refused(tmp_path, factors):

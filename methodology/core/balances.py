@@ -153,23 +153,26 @@ class SiteCarbon:
     exported_in_gases: float  # the part of leaving_in_gases the enterprise reports as exported off site
     emitted: float  # CO2 (fossil and biogenic) of the processes' direct emissions, as carbon
     clipped: float = 0.0
+    unoxidised: float = 0.0  # fuel carbon left unoxidised in residues (the rule's oxidation: factor)
 
     @property
     def residual(self) -> float:
         """What the terms do not explain (zero to rounding when every carbon atom is counted once)."""
-        return self.purchased_in - self.leaving_in_products - self.leaving_in_gases - self.emitted + self.clipped
+        return (self.purchased_in - self.leaving_in_products - self.leaving_in_gases - self.emitted
+                - self.unoxidised + self.clipped)
 
 
 SiteFlow = tuple[str, FlowSpec, float, float]  # (process, flow, annual amount, kg C per unit)
 
 
 def site_carbon(rule: Rule, flows: list[SiteFlow], gases: Mapping[str, GasBalance], emitted_co2_kg: float,
-                clipped: float = 0.0) -> SiteCarbon:
+                clipped: float = 0.0, unoxidised: float = 0.0) -> SiteCarbon:
     """The site carbon balance of the processes whose flows are given (see ``SiteCarbon``).
 
     ``flows``: every input and output of those processes with its annual amount and carbon per unit;
     ``gases``: the site's process-gas balances (generated, used, exported), by gas; ``emitted_co2_kg``: the
-    CO2 of the processes' direct emissions, kg per year.
+    CO2 of the processes' direct emissions, kg per year; ``unoxidised``: kg C per year of input carbon the rule
+    leaves unoxidised (found from the flows and their oxidation rates, not from the processes' balances).
     """
     present = {pid for pid, *_ in flows}
     makers = rule.producers(present)
@@ -191,7 +194,7 @@ def site_carbon(rule: Rule, flows: list[SiteFlow], gases: Mapping[str, GasBalanc
             gas_out += (q / g.generated if g.generated > 0 else 0.0) * g.delivered * c
         elif f.kind is FlowKind.process_gas:
             gas_out -= q * c
-    return SiteCarbon(purchased, products, gas_out, exported, emitted_co2_kg / C_TO_CO2, clipped)
+    return SiteCarbon(purchased, products, gas_out, exported, emitted_co2_kg / C_TO_CO2, clipped, unoxidised)
 
 
 @dataclass(frozen=True)

@@ -51,8 +51,9 @@ def product_carbon(ed: EnterpriseData, fg: Foreground, fs: FactorSet) -> dict:
     factor = fs.get(factor_id) if factor_id else None
     if d is not None and d.carbon_kg_per_unit is not None:
         per_unit, basis = d.carbon_kg_per_unit, "measured by the enterprise"
-    elif factor is not None and factor.carbon_kg() is not None:
-        per_unit, basis = factor.carbon_kg(), f"factor {factor.id}"
+    elif factor is not None and factor.carbon_kg(rule.carbon_accounting.content_basis) is not None:
+        per_unit = factor.carbon_kg(rule.carbon_accounting.content_basis)
+        basis = f"factor {factor.id} ({factor.carbon_basis(rule.carbon_accounting.content_basis)})"
     else:
         per_unit, basis = 0.0, "no carbon content known for the product"
     bio = factor.biogenic_share() if factor is not None else 0.0

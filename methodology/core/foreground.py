@@ -20,6 +20,7 @@ from methodology.core.mechanisms import MechanismResult, ProcessData, direct_emi
 from methodology.errors import CalculationError
 from methodology.gases import C_TO_CO2, Gas
 from methodology.schema.factors import Category, FactorSet
+from methodology.schema.mechanisms import Oxidation
 from methodology.schema.parameters import EnterpriseData
 from methodology.schema.rules import AllocationApproach, FlowKind, Rule
 from methodology.units import conversion_factor
@@ -93,6 +94,24 @@ ORIGIN_OF_CATEGORY = {
 }
 
 
+def combustion_terms(ed: EnterpriseData, factors: FactorSet, pid: str, f) -> tuple[float, float, float] | None:
+    """(NCV GJ/unit, kg C/GJ, oxidation) of an input burned (its factor's, or its intermediate product's carbon
+    factor's), the enterprise's measured NCV and carbon content replacing defaults; None without them."""
+    d = ed.data.get((pid, f.key))
+    factor = f.factor or (ed.rule.product_by_id[f.product].carbon_factor if f.kind is FlowKind.intermediate else None)
+    base = factors.get(factor).combustion_terms() if factor else None
+    ncv = d.ncv_gj_per_unit if d is not None and d.ncv_gj_per_unit is not None else (base or (None,))[0]
+    if ncv is None or ncv <= 0:
+        return None
+    if d is not None and d.carbon_kg_per_unit is not None:
+        cpe = d.carbon_kg_per_unit / ncv
+    elif base is not None:
+        cpe = base[1] * base[0] / ncv  # the factor's carbon per unit, spread over the (measured) NCV
+    else:
+        return None
+    return ncv, cpe, base[2] if base is not None else 1.0
+
+
 class _Builder:
     def __init__(self, ed: EnterpriseData, factors: FactorSet, gas_balances=None):
         self.ed, self.rule, self.factors = ed, ed.rule, factors
@@ -112,10 +131,27 @@ class _Builder:
         self.modes = {m.id: m.factor for m in self.rule.transport_modes}
 
     def carbon_of_factor(self, factor_id: str | None) -> float:
+        """kg C per unit of a factor's flow, on the rule's carbon-content basis (``carbon_accounting``)."""
         if not factor_id:
             return 0.0
-        c = self.factors.get(factor_id).carbon_kg()
+        c = self.factors.get(factor_id).carbon_kg(self.rule.carbon_accounting.content_basis)
         return c or 0.0
+
+    def oxidation_of(self, pid: str, f) -> float | None:
+        """The oxidation rate the carbon balance applies to an input (None: fully oxidised): its factor's, when
+        the rule's ``carbon_accounting.oxidation`` is ``factor``."""
+        if self.rule.carbon_accounting.oxidation is not Oxidation.factor:
+            return None
+        factor = self.carbon_factor_of(f)
+        return self.factors.get(factor).oxidation() if factor else None
+
+    def carbon_factor_of(self, f) -> str | None:
+        """The factor giving the carbon content of an input (its own factor, or its intermediate product's)."""
+        if f.kind in (FlowKind.material, FlowKind.fuel, FlowKind.process_gas):
+            return f.factor
+        if f.kind is FlowKind.intermediate:
+            return self.rule.product_by_id[f.product].carbon_factor
+        return None
 
     def carbon_per_unit(self, pid: str, key: str, default_factor: str | None) -> float:
         """kg C per unit of a flow: the enterprise's measured content where given, else the factor set's."""
@@ -125,19 +161,7 @@ class _Builder:
         return self.carbon_of_factor(default_factor)
 
     def combustion_terms(self, pid: str, f) -> tuple[float, float, float] | None:
-        """(NCV GJ/unit, kg C/GJ, oxidation) of a fuel flow, measured NCV and carbon content replacing defaults."""
-        d = self.ed.data.get((pid, f.key))
-        base = self.factors.get(f.factor).combustion_terms() if f.factor else None
-        ncv = d.ncv_gj_per_unit if d is not None and d.ncv_gj_per_unit is not None else (base or (None,))[0]
-        if ncv is None or ncv <= 0:
-            return None
-        if d is not None and d.carbon_kg_per_unit is not None:
-            cpe = d.carbon_kg_per_unit / ncv
-        elif base is not None:
-            cpe = base[1] * base[0] / ncv  # the factor's carbon per unit, spread over the (measured) NCV
-        else:
-            return None
-        return ncv, cpe, base[2] if base is not None else 1.0
+        return combustion_terms(self.ed, self.factors, pid, f)
 
     def inputs(self, pid: str, carbon_in: dict, bio: dict) -> list[Exchange]:
         spec = self.rule.process_by_id[pid]
@@ -257,6 +281,7 @@ class _Builder:
             carbon_in=carbon_in, carbon_out=carbon_out,
             combustion={f.key: self.combustion_terms(pid, f) for f in spec.inputs if f.key in fuels},
             biogenic=bio, carbon_tolerance=self.rule.balances.carbon_tolerance,
+            oxidation={f.key: of for f in spec.inputs if (of := self.oxidation_of(pid, f)) is not None},
         )
 
     def direct(self, pid: str, data: ProcessData) -> tuple[list[Exchange], tuple[MechanismResult, ...]]:
@@ -276,6 +301,9 @@ class _Builder:
             if cop.substitutes:
                 extra.append(Exchange("technosphere", cop.substitutes, -q * (cop.substitution_ratio or 0.0),
                                       Origin.credit, f"{f.key} replaces {cop.substitutes}"))
+                extra += [Exchange("technosphere", x.factor, q * x.amount, Origin.credit,
+                                   f"{f.key} processing before it replaces {cop.substitutes} ({x.factor})")
+                          for x in cop.processing]
             if cop.burned_in_expansion:
                 c = q * self.carbon_of_factor(cop.carbon_factor)
                 extra.append(Exchange("biosphere", Gas.co2_fossil.value, c * C_TO_CO2, Origin.direct,
@@ -369,7 +397,10 @@ class _Builder:
         co2 = sum(kg for p in balanced for r in p.mechanisms for gas, kg in r.kg.items()
                   if gas in (Gas.co2_fossil, Gas.co2_biogenic))
         clipped = sum(max(-p.carbon.emitted, 0.0) for p in balanced)
-        return site_carbon(self.rule, flows, self.gas, co2, clipped)
+        unoxidised = sum(q * c * (1.0 - of) for pid, f, q, c in flows
+                         if any(f is i for i in self.rule.process_by_id[pid].inputs)
+                         and (of := self.oxidation_of(pid, f)) is not None)
+        return site_carbon(self.rule, flows, self.gas, co2, clipped, unoxidised)
 
 
 def _to_t(unit: str) -> float:

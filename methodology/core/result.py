@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from methodology.schema.rules import AllocationApproach
 
-SCHEMA_VERSION = "2.2"
+SCHEMA_VERSION = "2.3"
 SCHEMA_FILE = "result.schema.json"
 AgeBasis = Literal["assessment date", "rule set date"]
 
@@ -56,6 +56,9 @@ class Totals(Model):
     biogenic: float
     land_use: float
     total_excluding_biogenic: float = Field(description="fossil + land use")
+    gross: float = Field(description="total before co-product credits: total - credits")
+    credits: float = Field(description="co-product credits (system expansion), net of the processing the "
+                                       "co-products need to replace their substitutes; negative or zero")
 
 
 class Enterprise(Model):
@@ -126,6 +129,7 @@ class SiteCarbon(Model):
     exported_in_gases: float  # of which reported as exported off site
     emitted: float  # CO2 of the processes' direct emissions, as carbon
     set_to_zero: float  # negative process balances set to zero (within the rule's carbon tolerance)
+    unoxidised: float  # input carbon left unoxidised in residues (rule carbon_accounting.oxidation: factor)
     residual: float
 
 
@@ -251,18 +255,40 @@ class EndOfLife(Model):
     applies_to: list[str]
 
 
+class CarbonContent(Model):
+    """The carbon content a carbon balance used for one flow: a factor's (on the rule's basis) or measured."""
+
+    flow: str = Field(description="<process>.<flow key>")
+    kg_c_per_unit: float
+    unit: str = Field(description="the flow's unit")
+    basis: str = Field(description="'measured by the enterprise', or '<factor id> (carbon_content | ncv x "
+                                   "carbon_per_energy)'")
+    oxidation: float | None = Field(description="oxidation rate applied in the balance (null: fully oxidised)")
+
+
+class CarbonAccounting(Model):
+    """How the carbon balances counted carbon (the rule's ``carbon_accounting``) and the contents they used."""
+
+    content_basis: str = Field(description="mass: carbon contents; energy: NCV x carbon per unit of energy")
+    oxidation: str = Field(description="complete (all carbon not leaving in products emitted) or factor")
+    decision: str | None
+    contents: list[CarbonContent]
+
+
 class Scope(Model):
-    """What the footprint leaves out and how recycling is treated, from the rule (ISO 14067 6.3.4.3, 6.4.6.3)."""
+    """What the footprint leaves out and how recycling is treated, from the rule (ISO 14067 6.3.4.3, 6.4.6.3),
+    and how its carbon balances count carbon."""
 
     cut_off: str = Field(description="the rule's cut-off criteria in words")
     excluded: list[str] = Field(description="what the system boundary excludes")
     not_counted: list[NotCounted] = Field(description="inside the boundary but not quantified, with the reason")
     end_of_life: EndOfLife | None = Field(description="the approach for recycled inputs and end of life")
     coproducts: str = Field(description="the rule's co-product approach, for comparison with end_of_life")
+    carbon_accounting: CarbonAccounting
 
 
 class Result(Model):
-    schema_version: Literal["2.2"] = SCHEMA_VERSION
+    schema_version: Literal["2.3"] = SCHEMA_VERSION
     enterprise: Enterprise
     product: Named
     route: Named

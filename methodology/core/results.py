@@ -27,7 +27,7 @@ from methodology.errors import CalculationError
 from methodology.gases import GAS_GROUP
 from methodology.schema.factors import FactorSet
 from methodology.schema.parameters import DQ_INDICATORS, EnterpriseData
-from methodology.schema.rules import AllocationApproach, Rule, Severity
+from methodology.schema.rules import AllocationApproach, FlowKind, Rule, Severity
 
 SCHEMA_VERSION = R.SCHEMA_VERSION
 INDICATORS = ("fossil", "biogenic", "land_use")
@@ -205,34 +205,37 @@ def data_quality(weights: Mapping[str, float], ed: EnterpriseData, age: R.AgeRef
 
 
 def combustion_cross_check(ed: EnterpriseData, fg: Foreground, fs: FactorSet) -> list[R.CombustionCrossCheck]:
-    """Combustion-only processes: CO2 by carbon balance against the Chinese emission-factor method.
+    """Processes by carbon balance that burn fuels: their CO2 as the footprint counts it against the method of the
+    Chinese enterprise GHG guidelines (e.g. GB/T 32151.5-2015; NDRC 2013 for iron and steel).
 
-    The footprint uses the carbon balance (all carbon in fuels oxidised); enterprise GHG reports use
-    NCV x CC x OF x 44/12. The ratio shows how far the two bases differ for each boiler or power plant.
+    The guideline method: each fuel (an input with a net calorific value and carbon per energy, measured where
+    given) as FC x NCV x CC x OF x 44/12, plus all other carbon in (carbonates, electrodes, purchased iron),
+    minus the carbon leaving in products and gases. It differs from the footprint's balance by the fuels'
+    oxidation rates and by carbon per energy against the carbon contents the rule's ``carbon_accounting``
+    selects (decision record of the rule); the ratio shows by how much, process by process.
     """
-    from methodology.core.balances import combustion_co2_kg
+    from methodology.core.foreground import combustion_terms
+    from methodology.core.mechanisms.carbon import UNOXIDISED
     from methodology.gases import C_TO_CO2
-    from methodology.schema.rules import FlowKind
 
     out = []
     for p in fg.processes.values():
-        if p.carbon is None or p.carbon.carbon_out > 0 or p.carbon.carbon_in <= 0:
+        if p.carbon is None or p.carbon.carbon_in <= 0:
             continue
-        kinds = {f.key: f for f in ed.rule.process_by_id[p.id].inputs}
-        burned = [kinds[k] for k, c in p.carbon.inputs.items() if c > 0]
-        if any(f.kind not in (FlowKind.fuel, FlowKind.process_gas) for f in burned):
-            continue  # carbonates, reductants or carbon-bearing charge: not a combustion-only process
-        terms = {f.key: fs.get(f.factor).combustion_terms() for f in burned}
-        per_unit = {k: None if v is None else combustion_co2_kg(1.0, *v) for k, v in terms.items()}
-        if None in per_unit.values():
+        flows = {f.key: f for f in ed.rule.process_by_id[p.id].inputs}
+        burned = {k: t for k in p.carbon.inputs if k in flows
+                  and (t := combustion_terms(ed, fs, p.id, flows[k])) is not None}
+        if not burned:
             continue
-        factor_method = sum(ed.amount(p.id, k) * v for k, v in per_unit.items())
-        if factor_method > 0:
-            balance = p.carbon.emitted * C_TO_CO2
-            out.append(R.CombustionCrossCheck(
-                process=p.id, carbon_balance_t_co2=round(balance / 1000, 3),
-                factor_method_t_co2=round(factor_method / 1000, 3),
-                ratio=round(factor_method / balance, 4) if balance else None))
+        carbon_in = sum(ed.amount(p.id, k) * ncv * cpe * of if k in burned else c
+                        for k, c in p.carbon.inputs.items() for ncv, cpe, of in [burned.get(k, (0, 0, 0))])
+        carbon_out = sum(c for k, c in p.carbon.outputs.items() if k != UNOXIDISED)
+        factor_method = max(carbon_in - carbon_out, 0.0) * C_TO_CO2
+        balance = max(p.carbon.emitted, 0.0) * C_TO_CO2
+        out.append(R.CombustionCrossCheck(
+            process=p.id, carbon_balance_t_co2=round(balance / 1000, 3),
+            factor_method_t_co2=round(factor_method / 1000, 3),
+            ratio=round(factor_method / balance, 4) if balance else None))
     return out
 
 
@@ -242,7 +245,8 @@ def site_carbon_summary(ed: EnterpriseData, fg: Foreground) -> R.SiteCarbon:
     return R.SiteCarbon(**{k: round(v, 3) for k, v in (
         ("purchased_in", site.purchased_in), ("leaving_in_products", site.leaving_in_products),
         ("leaving_in_gases", site.leaving_in_gases), ("exported_in_gases", site.exported_in_gases),
-        ("emitted", site.emitted), ("set_to_zero", site.clipped), ("residual", site.residual))})
+        ("emitted", site.emitted), ("set_to_zero", site.clipped), ("unoxidised", site.unoxidised),
+        ("residual", site.residual))})
 
 
 def balances_section(ed: EnterpriseData, fg: Foreground, fs: FactorSet,
@@ -305,8 +309,46 @@ def result_checks(rule: Rule, route: str, total: float, parts: list[list[float]]
 # ---------------------------------------------------------------------------------------------
 # the assembler
 # ---------------------------------------------------------------------------------------------
-def scope(rule: Rule) -> R.Scope:
-    """The result's ``scope``: cut-off, exclusions, what is not quantified and the end-of-life approach."""
+def carbon_accounting(ed: EnterpriseData, fg: Foreground, fs: FactorSet) -> R.CarbonAccounting:
+    """The rule's carbon accounting and the carbon content of every carbon-bearing flow of the product system's
+    carbon balances (measured, or the factor's on the rule's basis), with the oxidation rate applied."""
+    from methodology.schema.mechanisms import Oxidation
+
+    rule = ed.rule
+    ca = rule.carbon_accounting
+    rows = []
+    for p in fg.processes.values():
+        if p.carbon is None:
+            continue
+        spec = rule.process_by_id[p.id]
+        for f in spec.flows():
+            if f.kind in (FlowKind.intermediate, FlowKind.product):
+                factor = rule.product_by_id[f.product].carbon_factor
+            elif f.kind is FlowKind.coproduct:
+                cop = rule.coproduct_by_id[f.coproduct]
+                factor = rule.product_by_id[cop.exports].carbon_factor if cop.exports else cop.carbon_factor
+            else:
+                factor = f.factor
+            d = ed.data.get((p.id, f.key))
+            if d is None or d.amount == 0:
+                continue
+            inp = any(f is i for i in spec.inputs)
+            of = fs.get(factor).oxidation() if (inp and factor and ca.oxidation is Oxidation.factor) else None
+            if d.carbon_kg_per_unit is not None:
+                rows.append(R.CarbonContent(flow=f"{p.id}.{f.key}", kg_c_per_unit=round(d.carbon_kg_per_unit, 6),
+                                            unit=f.unit, basis="measured by the enterprise", oxidation=of))
+            elif factor and (c := fs.get(factor).carbon_kg(ca.content_basis)):
+                rows.append(R.CarbonContent(flow=f"{p.id}.{f.key}", kg_c_per_unit=round(c, 6), unit=f.unit,
+                                            basis=f"{factor} ({fs.get(factor).carbon_basis(ca.content_basis)})",
+                                            oxidation=of))
+    return R.CarbonAccounting(content_basis=ca.content_basis.value, oxidation=ca.oxidation.value,
+                              decision=ca.decision, contents=rows)
+
+
+def scope(ed: EnterpriseData, fg: Foreground, fs: FactorSet) -> R.Scope:
+    """The result's ``scope``: cut-off, exclusions, what is not quantified, the end-of-life approach and the
+    carbon accounting."""
+    rule = ed.rule
     c, eol = rule.cut_off, rule.end_of_life
     return R.Scope(
         cut_off=f"inputs below {c.mass_share_per_process:.0%} of a process's mass and "
@@ -317,6 +359,7 @@ def scope(rule: Rule) -> R.Scope:
                                                           description=" ".join(eol.description.split()),
                                                           applies_to=list(eol.applies_to)),
         coproducts=rule.allocation.approach.value,
+        carbon_accounting=carbon_accounting(ed, fg, fs),
     )
 
 
@@ -378,6 +421,7 @@ def _assemble(*, ed: EnterpriseData, fg: Foreground, fs: FactorSet, contribution
     totals = dict(zip(INDICATORS, (float(v) for v in t.values[:3].sum(axis=1)), strict=True))
     total = sum(totals.values())
     bd = breakdowns(t, fg, rule)
+    credits = bd["by_origin"][Origin.credit.value].total if Origin.credit.value in bd["by_origin"] else 0.0
     balances = balances or balances_section(ed, fg, fs)
     parts = [[x.total for x in bd["by_stage"]], [x.total for x in bd["by_process"]],
              [x.total for x in bd["by_origin"].values()], [x.total for x in bd["by_gas"].values()]]
@@ -393,7 +437,8 @@ def _assemble(*, ed: EnterpriseData, fg: Foreground, fs: FactorSet, contribution
         declared_unit=R.DeclaredUnit(amount=du.amount, unit=du.unit, description=du.description),
         reference_period=R.Period(start=period.start, end=period.end),
         gwp100_kg_co2e=R.Totals(total=round(total, 6), **{k: round(v, 6) for k, v in totals.items()},
-                                total_excluding_biogenic=round(totals["fossil"] + totals["land_use"], 6)),
+                                total_excluding_biogenic=round(totals["fossil"] + totals["land_use"], 6),
+                                gross=round(total - credits, 6), credits=round(credits, 6)),
         characterisation=CHARACTERISATION,
         **bd,
         allocation=R.Allocation(approach=fg.allocation, approaches=own_approaches(rule, fg), factors={
@@ -409,7 +454,7 @@ def _assemble(*, ed: EnterpriseData, fg: Foreground, fs: FactorSet, contribution
         data_quality=data_quality({p: float(w) for p, w, ok in zip(contributions.processes, weights, live,
                                                                     strict=True) if ok}, ed, age),
         checks=result_checks(rule, fg.route, total, parts, balances, engine_scores, totals, ed.review),
-        scope=scope(rule),
+        scope=scope(ed, fg, fs),
         notes=list(fg.notes),
         provenance=provenance,
     )

@@ -13,10 +13,15 @@ def _clauses(refs) -> str:
     return "; ".join(f"{r.standard} {r.clause}" for r in refs)
 
 
+_BASIS = {"energy": "NCV x carbon per unit of energy", "mass": "carbon mass fractions"}
+_OXIDATION = {"complete": "all carbon not leaving in products or gases emitted (complete oxidation)",
+              "factor": "fuel carbon oxidised at its oxidation rate, the rest left in residues"}
+
+
 def rule_markdown(rule: Rule, route_id: str, product_id: str) -> str:
     route = rule.route(route_id)
     product = rule.declared_product(product_id)
-    du = rule.declared_unit
+    du, ca = rule.declared_unit, rule.carbon_accounting
     lines = [
         f"**{rule.rule_set.title}** - rule set `{rule.id}` version `{rule.version}` ({rule.rule_set.status})",
         "",
@@ -35,6 +40,10 @@ def rule_markdown(rule: Rule, route_id: str, product_id: str) -> str:
         *([f"- **Recycling and end of life**: {rule.end_of_life.approach.value.replace('_', '-')} approach for "
            f"{', '.join(rule.end_of_life.applies_to)} ({_clauses(rule.end_of_life.clause)})"]
           if rule.end_of_life else []),
+        f"- **Carbon balances**: carbon contents on the {ca.content_basis.value} basis "
+        f"({_BASIS[ca.content_basis.value]} where a factor gives both; measured values replace them), "
+        f"{_OXIDATION[ca.oxidation.value]}"
+        f"{f' ({_clauses(ca.clause)})' if ca.clause else ''}",
         f"- **Electricity**: `{rule.electricity.default_factor}` ({rule.electricity.basis.replace('_', ' ')}; "
         f"{_clauses(rule.electricity.clause)})",
         f"- **Data quality**: weighted pedigree score at most {rule.data_quality.max_weighted_score}, "
@@ -96,9 +105,10 @@ def site_balance_table(result: Result | dict) -> pd.DataFrame:
               "exported_in_gases": "  of which in gases exported off site",
               "emitted": "carbon emitted as CO2 (the footprint's direct CO2)",
               "set_to_zero": "negative process balances set to zero",
+              "unoxidised": "carbon left unoxidised in residues (the rule's oxidation rates)",
               "residual": "not explained: carbon counted twice or lost (zero when the balances are right)"}
     return rounded(pd.DataFrame([{"flow": labels[k], "t C": v / 1000, "t CO2": v * 44 / 12 / 1000}
-                                 for k, v in site.items()]))
+                                 for k, v in site.items() if k != "unoxidised" or v]))
 
 
 def checks_table(result: Result | dict) -> pd.DataFrame:
@@ -115,7 +125,7 @@ def checks_table(result: Result | dict) -> pd.DataFrame:
                      "detail": f"supplied {e['supplied']:.4g}, used {e['used']:.4g}"})
     rows += [{"check": y["name"], "value": y["ratio"], "unit": "t/t",
               "detail": f"range {y['min']}-{y['max']}: {'ok' if y['ok'] else 'OUTSIDE'}"} for y in bal["yields"]]
-    rows += [{"check": f"{c['process']}: NCV x CC x OF x 44/12 / carbon balance", "value": c["ratio"],
+    rows += [{"check": f"{c['process']}: guideline method (fuels NCV x CC x OF) / carbon balance", "value": c["ratio"],
               "unit": "ratio",
               "detail": f"{c['factor_method_t_co2']:.6g} t CO2 against {c['carbon_balance_t_co2']:.6g}"}
              for c in bal["combustion_cross_check"]]

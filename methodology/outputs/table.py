@@ -11,7 +11,7 @@ from pathlib import Path
 
 from methodology.core.result import Result, as_json
 
-TOTALS = ["total", "fossil", "biogenic", "land_use", "total_excluding_biogenic"]
+TOTALS = ["total", "fossil", "biogenic", "land_use", "total_excluding_biogenic", "gross", "credits"]
 PREFIXES = ("stage:", "origin:", "gas:")
 
 
@@ -30,7 +30,7 @@ def result_row(result: Result | dict) -> dict:
         "product": result["product"]["id"],
         "route": result["route"]["id"],
         "declared_unit": f"{result['declared_unit']['amount']:g} {result['declared_unit']['unit']}",
-        **{f"gwp100_{k}_kg_co2e": g[k] for k in TOTALS},
+        **{f"gwp100_{k}_kg_co2e": g.get(k) for k in TOTALS},
     }
     row |= {f"stage:{s['stage']}": s["total"] for s in result["by_stage"]}
     row |= {f"origin:{k}": v["total"] for k, v in result["by_origin"].items()}

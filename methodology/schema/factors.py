@@ -172,23 +172,44 @@ class Factor(Strict):
             out[em.gas] = out.get(em.gas, 0.0) + kg
         return out
 
-    def carbon_kg(self) -> float | None:
-        """Carbon content in kg C per reference unit: carbon_content, else NCV x carbon_per_energy (a flow measured
-        in energy, such as a gas in GJ, has an NCV of 1)."""
+    def carbon_kg(self, basis: str = "mass") -> float | None:
+        """Carbon content in kg C per reference unit. ``basis`` ``mass`` (the default): carbon_content, else NCV x
+        carbon_per_energy; ``energy``: NCV x carbon_per_energy, else carbon_content (a flow measured in energy,
+        such as a gas in GJ, has an NCV of 1). The rule's ``carbon_accounting.content_basis`` chooses."""
+        by_mass, by_energy = self._carbon_by_mass(), self._carbon_by_energy()
+        first, second = (by_energy, by_mass) if basis == "energy" else (by_mass, by_energy)
+        return first if first is not None else second
+
+    def carbon_basis(self, basis: str = "mass") -> str | None:
+        """Which property ``carbon_kg(basis)`` uses: ``carbon_content``, ``ncv x carbon_per_energy`` or None."""
+        names = {"mass": ("carbon_content", self._carbon_by_mass()),
+                 "energy": ("ncv x carbon_per_energy", self._carbon_by_energy())}
+        order = ("energy", "mass") if basis == "energy" else ("mass", "energy")
+        return next((names[b][0] for b in order if names[b][1] is not None), None)
+
+    def _carbon_by_mass(self) -> float | None:
         p = self.properties
-        if p.carbon_content is not None:
-            return p.carbon_content.value * conversion_factor(
-                p.carbon_content.unit, f"kg/({self.reference_unit})"
-            )
-        if p.carbon_per_energy is not None:
-            if p.net_calorific_value is not None:
-                ncv = p.net_calorific_value.value * conversion_factor(
-                    p.net_calorific_value.unit, f"GJ/({self.reference_unit})")
-            else:
-                ncv = _gj_per(self.reference_unit)
-            if ncv is not None:
-                return ncv * p.carbon_per_energy.value * conversion_factor(p.carbon_per_energy.unit, "kg/GJ")
-        return None
+        if p.carbon_content is None:
+            return None
+        return p.carbon_content.value * conversion_factor(p.carbon_content.unit, f"kg/({self.reference_unit})")
+
+    def _carbon_by_energy(self) -> float | None:
+        p = self.properties
+        if p.carbon_per_energy is None:
+            return None
+        if p.net_calorific_value is not None:
+            ncv = p.net_calorific_value.value * conversion_factor(
+                p.net_calorific_value.unit, f"GJ/({self.reference_unit})")
+        else:
+            ncv = _gj_per(self.reference_unit)
+        if ncv is None:
+            return None
+        return ncv * p.carbon_per_energy.value * conversion_factor(p.carbon_per_energy.unit, "kg/GJ")
+
+    def oxidation(self) -> float | None:
+        """The factor's oxidation rate (a fraction), or None if it gives none."""
+        p = self.properties.oxidation_rate
+        return None if p is None else p.value * conversion_factor(p.unit, "")
 
     def combustion_terms(self) -> tuple[float, float, float] | None:
         """(NCV in GJ per reference unit, carbon in kg C per GJ, oxidation rate) for the emission-factor
@@ -209,7 +230,8 @@ class Factor(Strict):
             cpe = self.carbon_kg() / per_gj
         else:
             return None
-        of = 1.0 if p.oxidation_rate is None else p.oxidation_rate.value * conversion_factor(p.oxidation_rate.unit, "")
+        of = self.oxidation()
+        of = 1.0 if of is None else of
         return ncv, cpe, of
 
     def biogenic_share(self) -> float:

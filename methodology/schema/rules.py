@@ -19,7 +19,7 @@ from methodology.errors import Problem, RuleError
 from methodology.schema.common import KEBAB, SEMVER, ClauseRef, FileBacked, Strict, Unit
 from methodology.schema.factors import Category, FactorSet
 from methodology.schema.loading import ContentCache, parse_model
-from methodology.schema.mechanisms import ProcessFactor
+from methodology.schema.mechanisms import Oxidation, ProcessFactor
 from methodology.schema.processes import (  # noqa: F401 - re-exported: the rule's vocabulary
     AllocationApproach,
     EnergyContent,
@@ -99,6 +99,16 @@ class RouteSpec(Strict):
     )
 
 
+class Processing(Strict):
+    """What a co-product needs before it can replace its substitute (e.g. drying and grinding granulated slag
+    before it replaces cement clinker): charged where the credit is given, so the credit is net of it."""
+
+    factor: str = Field(description="factor id of the treatment (its emissions per reference unit)")
+    amount: float = Field(ge=0, allow_inf_nan=False, description="reference units of the factor per unit of "
+                                                                  "the co-product")
+    note: str | None = None
+
+
 class CoproductSpec(Strict):
     """How one co-product is handled under each allocation approach."""
 
@@ -115,6 +125,8 @@ class CoproductSpec(Strict):
         False, description="system expansion: its carbon is burned (emitted) in the expanded system"
     )
     energy_content: EnergyContent | None = Field(None, description="energy per unit, for energy allocation")
+    processing: list[Processing] = Field(
+        default_factory=list, description="treatment before substitution, charged against the credit")
     exports: str | None = Field(
         None, description="process gas (intermediate product id) this co-product is the export of: the product "
                           "system's surplus of that gas is handled as this co-product (decision record 0008)")
@@ -167,6 +179,29 @@ class EndOfLife(Strict):
     applies_to: list[str] = Field(description="factor ids of the recycled inputs the approach covers")
     clause: list[ClauseRef]
     decision: str | None = None
+
+
+class CarbonBasis(StrEnum):
+    """Where a carbon content comes from when a factor gives it both ways."""
+
+    mass = "mass"  # the factor's carbon_content (kg C per unit, e.g. IPCC 2006 Vol. 3 Table 4.3)
+    energy = "energy"  # net calorific value x carbon per unit of energy (the national guideline's defaults)
+
+
+class CarbonAccounting(Strict):
+    """How carbon balances count carbon: which carbon contents and whether fuel carbon is fully oxidised.
+
+    ``content_basis``: for factors that give both a carbon content and NCV x carbon per energy, which one the
+    balances use (a factor giving only one uses it; a measured content always wins). ``oxidation``:
+    ``complete`` emits all carbon not leaving in a product, gas or residue (IPCC 2006 Vol. 3 Ch. 4 Tier 2 mass
+    balance); ``factor`` leaves the unoxidised share (1 - oxidation rate) of every input whose factor gives an
+    oxidation rate in the process's residues, as the fuel-combustion part of the Chinese enterprise guidelines
+    does."""
+
+    content_basis: CarbonBasis = CarbonBasis.mass
+    oxidation: Oxidation = Oxidation.complete
+    decision: str | None = Field(None, description="path of the decision record")
+    clause: list[ClauseRef] = []
 
 
 class ElectricityRule(Strict):
@@ -276,6 +311,7 @@ class Rule(FileBacked):
     balances: BalanceRule
     plausibility: PlausibilityRule = PlausibilityRule()
     end_of_life: EndOfLife | None = None
+    carbon_accounting: CarbonAccounting = CarbonAccounting()
     _producers: dict = PrivateAttr(default_factory=dict)  # producers() by the set of processes asked about
 
     def reference_problems(self) -> list[tuple[str, str, str]]:
@@ -661,6 +697,8 @@ class Rule(FileBacked):
             for attr in ("substitutes", "carbon_factor"):
                 if getattr(c, attr):
                     refs.append((f"allocation.coproducts.{c.id}.{attr}", getattr(c, attr)))
+            refs += [(f"allocation.coproducts.{c.id}.processing[{i}].factor", x.factor)
+                     for i, x in enumerate(c.processing)]
         refs += [("electricity.allowed_factors", x) for x in self.electricity.allowed_factors]
         if self.end_of_life is not None:
             refs += [("end_of_life.applies_to", x) for x in self.end_of_life.applies_to]

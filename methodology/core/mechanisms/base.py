@@ -19,6 +19,8 @@ class ProcessData:
     year of each carbon-bearing input and output, measured contents replacing the factor set's defaults.
     ``combustion``: per fuel flow, (NCV in GJ per unit, kg C per GJ, oxidation rate), measured values replacing
     defaults. ``biogenic``: biogenic share of each input's carbon. ``units``: the rule's unit of each flow.
+    ``oxidation``: the oxidation rate of each carbon input the carbon balance leaves partly unoxidised (only
+    when the rule's ``carbon_accounting.oxidation`` is ``factor``; empty otherwise).
     """
 
     process: str
@@ -31,6 +33,7 @@ class ProcessData:
     combustion: Mapping[str, tuple[float, float, float] | None] = field(default_factory=dict)
     biogenic: Mapping[str, float] = field(default_factory=dict)
     carbon_tolerance: float = 0.0
+    oxidation: Mapping[str, float] = field(default_factory=dict)  # inputs left partly unoxidised (rule: factor)
 
     def amount(self, key: str | None) -> float:
         return self.amounts.get(key or self.reference, 0.0)

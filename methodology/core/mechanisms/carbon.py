@@ -8,6 +8,8 @@ from methodology.errors import CalculationError
 from methodology.gases import C_TO_CO2, Gas
 from methodology.schema import mechanisms as m
 
+UNOXIDISED = "unoxidised carbon (residues)"
+
 
 def _split_biogenic(co2_kg: float, biogenic_share: float) -> dict[Gas, float]:
     out = {}
@@ -23,11 +25,16 @@ def carbon_balance(spec: m.CarbonBalance, p: ProcessData) -> MechanismResult:
 
     Carbon entering in materials, fuels, intermediates and process gases that does not leave in products,
     by-product gases or residues is emitted as CO2; flows in ``exclude`` are left out (another mechanism
-    counts them). A balance more negative than the rule's carbon tolerance is an error (outputs carrying
-    more carbon than entered); within it, it is clipped to zero.
+    counts them). Where the rule's ``carbon_accounting.oxidation`` is ``factor``, the unoxidised share of each
+    input with an oxidation rate (``p.oxidation``) leaves as a residue instead of being emitted. A balance more
+    negative than the rule's carbon tolerance is an error (outputs carrying more carbon than entered); within
+    it, it is clipped to zero.
     """
     inputs = {k: c for k, c in p.carbon_in.items() if k not in spec.exclude}
     outputs = {k: c for k, c in p.carbon_out.items() if k not in spec.exclude}
+    unoxidised = sum(c * (1.0 - p.oxidation[k]) for k, c in inputs.items() if k in p.oxidation)
+    if unoxidised:
+        outputs[UNOXIDISED] = unoxidised  # stays in ash, slag or dust (the rule's oxidation: factor)
     biogenic_in = sum(c * p.biogenic.get(k, 0.0) for k, c in inputs.items())
     balance = CarbonBalance(p.process, inputs, outputs, biogenic_in)
     if balance.emitted < -p.carbon_tolerance * balance.carbon_in:
@@ -36,9 +43,11 @@ def carbon_balance(spec: m.CarbonBalance, p: ProcessData) -> MechanismResult:
             f"exceeds carbon entering ({balance.carbon_in:.6g} kg C) by more than {p.carbon_tolerance:.0%}: "
             "check carbon-bearing inputs and outputs")
     co2 = max(balance.emitted, 0.0) * C_TO_CO2
+    detail = {"carbon_in_kg": balance.carbon_in, "carbon_out_kg": balance.carbon_out}
+    if unoxidised:
+        detail["unoxidised_kg"] = unoxidised
     return MechanismResult("carbon_balance", _split_biogenic(co2, balance.biogenic_share), "carbon balance",
-                           carbon=balance, detail={"carbon_in_kg": balance.carbon_in,
-                                                   "carbon_out_kg": balance.carbon_out})
+                           carbon=balance, detail=detail)
 
 
 def combustion(spec: m.Combustion, p: ProcessData) -> MechanismResult:
