@@ -93,6 +93,11 @@ ORIGIN_OF_CATEGORY = {
 }
 
 
+# flows whose carbon per unit an enterprise may measure (else the factor's): the others use the factor's
+MEASURABLE_CARBON = frozenset({FlowKind.material, FlowKind.fuel, FlowKind.process_gas, FlowKind.carbon_output,
+                               FlowKind.intermediate, FlowKind.product})
+
+
 class _Builder:
     def __init__(self, ed: EnterpriseData, factors: FactorSet, gas_balances=None):
         self.ed, self.rule, self.factors = ed, ed.rule, factors
@@ -346,16 +351,11 @@ class _Builder:
     def flow_carbon(self, pid: str, f) -> float:
         """kg C per unit of one flow of a process, as the carbon balance counts it (an export of a process gas:
         the gas's carbon)."""
-        if f.kind in (FlowKind.material, FlowKind.fuel, FlowKind.process_gas, FlowKind.carbon_output):
-            return self.carbon_per_unit(pid, f.key, f.factor)
-        if f.kind in (FlowKind.intermediate, FlowKind.product):
-            return self.carbon_per_unit(pid, f.key, self.rule.product_by_id[f.product].carbon_factor)
-        if f.kind is FlowKind.gas_output:
-            return self.carbon_of_factor(f.factor)
-        if f.kind is FlowKind.coproduct:
-            cop = self.rule.coproduct_by_id[f.coproduct]
-            return self.carbon_of_factor(self.rule.product_by_id[cop.exports].carbon_factor if cop.exports
-                                         else cop.carbon_factor)
+        factor = self.rule.carbon_factor_of(f)
+        if f.kind in (FlowKind.gas_output, FlowKind.coproduct):  # never measured: the factor's carbon
+            return self.carbon_of_factor(factor)
+        if f.kind in MEASURABLE_CARBON:
+            return self.carbon_per_unit(pid, f.key, factor)
         return 0.0
 
     def site_carbon(self, processes: dict[str, UnitProcess]) -> SiteCarbon:

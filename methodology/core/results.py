@@ -18,7 +18,9 @@ from importlib import metadata
 
 import numpy as np
 
+from methodology.core import factor_quality as fq
 from methodology.core import result as R
+from methodology.core import traceability
 from methodology.core.balances import EnterpriseBalances, enterprise_balances
 from methodology.core.contributions import GASES, ORIGIN_CODE, ORIGINS, Contributions, characterisation_matrix
 from methodology.core.disclosures import direct_emissions_by_mechanism, product_carbon
@@ -33,7 +35,9 @@ SCHEMA_VERSION = R.SCHEMA_VERSION
 INDICATORS = ("fossil", "biogenic", "land_use")
 CREDIT_STAGE = "coproduct-credits"
 CHARACTERISATION = "IPCC 2021 (AR6) GWP100; biogenic CO2 +1 emitted, -1 removed (ISO 14067 7.2)"
-DQ_METHOD = "pedigree scores 1 (best) to 5, weighted by each process's share of absolute contributions"
+DQ_METHOD = ("pedigree scores 1 (best) to 5 (Weidema and Wesnaes 1996; ecoinvent data quality guideline v3) of the "
+             "activity data, of the factors (derived from the factor set's metadata) and combined, weighted by each "
+             "contribution's share of absolute contributions")
 GAS_GROUPS: tuple[str, ...] = tuple(dict.fromkeys(GAS_GROUP[g] for g in GASES))
 _GROUP_OF_GAS = np.array([GAS_GROUPS.index(GAS_GROUP[g]) for g in GASES], dtype=np.int64)
 _CREDIT = ORIGIN_CODE[Origin.credit.value]
@@ -125,8 +129,9 @@ def _stage_keys(t: _Table, fg: Foreground, rule: Rule) -> tuple[list[str], np.nd
     return order, keys.astype(np.int64)
 
 
-def breakdowns(t: _Table, fg: Foreground, rule: Rule) -> dict:
-    """``by_stage``, ``by_process``, ``by_origin``, ``by_gas``, ``gas_mass_kg`` and ``by_input`` of a result."""
+def breakdowns(t: _Table, fg: Foreground, rule: Rule, traced: Mapping[str, dict]) -> dict:
+    """``by_stage``, ``by_process``, ``by_origin``, ``by_gas``, ``gas_mass_kg`` and ``by_input`` of a result;
+    ``traced``: each input's traceability fields (``traceability.input_fields``)."""
     c = t.c
     stage_names = {s.id: s.name for s in rule.system_boundary.stages}
     stage_names[CREDIT_STAGE] = "Co-product credits (system expansion)"
@@ -149,48 +154,97 @@ def breakdowns(t: _Table, fg: Foreground, rule: Rule) -> dict:
         "by_origin": {o: R.Figures(**_figures(by_origin[i])) for i, o in enumerate(ORIGINS) if at_origin[i]},
         "by_gas": {g: R.Figures(**_figures(by_gas[i])) for i, g in enumerate(GAS_GROUPS) if at_gas[i]},
         "gas_mass_kg": {g.value: round(float(gas_kg[i]), 6) for i, g in enumerate(GASES) if gas_live[i]},
-        "by_input": [R.InputFigures(source=c.sources[i], **_figures(by_source[i])) for i in inputs],
+        "by_input": [R.InputFigures(source=c.sources[i], **_figures(by_source[i]), **traced[c.sources[i]])
+                     for i in inputs],
     }
 
 
 # ---------------------------------------------------------------------------------------------
 # data quality, balances, checks
 # ---------------------------------------------------------------------------------------------
-def data_quality(weights: Mapping[str, float], ed: EnterpriseData, age: R.AgeReference) -> R.DataQuality:
-    """Pedigree scores weighted by each process's share of the absolute contributions.
+def activity_quality(ed: EnterpriseData) -> dict[str, dict[str, float]]:
+    """Per process, the mean of its activity data's pedigree scores, and its share of primary data."""
+    data_of: dict[str, list] = {}
+    for (p, _), d in ed.data.items():
+        data_of.setdefault(p, []).append(d)
+    return {pid: {**{k: sum(getattr(d.data_quality, k) for d in data) / len(data) for k in DQ_INDICATORS},
+                  "primary_share": sum(d.primary for d in data) / len(data)} for pid, data in data_of.items()}
+
+
+def _weighted(items: list[tuple[float, Mapping[str, float] | None]]) -> dict[str, float] | None:
+    """Per indicator, the mean of the rated items weighted by their weights (None when none is rated)."""
+    rated = [(w, v) for w, v in items if v is not None]
+    total = sum(w for w, _ in rated)
+    if not rated or total <= 0:
+        return None
+    return {k: sum(w * v[k] for w, v in rated) / total for k in DQ_INDICATORS}
+
+
+def _pedigree(values: Mapping[str, float] | None) -> R.Pedigree | None:
+    return None if values is None else R.Pedigree(**{k: round(values[k], 3) for k in DQ_INDICATORS})
+
+
+def _row_ratings(tr: traceability.Trace, activity: Mapping[str, Mapping[str, float]]) -> list[tuple]:
+    """Per contribution row: (source, weight, activity, factor, combined) ratings (factor_quality.combine)."""
+    out = []
+    for r in tr.rows:
+        act = activity.get(r.column.split("::")[0])
+        fac = fq.mean_pedigree(tr.pedigrees[u] for u in r.uses)
+        out.append((r.source, r.weight, act, fac, fq.combine(act, fac)))
+    return out
+
+
+def input_quality(ratings: list[tuple], inputs: list[str]) -> list[R.InputQuality]:
+    """``data_quality.by_input``: each input's ratings weighted over its rows, in ``by_input``'s order."""
+    total = sum(w for _, w, *_ in ratings) or 1.0
+    of: dict[str, list[tuple]] = {}
+    for x in ratings:
+        of.setdefault(x[0], []).append(x)
+    out = []
+    for source in inputs:
+        mine = of.get(source, [])
+        combined = _weighted([(w, c) for _, w, _, _, c in mine])
+        out.append(R.InputQuality(
+            source=source, weight_share=round(sum(w for _, w, *_ in mine) / total, 6),
+            activity=_pedigree(_weighted([(w, a) for _, w, a, _, _ in mine])),
+            factor=_pedigree(_weighted([(w, f) for _, w, _, f, _ in mine])), combined=_pedigree(combined),
+            combined_score=None if combined is None else round(fq.score(combined), 3)))
+    return out
+
+
+def data_quality(weights: Mapping[str, float], ed: EnterpriseData, age: R.AgeReference,
+                 tr: traceability.Trace, inputs: list[str]) -> R.DataQuality:
+    """Pedigree scores of the activity data, of the factors and combined, weighted by absolute contribution.
 
     ``weights``: per process, the sum of |kg CO2e| of its contribution rows. Process-level weighting: a
-    process's score is the mean of its data's scores (ISO 14067 6.3.5 asks for data quality to be
+    process's activity score is the mean of its data's scores (ISO 14067 6.3.5 asks for data quality to be
     characterised; weighting by contribution follows the PACT and PEF practice of rating the data that
-    matter most). The reference period's age is counted in years to ``age`` (a date recorded with the study,
-    never today's date, so the same inputs always give the same result).
+    matter most). Each contribution row also rests on factor values, scored from the factor set's metadata
+    (``factor_quality``); the row's combined rating is per indicator the worse of the two, and the rule's
+    ``max_weighted_score`` applies to the combined score (decision record 0009). The reference period's age is
+    counted in years to ``age`` (a date recorded with the study, never today's date, so the same inputs always
+    give the same result). ``inputs``: the ``by_input`` sources, in order.
     """
     rule = ed.rule
     merged: dict[str, float] = defaultdict(float)
     for column, w in weights.items():
         merged[column.split("::")[0]] += w  # the columns of a multi-output process share its data
-    weights = merged
-    total_w = sum(weights.values()) or 1.0
-    data_of: dict[str, list] = {}
-    for (p, _), d in ed.data.items():
-        data_of.setdefault(p, []).append(d)
-    per_proc = {}
-    for pid in weights:
-        data = data_of.get(pid)
-        if not data:
-            continue
-        per_proc[pid] = {
-            **{k: sum(getattr(d.data_quality, k) for d in data) / len(data) for k in DQ_INDICATORS},
-            "primary_share": sum(d.primary for d in data) / len(data),
-        }
-    weighted = {k: sum(weights[p] * v[k] for p, v in per_proc.items()) / total_w
+    activity = activity_quality(ed)
+    total_w = sum(merged.values()) or 1.0
+    per_proc = {pid: activity[pid] for pid in merged if pid in activity}
+    weighted = {k: sum(merged[p] * v[k] for p, v in per_proc.items()) / total_w
                 for k in (*DQ_INDICATORS, "primary_share")}
-    score = sum(weighted[k] for k in DQ_INDICATORS) / len(DQ_INDICATORS)
+    activity_score = fq.score(weighted)
+    ratings = _row_ratings(tr, activity)
+    factor = _weighted([(w, f) for _, w, _, f, _ in ratings])
+    combined = _weighted([(w, c) for _, w, _, _, c in ratings]) or {k: weighted[k] for k in DQ_INDICATORS}
+    combined_score = fq.score(combined)
     req = rule.data_quality
     years = age.date.year - ed.params.reference_period.end.year
     findings = []
-    if score > req.max_weighted_score:
-        findings.append(f"weighted data-quality score {score:.2f} exceeds the rule's {req.max_weighted_score}")
+    if combined_score > req.max_weighted_score:
+        findings.append(f"combined weighted data-quality score (activity data and factors) {combined_score:.2f} "
+                        f"exceeds the rule's {req.max_weighted_score}")
     if weighted["primary_share"] < req.min_primary_data_share:
         findings.append(f"primary data share {weighted['primary_share']:.0%} is below the rule's "
                         f"{req.min_primary_data_share:.0%}")
@@ -198,8 +252,11 @@ def data_quality(weights: Mapping[str, float], ed: EnterpriseData, age: R.AgeRef
         findings.append(f"reference period ended {years} years before the {age.basis} {age.date}; the rule allows "
                         f"{req.max_reference_period_age_years}")
     return R.DataQuality(
-        method=DQ_METHOD, weighted_indicators=R.Pedigree(**{k: round(weighted[k], 3) for k in DQ_INDICATORS}),
-        weighted_score=round(score, 3), primary_data_share=round(weighted["primary_share"], 3), age_reference=age,
+        method=DQ_METHOD, weighted_indicators=_pedigree(weighted), weighted_score=round(activity_score, 3),
+        factor_indicators=_pedigree(factor), factor_score=None if factor is None else round(fq.score(factor), 3),
+        combined_indicators=_pedigree(combined), combined_score=round(combined_score, 3),
+        combination=fq.COMBINATION, by_input=input_quality(ratings, inputs),
+        primary_data_share=round(weighted["primary_share"], 3), age_reference=age,
         reference_period_age_years=years, meets_rule=not findings, findings=findings,
     )
 
@@ -346,6 +403,22 @@ def assemble(*, ed: EnterpriseData, fg: Foreground, fs: FactorSet, contributions
     return result
 
 
+def _all_finite(value) -> bool:
+    """Every float in a nested structure of dicts, lists and tuples is finite (no NaN, no infinity)."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        t = type(v)
+        if t is float:
+            if v - v != 0:  # inf - inf and nan - nan are nan
+                return False
+        elif t is dict:
+            stack.extend(v.values())
+        elif t is list or t is tuple:
+            stack.extend(v)
+    return True
+
+
 def impossible_figures(result: R.Result, balancing: tuple[str, ...] = ()) -> list[str]:
     """Figures no product system can have: any number that is not finite, and a process run a negative number
     of times (a sign of a loop of supply or of inconsistent data). ``balancing``: columns that may run a
@@ -363,7 +436,9 @@ def impossible_figures(result: R.Result, balancing: tuple[str, ...] = ()) -> lis
             for i, v in enumerate(value):
                 walk(v, f"{where}[{i}]")
 
-    walk(result.model_dump(), "")
+    dumped = result.model_dump()
+    if not _all_finite(dumped):  # the common case fast; then where
+        walk(dumped, "")
     out += [f"process_scaling.{p} = {s:.6g} (a process run a negative number of times)"
             for p, s in result.process_scaling.items()
             if p not in balancing and s < -1e-9 * max(1.0, max(result.process_scaling.values()))]
@@ -377,7 +452,8 @@ def _assemble(*, ed: EnterpriseData, fg: Foreground, fs: FactorSet, contribution
     t = _characterise(contributions, cfs)
     totals = dict(zip(INDICATORS, (float(v) for v in t.values[:3].sum(axis=1)), strict=True))
     total = sum(totals.values())
-    bd = breakdowns(t, fg, rule)
+    tr = traceability.trace(rule, ed, fg, fs, contributions, t.values[-1])
+    bd = breakdowns(t, fg, rule, traceability.input_fields(tr, rule))
     balances = balances or balances_section(ed, fg, fs)
     parts = [[x.total for x in bd["by_stage"]], [x.total for x in bd["by_process"]],
              [x.total for x in bd["by_origin"].values()], [x.total for x in bd["by_gas"].values()]]
@@ -396,18 +472,21 @@ def _assemble(*, ed: EnterpriseData, fg: Foreground, fs: FactorSet, contribution
                                 total_excluding_biogenic=round(totals["fossil"] + totals["land_use"], 6)),
         characterisation=CHARACTERISATION,
         **bd,
+        **traceability.factor_sections(tr, fs),
         allocation=R.Allocation(approach=fg.allocation, approaches=own_approaches(rule, fg), factors={
             p.id: p.allocation_factor for p in fg.processes.values() if p.allocation_factor != 1.0}),
         electricity_factor=fg.electricity_factor,
         carbon_balance_kg_c={p.id: R.CarbonFlows(in_=round(p.carbon.carbon_in, 3), out=round(p.carbon.carbon_out, 3),
                                                  emitted=round(p.carbon.emitted, 3))
                              for p in fg.processes.values() if p.carbon is not None},
-        direct_emissions=[R.MechanismFigures(**d) for d in direct_emissions_by_mechanism(fg)],
+        direct_emissions=[R.MechanismFigures(**d, **x) for d, x in zip(
+            direct_emissions_by_mechanism(fg), traceability.mechanism_fields(tr, rule, fg), strict=True)],
         product_carbon=R.ProductCarbon(**product_carbon(ed, fg, fs)),
         balances=balances,
         process_scaling=dict(contributions.scaling),
         data_quality=data_quality({p: float(w) for p, w, ok in zip(contributions.processes, weights, live,
-                                                                    strict=True) if ok}, ed, age),
+                                                                    strict=True) if ok}, ed, age, tr,
+                                  [x.source for x in bd["by_input"]]),
         checks=result_checks(rule, fg.route, total, parts, balances, engine_scores, totals, ed.review),
         scope=scope(rule),
         notes=list(fg.notes),
