@@ -15,8 +15,8 @@ indicator          score (1 best, 5 worst)
 =================  ===========================================================================================
 reliability        1 published and every cited source verified against the document ("verified data based on
                    measurements"); 2 derived from verified figures ("partly based on assumptions"); 3 published
-                   or derived with a source not verified ("non-verified data"); 4 illustrative: a reasoned
-                   placeholder ("qualified estimate")
+                   or derived with a source not verified ("non-verified data"); 5 illustrative: an
+                   order-of-magnitude placeholder to be replaced ("non-qualified estimate")
 completeness       2 complete cradle-to-gate value (1 is kept for data known to cover all relevant sites, which
                    a factor's metadata cannot show); 4 ``partial``: part of the chain is left out
 temporal           years between the factor's period and the reference period: < 3 -> 1, < 6 -> 2, < 10 -> 3,
@@ -43,12 +43,12 @@ from methodology.schema.parameters import DQ_INDICATORS
 
 TEMPORAL_YEARS = ((3, 1), (6, 2), (10, 3), (15, 4))  # fewer years than the first -> the second; else 5
 RELIABILITY = {(Status.published, True): 1, (Status.derived, True): 2, (Status.published, False): 3,
-               (Status.derived, False): 3, (Status.illustrative, True): 4, (Status.illustrative, False): 4}
+               (Status.derived, False): 3, (Status.illustrative, True): 5, (Status.illustrative, False): 5}
 COMPLETENESS = {False: 2, True: 4}  # partial?
 TECHNOLOGICAL = {False: 2, True: 4}  # proxy?
 PROXY_MIN_GEOGRAPHICAL = 3
 COUNTRY = "CN"  # the workbench's enterprises are Chinese: their province is a Chinese province
-LARGER_AREAS = frozenset({"GLO", "RoW"})
+LARGER_AREAS = frozenset({"GLO"})
 # ISO 3166-2:CN subdivision codes of the provinces, by the names parameter files use
 PROVINCES = {
     "Anhui": "AH", "Beijing": "BJ", "Chongqing": "CQ", "Fujian": "FJ", "Gansu": "GS", "Guangdong": "GD",
