@@ -5,6 +5,8 @@ the combined data-quality rating and the rule's limit applied to it."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from conftest import ENTERPRISES, FACTORS, RULE, write_variant
 
@@ -217,3 +219,39 @@ def test_report_tables_show_factors_sources_and_verified_share(shipped):
     assert set(sources["source"]) == set(result.sources_used)
     dq = report.data_quality_table(result)
     assert list(dq.columns) == ["indicator", "activity data", "factors", "combined"]
+
+
+# --- what a mechanism rests on, on the toy rule (every mechanism type; not steel) ------------------------------
+TOY = Path(__file__).resolve().parent / "fixtures" / "toy"
+
+
+def _toy(tmp_path, product: str, mutate=None):
+    def change(d):
+        d["product"] = product
+        if mutate:
+            mutate(d)
+
+    plant = write_variant(tmp_path, TOY / "parameters" / "toy-plant.yaml", change)
+    return Study.prepare(plant, TOY / "standards" / "toy" / "pcr-toy.yaml",
+                         TOY / "standards" / "factors" / "toy-factors.yaml").calculate_without_brightway()
+
+
+def _factors_of(result, process: str) -> dict[str, list[str]]:
+    return {d.mechanism: d.factors for d in result.direct_emissions if d.process == process}
+
+
+def test_mechanisms_name_the_factors_they_used_and_not_measured_values(tmp_path):
+    lime = _toy(tmp_path, "lime")
+    # the carbon balance excludes the limestone (calcination counts it) and burns the gas; the calcination of the
+    # carbonates fed uses the limestone's carbon content
+    assert _factors_of(lime, "lime-kiln") == {"carbon_balance": ["toy-gas"], "calcination": ["toy-limestone"]}
+    assert lime.factors_used["toy-limestone"].properties is not None
+
+    def measured(d):
+        d["processes"]["lime-kiln"]["limestone"]["carbon_content"] = {"value": 0.12, "unit": "t/t", "source": "lab"}
+
+    lab = _toy(tmp_path, "lime", measured)
+    assert _factors_of(lab, "lime-kiln") == {"carbon_balance": ["toy-gas"], "calcination": []}
+    clinker = _toy(tmp_path, "clinker")
+    # combustion rests on the coal's factor; calcination on the oxides basis on parameters only
+    assert _factors_of(clinker, "kiln") == {"combustion": ["toy-coal"], "calcination": []}
