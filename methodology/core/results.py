@@ -171,45 +171,72 @@ def activity_quality(ed: EnterpriseData) -> dict[str, dict[str, float]]:
                   "primary_share": sum(d.primary for d in data) / len(data)} for pid, data in data_of.items()}
 
 
-def _weighted(items: list[tuple[float, Mapping[str, float] | None]]) -> dict[str, float] | None:
-    """Per indicator, the mean of the rated items weighted by their weights (None when none is rated)."""
-    rated = [(w, v) for w, v in items if v is not None]
-    total = sum(w for w, _ in rated)
-    if not rated or total <= 0:
+def _pedigree(values) -> R.Pedigree | None:
+    """A Pedigree from the five indicators (a mapping or a row of ``DQ_INDICATORS``), None when there is none."""
+    if values is None:
         return None
-    return {k: sum(w * v[k] for w, v in rated) / total for k in DQ_INDICATORS}
+    key = tuple(round(float(values[k]), 3) for k in DQ_INDICATORS) if isinstance(values, Mapping) else \
+        tuple(np.round(values, 3).tolist())
+    if math.isnan(key[0]):
+        return None
+    if key not in _PEDIGREES:  # frozen models: the same scores recur across inputs and results
+        if len(_PEDIGREES) > 100_000:
+            _PEDIGREES.clear()
+        _PEDIGREES[key] = R.Pedigree(**dict(zip(DQ_INDICATORS, key, strict=True)))
+    return _PEDIGREES[key]
 
 
-def _pedigree(values: Mapping[str, float] | None) -> R.Pedigree | None:
-    return None if values is None else R.Pedigree(**{k: round(values[k], 3) for k in DQ_INDICATORS})
+_PEDIGREES: dict[tuple, R.Pedigree] = {}
 
 
-def _row_ratings(tr: traceability.Trace, activity: Mapping[str, Mapping[str, float]]) -> list[tuple]:
-    """Per contribution row: (source, weight, activity, factor, combined) ratings (factor_quality.combine)."""
-    out = []
-    for r in tr.rows:
-        act = activity.get(r.column.split("::")[0])
-        fac = fq.mean_pedigree(tr.pedigrees[u] for u in r.uses)
-        out.append((r.source, r.weight, act, fac, fq.combine(act, fac)))
+@dataclass(frozen=True)
+class _Ratings:
+    """Per contribution row (``traceability.Trace.rows``): the weight (|kg CO2e|), the code of its source and its
+    activity, factor and combined pedigrees (rows x ``DQ_INDICATORS``, NaN where a row has none)."""
+
+    weight: np.ndarray
+    source: np.ndarray
+    activity: np.ndarray
+    factor: np.ndarray
+    combined: np.ndarray
+
+
+def _ratings(tr: traceability.Trace, activity: Mapping[str, Mapping[str, float]], inputs: list[str]) -> _Ratings:
+    n, code = len(tr.rows), {s: i for i, s in enumerate(inputs)}
+    act, fac = np.full((n, len(DQ_INDICATORS)), np.nan), np.full((n, len(DQ_INDICATORS)), np.nan)
+    for i, r in enumerate(tr.rows):
+        a = activity.get(r.column.split("::")[0])
+        if a is not None:
+            act[i] = [a[k] for k in DQ_INDICATORS]
+        f = fq.mean_pedigree(tr.pedigrees[u] for u in r.uses)  # a direct row: the mean of the factors it used
+        if f is not None:
+            fac[i] = [f[k] for k in DQ_INDICATORS]
+    return _Ratings(np.array([r.weight for r in tr.rows]), np.array([code[r.source] for r in tr.rows], dtype=np.int64),
+                    act, fac, np.fmax(act, fac))  # fmax: factor_quality.combine row by row (NaN only if neither)
+
+
+def _weighted_by(values: np.ndarray, r: _Ratings, groups: np.ndarray, n: int) -> np.ndarray:
+    """Per group, the rated rows' pedigree weighted by their weights (groups x indicators; NaN: no rated row)."""
+    rated = ~np.isnan(values[:, 0])
+    w = np.where(rated, r.weight, 0.0)
+    den = np.bincount(groups, weights=w, minlength=n)
+    weighted = np.where(rated[:, None], values, 0.0) * w[:, None]
+    num = np.stack([np.bincount(groups, weights=weighted[:, j], minlength=n) for j in range(values.shape[1])],
+                   axis=1)
+    out = np.full_like(num, np.nan)
+    np.divide(num, den[:, None], out=out, where=den[:, None] > 0)
     return out
 
 
-def input_quality(ratings: list[tuple], inputs: list[str]) -> list[R.InputQuality]:
+def input_quality(r: _Ratings, inputs: list[str]) -> list[R.InputQuality]:
     """``data_quality.by_input``: each input's ratings weighted over its rows, in ``by_input``'s order."""
-    total = sum(w for _, w, *_ in ratings) or 1.0
-    of: dict[str, list[tuple]] = {}
-    for x in ratings:
-        of.setdefault(x[0], []).append(x)
-    out = []
-    for source in inputs:
-        mine = of.get(source, [])
-        combined = _weighted([(w, c) for _, w, _, _, c in mine])
-        out.append(R.InputQuality(
-            source=source, weight_share=round(sum(w for _, w, *_ in mine) / total, 6),
-            activity=_pedigree(_weighted([(w, a) for _, w, a, _, _ in mine])),
-            factor=_pedigree(_weighted([(w, f) for _, w, _, f, _ in mine])), combined=_pedigree(combined),
-            combined_score=None if combined is None else round(fq.score(combined), 3)))
-    return out
+    n = len(inputs)
+    share = np.bincount(r.source, weights=r.weight, minlength=n) / (r.weight.sum() or 1.0)
+    act, fac, comb = (_weighted_by(v, r, r.source, n) for v in (r.activity, r.factor, r.combined))
+    return [R.InputQuality(source=s, weight_share=round(float(share[i]), 6), activity=_pedigree(act[i]),
+                           factor=_pedigree(fac[i]), combined=_pedigree(comb[i]),
+                           combined_score=None if math.isnan(comb[i][0]) else round(float(comb[i].mean()), 3))
+            for i, s in enumerate(inputs)]
 
 
 def data_quality(weights: Mapping[str, float], ed: EnterpriseData, age: R.AgeReference,
@@ -235,9 +262,12 @@ def data_quality(weights: Mapping[str, float], ed: EnterpriseData, age: R.AgeRef
     weighted = {k: sum(merged[p] * v[k] for p, v in per_proc.items()) / total_w
                 for k in (*DQ_INDICATORS, "primary_share")}
     activity_score = fq.score(weighted)
-    ratings = _row_ratings(tr, activity)
-    factor = _weighted([(w, f) for _, w, _, f, _ in ratings])
-    combined = _weighted([(w, c) for _, w, _, _, c in ratings]) or {k: weighted[k] for k in DQ_INDICATORS}
+    ratings = _ratings(tr, activity, inputs)
+    one = np.zeros(len(tr.rows), dtype=np.int64)
+    factor = _weighted_by(ratings.factor, ratings, one, 1)[0]
+    combined = _weighted_by(ratings.combined, ratings, one, 1)[0]
+    combined = dict(zip(DQ_INDICATORS, combined.tolist(), strict=True)) if not np.isnan(combined[0]) else \
+        {k: weighted[k] for k in DQ_INDICATORS}
     combined_score = fq.score(combined)
     req = rule.data_quality
     years = age.date.year - ed.params.reference_period.end.year
@@ -253,7 +283,8 @@ def data_quality(weights: Mapping[str, float], ed: EnterpriseData, age: R.AgeRef
                         f"{req.max_reference_period_age_years}")
     return R.DataQuality(
         method=DQ_METHOD, weighted_indicators=_pedigree(weighted), weighted_score=round(activity_score, 3),
-        factor_indicators=_pedigree(factor), factor_score=None if factor is None else round(fq.score(factor), 3),
+        factor_indicators=_pedigree(factor),
+        factor_score=None if np.isnan(factor[0]) else round(float(factor.mean()), 3),
         combined_indicators=_pedigree(combined), combined_score=round(combined_score, 3),
         combination=fq.COMBINATION, by_input=input_quality(ratings, inputs),
         primary_data_share=round(weighted["primary_share"], 3), age_reference=age,
@@ -403,6 +434,13 @@ def assemble(*, ed: EnterpriseData, fg: Foreground, fs: FactorSet, contributions
     return result
 
 
+# parts of a result that are text or copied from the factor set and rule (their numbers are pedigree scores from
+# integer tables, or shares of sums of the contributions the breakdowns hold): left out of the finiteness walk
+TEXT_ONLY = {"factors_used": True, "sources_used": True, "scope": True, "provenance": True, "characterisation": True,
+             "by_input": {"__all__": {"clauses", "factors", "processes"}},
+             "direct_emissions": {"__all__": {"clauses", "factors"}}}
+
+
 def _all_finite(value) -> bool:
     """Every float in a nested structure of dicts, lists and tuples is finite (no NaN, no infinity)."""
     stack = [value]
@@ -436,7 +474,7 @@ def impossible_figures(result: R.Result, balancing: tuple[str, ...] = ()) -> lis
             for i, v in enumerate(value):
                 walk(v, f"{where}[{i}]")
 
-    dumped = result.model_dump()
+    dumped = result.model_dump(exclude=TEXT_ONLY)  # the rest holds no number not derived from the figures checked
     if not _all_finite(dumped):  # the common case fast; then where
         walk(dumped, "")
     out += [f"process_scaling.{p} = {s:.6g} (a process run a negative number of times)"

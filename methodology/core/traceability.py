@@ -129,6 +129,7 @@ class UseFlags:
 
 
 def use_flags(fs: FactorSet, uses: Iterable[UseKey]) -> dict[UseKey, UseFlags]:
+    """What each factor value passes on to the contributions resting on it (``UseFlags``)."""
     out = {}
     for fid, use in uses:
         f = fs.get(fid)
@@ -212,6 +213,24 @@ class Trace:
     flags: dict[UseKey, UseFlags]
     pedigrees: dict[UseKey, dict[str, int]]
     mechanisms: list[list[UseKey]]
+    context: tuple  # (factor set sha256, province, reference years): what the pedigrees depend on
+
+
+# Models and scores that depend only on file contents (a factor set's or rule's sha256) and the enterprise's
+# province and reference years are made once per process and shared: they are frozen. Unread (in-memory) files
+# have no sha256 and are never cached.
+_CACHE: dict[tuple, object] = {}
+
+
+def _cached(key: tuple, make):
+    if not key[0]:
+        return make()
+    hit = _CACHE.get(key)
+    if hit is None:
+        if len(_CACHE) > 100_000:
+            _CACHE.clear()
+        hit = _CACHE[key] = make()
+    return hit
 
 
 def trace(rule: Rule, ed: EnterpriseData, fg: Foreground, fs: FactorSet, c, totals) -> Trace:
@@ -220,24 +239,19 @@ def trace(rule: Rule, ed: EnterpriseData, fg: Foreground, fs: FactorSet, c, tota
             for spec, r in zip(rule.process_by_id[p.id.split("::")[0]].emissions, p.mechanisms, strict=False)]
     used = list(dict.fromkeys([u for r in rs for u in r.uses] + [u for uses in mech for u in uses]))
     period = ed.params.reference_period
-    pedigrees = {u: factor_pedigree(fs.get(u[0]), u[1], fs.sources, province=ed.params.enterprise.province,
-                                    years=(period.start.year, period.end.year)) for u in used}
-    return Trace(rs, use_flags(fs, used), pedigrees, mech)
-
-
-_CLAUSES: dict[tuple, R.Clause] = {}  # frozen models, shared by every result of the same rule content
+    province, years = ed.params.enterprise.province, (period.start.year, period.end.year)
+    sha = fs.sha256  # a private attribute behind a property: read once
+    pedigrees = {u: _cached(("pedigree", sha, u, province, years), lambda u=u: factor_pedigree(
+        fs.get(u[0]), u[1], fs.sources, province=province, years=years)) for u in used}
+    flags = {u: _cached(("flags", sha, u), lambda u=u: use_flags(fs, [u])[u]) for u in used}
+    return Trace(rs, flags, pedigrees, mech, (sha, province, years))
 
 
 def clauses(rule: Rule, refs: Iterable[ClauseRef]) -> list[R.Clause]:
-    out = []
-    for r in refs:
-        key = (rule.sha256, r.standard, rule.standards[r.standard].edition, r.clause, r.note)
-        if key not in _CLAUSES:
-            if len(_CLAUSES) > 10_000:
-                _CLAUSES.clear()
-            _CLAUSES[key] = R.Clause(standard=r.standard, edition=key[2], clause=r.clause, note=r.note)
-        out.append(_CLAUSES[key])
-    return out
+    sha = rule.sha256
+    return [_cached(("clause", sha, r.standard, r.clause, r.note), lambda r=r: R.Clause(
+        standard=r.standard, edition=rule.standards[r.standard].edition, clause=r.clause, note=r.note))
+        for r in refs]
 
 
 def _factor_ids(uses: Iterable[UseKey]) -> list[str]:
@@ -277,23 +291,28 @@ def _values(tr: Trace, fs: FactorSet, fid: str, use: Use) -> R.FactorValues | No
                           pedigree_score=round(score(ped), 3))
 
 
+def _factor_used(tr: Trace, fs: FactorSet, fid: str) -> R.FactorUsed:
+    f = fs.get(fid)
+    return R.FactorUsed(
+        name=f.name, category=f.category, reference_unit=f.reference_unit, geography=f.geography, period=f.period,
+        status=f.status, limitations=list(f.limitations), emissions=_values(tr, fs, fid, Use.emissions),
+        properties=_values(tr, fs, fid, Use.properties))
+
+
+def _source_used(fs: FactorSet, key: str, cited_by: list[str]) -> R.SourceUsed:
+    src = fs.sources[key]
+    return R.SourceUsed(document=src.document, table=src.table, edition=src.edition, publisher=src.publisher,
+                        year=src.year, url=src.url, verified=src.verified, cited_by=cited_by)
+
+
 def factor_sections(tr: Trace, fs: FactorSet) -> dict:
     """``factors_used`` (by factor id, sorted), ``sources_used`` (by key, sorted) and ``traceability``."""
     used = sorted(tr.pedigrees)
-    factors = {}
-    for fid in _factor_ids(used):
-        f = fs.get(fid)
-        factors[fid] = R.FactorUsed(
-            name=f.name, category=f.category, reference_unit=f.reference_unit, geography=f.geography,
-            period=f.period, status=f.status, limitations=list(f.limitations),
-            emissions=_values(tr, fs, fid, Use.emissions), properties=_values(tr, fs, fid, Use.properties))
+    factors = {fid: _cached(("factor", *tr.context, fid, tuple(u for f, u in used if f == fid)),
+                            lambda fid=fid: _factor_used(tr, fs, fid)) for fid in _factor_ids(used)}
     citing = cited_sources(fs, used)
-    sources = {}
-    for key in sorted(citing):
-        src = fs.sources[key]
-        sources[key] = R.SourceUsed(document=src.document, table=src.table, edition=src.edition,
-                                    publisher=src.publisher, year=src.year, url=src.url, verified=src.verified,
-                                    cited_by=citing[key])
+    sources = {key: _cached(("source", tr.context[0], key, tuple(citing[key])),
+                            lambda key=key: _source_used(fs, key, citing[key])) for key in sorted(citing)}
     sh = shares([(r.weight, r.uses) for r in tr.rows], tr.flags)
     trace_model = R.Traceability(
         basis=SHARE_BASIS, absolute_kg_co2e=round(sh["absolute_kg_co2e"], 6),
