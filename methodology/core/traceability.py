@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from methodology.core import result as R
 from methodology.core.contributions import DIRECT, ORIGINS
 from methodology.core.factor_quality import Use, cited, factor_pedigree, score, verified
-from methodology.core.foreground import Foreground, Origin
+from methodology.core.foreground import MEASURABLE_CARBON, Foreground, Origin
 from methodology.schema import mechanisms as m
 from methodology.schema.common import ClauseRef
 from methodology.schema.factors import FactorSet, Limitation, Status
@@ -32,9 +32,10 @@ SHARE_BASIS = ("sum of the absolute kg CO2e of the contribution rows (per foregr
 # ---------------------------------------------------------------------------------------------
 # what each row rests on
 # ---------------------------------------------------------------------------------------------
-def _measured(ed: EnterpriseData, pid: str, key: str) -> bool:
-    d = ed.data.get((pid, key))
-    return d is not None and d.carbon_kg_per_unit is not None
+def _measured(ed: EnterpriseData, pid: str, f) -> bool:
+    """The enterprise gave the flow's carbon content, which then replaces the factor's (``foreground``)."""
+    d = ed.data.get((pid, f.key))
+    return f.kind in MEASURABLE_CARBON and d is not None and d.carbon_kg_per_unit is not None
 
 
 def mechanism_uses(rule: Rule, ed: EnterpriseData, pid: str, spec, result) -> list[UseKey]:
@@ -42,23 +43,19 @@ def mechanism_uses(rule: Rule, ed: EnterpriseData, pid: str, spec, result) -> li
     counted (unless measured by the enterprise), the fuels a combustion burned (their oxidation rate at least),
     the carbonates calcined, a process factor's emissions. PFC slopes and oxide contents are rule or enterprise
     parameters, not factors."""
-    proc = rule.process_by_id[pid]
-    flows = proc.flow_by_key
+    flows = rule.process_by_id[pid].flow_by_key
     out: list[UseKey] = []
     if isinstance(spec, m.ProcessFactor):
         out.append((spec.factor, Use.emissions))
     elif isinstance(spec, m.CarbonBalance) and result.carbon is not None:
-        keys = [k for k, c in (*result.carbon.inputs.items(), *result.carbon.outputs.items()) if c]
-        for k in keys:
-            f = flows[k]
-            if rule.carbon_factor_of(f) and not (f.kind not in (FlowKind.gas_output, FlowKind.coproduct)
-                                                 and _measured(ed, pid, k)):
-                out.append((rule.carbon_factor_of(f), Use.properties))
+        counted = [flows[k] for k, c in (*result.carbon.inputs.items(), *result.carbon.outputs.items()) if c]
+        out += [(rule.carbon_factor_of(f), Use.properties) for f in counted
+                if rule.carbon_factor_of(f) and not _measured(ed, pid, f)]
     elif isinstance(spec, m.Combustion):
         out += [(flows[k].factor, Use.properties) for k in spec.fuels if ed.amount(pid, k) and flows[k].factor]
     elif isinstance(spec, m.Calcination) and spec.basis is m.CalcinationBasis.carbonates:
         out += [(rule.carbon_factor_of(flows[k]), Use.properties) for k in spec.carbonates
-                if ed.amount(pid, k) and rule.carbon_factor_of(flows[k]) and not _measured(ed, pid, k)]
+                if ed.amount(pid, k) and rule.carbon_factor_of(flows[k]) and not _measured(ed, pid, flows[k])]
     return list(dict.fromkeys(out))
 
 
