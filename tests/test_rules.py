@@ -4,6 +4,7 @@ whose messages name the file, the field, what was found and what was expected.""
 from __future__ import annotations
 
 import pytest
+import yaml
 from conftest import FACTORS, RULE, write_variant
 
 from methodology.errors import FactorSetError, RuleError
@@ -183,3 +184,66 @@ def test_yaml_syntax_error_names_line_and_column(tmp_path):
         load_rule(bad)
     (problem,) = info.value.problems
     assert problem.field == "line 4, column 10" and "invalid YAML" in problem.found
+
+
+# --- factor limitations (issue 14 item 7; docs/decisions/0009) ---------------------------------------------
+def test_every_shipped_factor_states_its_limitations(factors):
+    """Each factor of the shipped set says on its own line whether its cradle-to-gate value is complete, and
+    the flags are the ones its note describes."""
+    raw = yaml.safe_load(FACTORS.read_text(encoding="utf-8"))["factors"]
+    assert [f["id"] for f in raw if "limitations" not in f] == []
+    flags = {f.id: {x.value for x in f.limitations} for f in factors.factors}
+    assert {f for f, v in flags.items() if "partial" in v} >= {
+        "coking-coal", "coke", "eaf-charge-carbon", "quicklime", "purchased-pig-iron",
+        "purchased-dri", "iron-ore-pellets", "grid-cn-2023-accounting"}
+    # coal at the life cycle of Chinese mining, mine to mine gate (steel decision 0004): complete
+    assert flags["raw-coal"] == flags["pci-coal"] == set()
+    assert {f for f, v in flags.items() if "proxy" in v} >= {
+        "ggbs-drying-grinding", "natural-gas", "diesel", "fuel-oil", "transport-rail", "transport-road", "avoided-fuel-oil",
+        "avoided-clinker"}
+    assert flags["grid-cn-2023-pcf"] == flags["avoided-grid-electricity"] == set()
+    assert all(f.note for f in factors.factors if f.limitations)
+
+
+def _factor_problems(tmp_path, mutate) -> list[str]:
+    with pytest.raises(FactorSetError) as exc:
+        load_factor_set(write_variant(tmp_path, FACTORS, mutate))
+    assert all(p.file == str(tmp_path / FACTORS.name) for p in exc.value.problems)
+    return _problems(exc)
+
+
+def test_unknown_limitation_refused(tmp_path):
+    def mutate(d):
+        d["factors"][0]["limitations"] = ["partial", "complete"]
+
+    assert _factor_problems(tmp_path, mutate) == [
+        "factors[0].limitations[1] | 'complete' | one of 'partial' or 'proxy'"]
+
+
+def test_limitation_listed_twice_refused(tmp_path):
+    def mutate(d):
+        d["factors"][0]["limitations"] = ["proxy", "proxy"]
+
+    assert _factor_problems(tmp_path, mutate) == [
+        "factors[0].limitations | ['proxy', 'proxy'] | each limitation at most once"]
+
+
+def test_partial_factor_without_note_refused(tmp_path):
+    def mutate(d):
+        quicklime = next(f for f in d["factors"] if f["id"] == "quicklime")
+        del quicklime["note"]
+        grid = next(f for f in d["factors"] if f["id"] == "grid-cn-2023-pcf")
+        grid.update(limitations=["proxy"], note=" ")
+
+    i = [f["id"] for f in yaml.safe_load(FACTORS.read_text(encoding="utf-8"))["factors"]]
+    expected = "a note saying what the value leaves out (partial) or what it stands in for (proxy)"
+    assert _factor_problems(tmp_path, mutate) == [
+        f"factors[{i.index('grid-cn-2023-pcf')}].note | no note (limitations: proxy) | {expected}",
+        f"factors[{i.index('quicklime')}].note | no note (limitations: partial) | {expected}"]
+
+
+def test_factor_without_limitations_is_complete(tmp_path):
+    def mutate(d):
+        del d["factors"][0]["limitations"]
+
+    assert load_factor_set(write_variant(tmp_path, FACTORS, mutate)).factors[0].limitations == []

@@ -94,11 +94,16 @@ ORIGIN_OF_CATEGORY = {
 }
 
 
+# flows whose carbon per unit an enterprise may measure (else the factor's): the others use the factor's
+MEASURABLE_CARBON = frozenset({FlowKind.material, FlowKind.fuel, FlowKind.process_gas, FlowKind.carbon_output,
+                               FlowKind.intermediate, FlowKind.product})
+
+
 def combustion_terms(ed: EnterpriseData, factors: FactorSet, pid: str, f) -> tuple[float, float, float] | None:
     """(NCV GJ/unit, kg C/GJ, oxidation) of an input burned (its factor's, or its intermediate product's carbon
     factor's), the enterprise's measured NCV and carbon content replacing defaults; None without them."""
     d = ed.data.get((pid, f.key))
-    factor = f.factor or (ed.rule.product_by_id[f.product].carbon_factor if f.kind is FlowKind.intermediate else None)
+    factor = ed.rule.carbon_factor_of(f)
     base = factors.get(factor).combustion_terms() if factor else None
     ncv = d.ncv_gj_per_unit if d is not None and d.ncv_gj_per_unit is not None else (base or (None,))[0]
     if ncv is None or ncv <= 0:
@@ -142,16 +147,8 @@ class _Builder:
         the rule's ``carbon_accounting.oxidation`` is ``factor``."""
         if self.rule.carbon_accounting.oxidation is not Oxidation.factor:
             return None
-        factor = self.carbon_factor_of(f)
+        factor = self.rule.carbon_factor_of(f)
         return self.factors.get(factor).oxidation() if factor else None
-
-    def carbon_factor_of(self, f) -> str | None:
-        """The factor giving the carbon content of an input (its own factor, or its intermediate product's)."""
-        if f.kind in (FlowKind.material, FlowKind.fuel, FlowKind.process_gas):
-            return f.factor
-        if f.kind is FlowKind.intermediate:
-            return self.rule.product_by_id[f.product].carbon_factor
-        return None
 
     def carbon_per_unit(self, pid: str, key: str, default_factor: str | None) -> float:
         """kg C per unit of a flow: the enterprise's measured content where given, else the factor set's."""
@@ -374,16 +371,11 @@ class _Builder:
     def flow_carbon(self, pid: str, f) -> float:
         """kg C per unit of one flow of a process, as the carbon balance counts it (an export of a process gas:
         the gas's carbon)."""
-        if f.kind in (FlowKind.material, FlowKind.fuel, FlowKind.process_gas, FlowKind.carbon_output):
-            return self.carbon_per_unit(pid, f.key, f.factor)
-        if f.kind in (FlowKind.intermediate, FlowKind.product):
-            return self.carbon_per_unit(pid, f.key, self.rule.product_by_id[f.product].carbon_factor)
-        if f.kind is FlowKind.gas_output:
-            return self.carbon_of_factor(f.factor)
-        if f.kind is FlowKind.coproduct:
-            cop = self.rule.coproduct_by_id[f.coproduct]
-            return self.carbon_of_factor(self.rule.product_by_id[cop.exports].carbon_factor if cop.exports
-                                         else cop.carbon_factor)
+        factor = self.rule.carbon_factor_of(f)
+        if f.kind in (FlowKind.gas_output, FlowKind.coproduct):  # never measured: the factor's carbon
+            return self.carbon_of_factor(factor)
+        if f.kind in MEASURABLE_CARBON:
+            return self.carbon_per_unit(pid, f.key, factor)
         return 0.0
 
     def site_carbon(self, processes: dict[str, UnitProcess]) -> SiteCarbon:

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from methodology.schema.factors import Category, Limitation, Status
 from methodology.schema.rules import AllocationApproach
 
 SCHEMA_VERSION = "2.3"
@@ -46,8 +47,24 @@ class ProcessFigures(Figures):
     stage: str
 
 
+class Clause(Model):
+    """A clause of a standard the rule declares, governing a contribution."""
+
+    standard: str = Field(description="the rule's key of the standard (its `standards:`)")
+    edition: str
+    clause: str
+    note: str | None = None
+
+
 class InputFigures(Figures):
     source: str = Field(description="background factor id consumed, or 'direct'")
+    factor: str | None = Field(description="the input's factor (a key of factors_used); null for direct emissions")
+    factors: list[str] = Field(description="the factors the figure rests on: the input's own, or for direct "
+                                           "emissions those whose values the emission mechanisms used")
+    verified: bool | None = Field(description="every source those factors' used values cite is verified; null "
+                                              "when the figure rests on no factor (measured values only)")
+    processes: list[str] = Field(description="the foreground columns the figure comes from")
+    clauses: list[Clause] = Field(description="the rule's clauses governing these rows")
 
 
 class Totals(Model):
@@ -101,6 +118,8 @@ class MechanismFigures(Model):
     label: str
     kg_per_year: dict[str, float] = Field(description="kg of each gas per year, whole process (before allocation)")
     detail: dict[str, Any] = Field(description="inputs of the calculation: factors, parameters, method used")
+    factors: list[str] = Field(description="factors whose values the mechanism used (keys of factors_used)")
+    clauses: list[Clause] = Field(description="the clauses of the process in the rule")
 
 
 class ProductCarbon(Model):
@@ -192,10 +211,28 @@ class AgeReference(Model):
     basis: AgeBasis
 
 
+class InputQuality(Model):
+    """The data quality of one input (``by_input``'s ``source``), each weighted over its rows by contribution."""
+
+    source: str
+    weight_share: float = Field(description="its share of the absolute contributions")
+    activity: Pedigree | None = Field(description="the activity data of the processes it comes from")
+    factor: Pedigree | None = Field(description="the factor values it rests on (null: none)")
+    combined: Pedigree | None = Field(description="per indicator the worse of activity and factor")
+    combined_score: float | None
+
+
 class DataQuality(Model):
     method: str
-    weighted_indicators: Pedigree
-    weighted_score: float
+    weighted_indicators: Pedigree = Field(description="activity data, weighted by contribution")
+    weighted_score: float = Field(description="activity data: the mean of weighted_indicators")
+    factor_indicators: Pedigree | None = Field(description="the factors' pedigree derived from their metadata, "
+                                                           "weighted by contribution (null: no factor used)")
+    factor_score: float | None
+    combined_indicators: Pedigree = Field(description="per input the worse of activity and factor, weighted")
+    combined_score: float = Field(description="the score the rule's max_weighted_score applies to")
+    combination: str = Field(description="how activity and factor ratings combine")
+    by_input: list[InputQuality]
     primary_data_share: float
     age_reference: AgeReference
     reference_period_age_years: int = Field(description="age_reference.date's year - reference period end year")
@@ -287,6 +324,54 @@ class Scope(Model):
     carbon_accounting: CarbonAccounting
 
 
+class FactorValues(Model):
+    """The values of a factor a result used: its emissions (cradle-to-gate) or its physical properties."""
+
+    sources: list[str] = Field(description="keys of sources_used the values cite")
+    verified: bool = Field(description="every one of those sources is verified against its document")
+    pedigree: Pedigree = Field(description="derived from the factor's metadata (decision record 0009)")
+    pedigree_score: float
+
+
+class FactorUsed(Model):
+    """A factor of the factor set a result rests on, as the factor set records it."""
+
+    name: str
+    category: Category
+    reference_unit: str
+    geography: str
+    period: str
+    status: Status
+    limitations: list[Limitation] = Field(description="partial / proxy (its emissions); empty: complete")
+    emissions: FactorValues | None = Field(description="when an input, a credit or a process factor used them")
+    properties: FactorValues | None = Field(description="when an emission mechanism used its properties")
+
+
+class SourceUsed(Model):
+    document: str
+    table: str | None
+    edition: str
+    publisher: str
+    year: int
+    url: str | None
+    verified: bool = Field(description="the figure was checked against a copy of the document")
+    cited_by: list[str] = Field(description="<factor>.emissions or <factor>.properties citing it")
+
+
+class Traceability(Model):
+    """Shares of the footprint by the factors it rests on (``core.traceability.shares``)."""
+
+    basis: str
+    absolute_kg_co2e: float = Field(description="the denominator: sum of |kg CO2e| of the contribution rows")
+    verified_share: float = Field(description="rows resting on factors whose every cited source is verified")
+    unverified_share: float = Field(description="rows resting on a factor citing a source not verified")
+    no_factor_share: float = Field(description="rows resting on no factor (measured values only)")
+    partial_share: float = Field(description="rows resting on a partial factor (may overlap proxy)")
+    proxy_share: float = Field(description="rows resting on a proxy factor")
+    illustrative_share: float = Field(description="rows resting on an illustrative factor")
+    unverified_sources: list[str] = Field(description="sources used that are not verified: to check")
+
+
 class Result(Model):
     schema_version: Literal["2.3"] = SCHEMA_VERSION
     enterprise: Enterprise
@@ -302,6 +387,9 @@ class Result(Model):
     by_gas: dict[str, Figures]
     gas_mass_kg: dict[str, float]
     by_input: list[InputFigures]
+    factors_used: dict[str, FactorUsed]
+    sources_used: dict[str, SourceUsed]
+    traceability: Traceability
     allocation: Allocation
     electricity_factor: str
     carbon_balance_kg_c: dict[str, CarbonFlows]

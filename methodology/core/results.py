@@ -18,7 +18,9 @@ from importlib import metadata
 
 import numpy as np
 
+from methodology.core import factor_quality as fq
 from methodology.core import result as R
+from methodology.core import traceability
 from methodology.core.balances import EnterpriseBalances, enterprise_balances
 from methodology.core.contributions import GASES, ORIGIN_CODE, ORIGINS, Contributions, characterisation_matrix
 from methodology.core.disclosures import direct_emissions_by_mechanism, product_carbon
@@ -27,13 +29,15 @@ from methodology.errors import CalculationError
 from methodology.gases import GAS_GROUP
 from methodology.schema.factors import FactorSet
 from methodology.schema.parameters import DQ_INDICATORS, EnterpriseData
-from methodology.schema.rules import AllocationApproach, FlowKind, Rule, Severity
+from methodology.schema.rules import AllocationApproach, Rule, Severity
 
 SCHEMA_VERSION = R.SCHEMA_VERSION
 INDICATORS = ("fossil", "biogenic", "land_use")
 CREDIT_STAGE = "coproduct-credits"
 CHARACTERISATION = "IPCC 2021 (AR6) GWP100; biogenic CO2 +1 emitted, -1 removed (ISO 14067 7.2)"
-DQ_METHOD = "pedigree scores 1 (best) to 5, weighted by each process's share of absolute contributions"
+DQ_METHOD = ("pedigree scores 1 (best) to 5 (Weidema and Wesnaes 1996; ecoinvent data quality guideline v3) of the "
+             "activity data, of the factors (derived from the factor set's metadata) and combined, weighted by each "
+             "contribution's share of absolute contributions")
 GAS_GROUPS: tuple[str, ...] = tuple(dict.fromkeys(GAS_GROUP[g] for g in GASES))
 _GROUP_OF_GAS = np.array([GAS_GROUPS.index(GAS_GROUP[g]) for g in GASES], dtype=np.int64)
 _CREDIT = ORIGIN_CODE[Origin.credit.value]
@@ -125,8 +129,9 @@ def _stage_keys(t: _Table, fg: Foreground, rule: Rule) -> tuple[list[str], np.nd
     return order, keys.astype(np.int64)
 
 
-def breakdowns(t: _Table, fg: Foreground, rule: Rule) -> dict:
-    """``by_stage``, ``by_process``, ``by_origin``, ``by_gas``, ``gas_mass_kg`` and ``by_input`` of a result."""
+def breakdowns(t: _Table, fg: Foreground, rule: Rule, traced: Mapping[str, dict]) -> dict:
+    """``by_stage``, ``by_process``, ``by_origin``, ``by_gas``, ``gas_mass_kg`` and ``by_input`` of a result;
+    ``traced``: each input's traceability fields (``traceability.input_fields``)."""
     c = t.c
     stage_names = {s.id: s.name for s in rule.system_boundary.stages}
     stage_names[CREDIT_STAGE] = "Co-product credits (system expansion)"
@@ -149,48 +154,127 @@ def breakdowns(t: _Table, fg: Foreground, rule: Rule) -> dict:
         "by_origin": {o: R.Figures(**_figures(by_origin[i])) for i, o in enumerate(ORIGINS) if at_origin[i]},
         "by_gas": {g: R.Figures(**_figures(by_gas[i])) for i, g in enumerate(GAS_GROUPS) if at_gas[i]},
         "gas_mass_kg": {g.value: round(float(gas_kg[i]), 6) for i, g in enumerate(GASES) if gas_live[i]},
-        "by_input": [R.InputFigures(source=c.sources[i], **_figures(by_source[i])) for i in inputs],
+        "by_input": [R.InputFigures(source=c.sources[i], **_figures(by_source[i]), **traced[c.sources[i]])
+                     for i in inputs],
     }
 
 
 # ---------------------------------------------------------------------------------------------
 # data quality, balances, checks
 # ---------------------------------------------------------------------------------------------
-def data_quality(weights: Mapping[str, float], ed: EnterpriseData, age: R.AgeReference) -> R.DataQuality:
-    """Pedigree scores weighted by each process's share of the absolute contributions.
+def activity_quality(ed: EnterpriseData) -> dict[str, dict[str, float]]:
+    """Per process, the mean of its activity data's pedigree scores, and its share of primary data."""
+    data_of: dict[str, list] = {}
+    for (p, _), d in ed.data.items():
+        data_of.setdefault(p, []).append(d)
+    return {pid: {**{k: sum(getattr(d.data_quality, k) for d in data) / len(data) for k in DQ_INDICATORS},
+                  "primary_share": sum(d.primary for d in data) / len(data)} for pid, data in data_of.items()}
+
+
+def _pedigree(values) -> R.Pedigree | None:
+    """A Pedigree from the five indicators (a mapping or a row of ``DQ_INDICATORS``), None when there is none."""
+    if values is None:
+        return None
+    key = tuple(round(float(values[k]), 3) for k in DQ_INDICATORS) if isinstance(values, Mapping) else \
+        tuple(np.round(values, 3).tolist())
+    if math.isnan(key[0]):
+        return None
+    if key not in _PEDIGREES:  # frozen models: the same scores recur across inputs and results
+        if len(_PEDIGREES) > 100_000:
+            _PEDIGREES.clear()
+        _PEDIGREES[key] = R.Pedigree(**dict(zip(DQ_INDICATORS, key, strict=True)))
+    return _PEDIGREES[key]
+
+
+_PEDIGREES: dict[tuple, R.Pedigree] = {}
+
+
+@dataclass(frozen=True)
+class _Ratings:
+    """Per contribution row (``traceability.Trace.rows``): the weight (|kg CO2e|), the code of its source and its
+    activity, factor and combined pedigrees (rows x ``DQ_INDICATORS``, NaN where a row has none)."""
+
+    weight: np.ndarray
+    source: np.ndarray
+    activity: np.ndarray
+    factor: np.ndarray
+    combined: np.ndarray
+
+
+def _ratings(tr: traceability.Trace, activity: Mapping[str, Mapping[str, float]], inputs: list[str]) -> _Ratings:
+    n, code = len(tr.rows), {s: i for i, s in enumerate(inputs)}
+    act, fac = np.full((n, len(DQ_INDICATORS)), np.nan), np.full((n, len(DQ_INDICATORS)), np.nan)
+    for i, r in enumerate(tr.rows):
+        a = activity.get(r.column.split("::")[0])
+        if a is not None:
+            act[i] = [a[k] for k in DQ_INDICATORS]
+        f = fq.mean_pedigree(tr.pedigrees[u] for u in r.uses)  # a direct row: the mean of the factors it used
+        if f is not None:
+            fac[i] = [f[k] for k in DQ_INDICATORS]
+    return _Ratings(np.array([r.weight for r in tr.rows]), np.array([code[r.source] for r in tr.rows], dtype=np.int64),
+                    act, fac, np.fmax(act, fac))  # fmax: factor_quality.combine row by row (NaN only if neither)
+
+
+def _weighted_by(values: np.ndarray, r: _Ratings, groups: np.ndarray, n: int) -> np.ndarray:
+    """Per group, the rated rows' pedigree weighted by their weights (groups x indicators; NaN: no rated row)."""
+    rated = ~np.isnan(values[:, 0])
+    w = np.where(rated, r.weight, 0.0)
+    den = np.bincount(groups, weights=w, minlength=n)
+    weighted = np.where(rated[:, None], values, 0.0) * w[:, None]
+    num = np.stack([np.bincount(groups, weights=weighted[:, j], minlength=n) for j in range(values.shape[1])],
+                   axis=1)
+    out = np.full_like(num, np.nan)
+    np.divide(num, den[:, None], out=out, where=den[:, None] > 0)
+    return out
+
+
+def input_quality(r: _Ratings, inputs: list[str]) -> list[R.InputQuality]:
+    """``data_quality.by_input``: each input's ratings weighted over its rows, in ``by_input``'s order."""
+    n = len(inputs)
+    share = np.bincount(r.source, weights=r.weight, minlength=n) / (r.weight.sum() or 1.0)
+    act, fac, comb = (_weighted_by(v, r, r.source, n) for v in (r.activity, r.factor, r.combined))
+    return [R.InputQuality(source=s, weight_share=round(float(share[i]), 6), activity=_pedigree(act[i]),
+                           factor=_pedigree(fac[i]), combined=_pedigree(comb[i]),
+                           combined_score=None if math.isnan(comb[i][0]) else round(float(comb[i].mean()), 3))
+            for i, s in enumerate(inputs)]
+
+
+def data_quality(weights: Mapping[str, float], ed: EnterpriseData, age: R.AgeReference,
+                 tr: traceability.Trace, inputs: list[str]) -> R.DataQuality:
+    """Pedigree scores of the activity data, of the factors and combined, weighted by absolute contribution.
 
     ``weights``: per process, the sum of |kg CO2e| of its contribution rows. Process-level weighting: a
-    process's score is the mean of its data's scores (ISO 14067 6.3.5 asks for data quality to be
+    process's activity score is the mean of its data's scores (ISO 14067 6.3.5 asks for data quality to be
     characterised; weighting by contribution follows the PACT and PEF practice of rating the data that
-    matter most). The reference period's age is counted in years to ``age`` (a date recorded with the study,
-    never today's date, so the same inputs always give the same result).
+    matter most). Each contribution row also rests on factor values, scored from the factor set's metadata
+    (``factor_quality``); the row's combined rating is per indicator the worse of the two, and the rule's
+    ``max_weighted_score`` applies to the combined score (decision record 0009). The reference period's age is
+    counted in years to ``age`` (a date recorded with the study, never today's date, so the same inputs always
+    give the same result). ``inputs``: the ``by_input`` sources, in order.
     """
     rule = ed.rule
     merged: dict[str, float] = defaultdict(float)
     for column, w in weights.items():
         merged[column.split("::")[0]] += w  # the columns of a multi-output process share its data
-    weights = merged
-    total_w = sum(weights.values()) or 1.0
-    data_of: dict[str, list] = {}
-    for (p, _), d in ed.data.items():
-        data_of.setdefault(p, []).append(d)
-    per_proc = {}
-    for pid in weights:
-        data = data_of.get(pid)
-        if not data:
-            continue
-        per_proc[pid] = {
-            **{k: sum(getattr(d.data_quality, k) for d in data) / len(data) for k in DQ_INDICATORS},
-            "primary_share": sum(d.primary for d in data) / len(data),
-        }
-    weighted = {k: sum(weights[p] * v[k] for p, v in per_proc.items()) / total_w
+    activity = activity_quality(ed)
+    total_w = sum(merged.values()) or 1.0
+    per_proc = {pid: activity[pid] for pid in merged if pid in activity}
+    weighted = {k: sum(merged[p] * v[k] for p, v in per_proc.items()) / total_w
                 for k in (*DQ_INDICATORS, "primary_share")}
-    score = sum(weighted[k] for k in DQ_INDICATORS) / len(DQ_INDICATORS)
+    activity_score = fq.score(weighted)
+    ratings = _ratings(tr, activity, inputs)
+    one = np.zeros(len(tr.rows), dtype=np.int64)
+    factor = _weighted_by(ratings.factor, ratings, one, 1)[0]
+    combined = _weighted_by(ratings.combined, ratings, one, 1)[0]
+    combined = dict(zip(DQ_INDICATORS, combined.tolist(), strict=True)) if not np.isnan(combined[0]) else \
+        {k: weighted[k] for k in DQ_INDICATORS}
+    combined_score = fq.score(combined)
     req = rule.data_quality
     years = age.date.year - ed.params.reference_period.end.year
     findings = []
-    if score > req.max_weighted_score:
-        findings.append(f"weighted data-quality score {score:.2f} exceeds the rule's {req.max_weighted_score}")
+    if combined_score > req.max_weighted_score:
+        findings.append(f"combined weighted data-quality score (activity data and factors) {combined_score:.2f} "
+                        f"exceeds the rule's {req.max_weighted_score}")
     if weighted["primary_share"] < req.min_primary_data_share:
         findings.append(f"primary data share {weighted['primary_share']:.0%} is below the rule's "
                         f"{req.min_primary_data_share:.0%}")
@@ -198,8 +282,12 @@ def data_quality(weights: Mapping[str, float], ed: EnterpriseData, age: R.AgeRef
         findings.append(f"reference period ended {years} years before the {age.basis} {age.date}; the rule allows "
                         f"{req.max_reference_period_age_years}")
     return R.DataQuality(
-        method=DQ_METHOD, weighted_indicators=R.Pedigree(**{k: round(weighted[k], 3) for k in DQ_INDICATORS}),
-        weighted_score=round(score, 3), primary_data_share=round(weighted["primary_share"], 3), age_reference=age,
+        method=DQ_METHOD, weighted_indicators=_pedigree(weighted), weighted_score=round(activity_score, 3),
+        factor_indicators=_pedigree(factor),
+        factor_score=None if np.isnan(factor[0]) else round(float(factor.mean()), 3),
+        combined_indicators=_pedigree(combined), combined_score=round(combined_score, 3),
+        combination=fq.COMBINATION, by_input=input_quality(ratings, inputs),
+        primary_data_share=round(weighted["primary_share"], 3), age_reference=age,
         reference_period_age_years=years, meets_rule=not findings, findings=findings,
     )
 
@@ -322,13 +410,7 @@ def carbon_accounting(ed: EnterpriseData, fg: Foreground, fs: FactorSet) -> R.Ca
             continue
         spec = rule.process_by_id[p.id]
         for f in spec.flows():
-            if f.kind in (FlowKind.intermediate, FlowKind.product):
-                factor = rule.product_by_id[f.product].carbon_factor
-            elif f.kind is FlowKind.coproduct:
-                cop = rule.coproduct_by_id[f.coproduct]
-                factor = rule.product_by_id[cop.exports].carbon_factor if cop.exports else cop.carbon_factor
-            else:
-                factor = f.factor
+            factor = rule.carbon_factor_of(f)
             d = ed.data.get((p.id, f.key))
             if d is None or d.amount == 0:
                 continue
@@ -389,6 +471,29 @@ def assemble(*, ed: EnterpriseData, fg: Foreground, fs: FactorSet, contributions
     return result
 
 
+# parts of a result that are text or copied from the factor set and rule (their numbers are pedigree scores from
+# integer tables, or shares of sums of the contributions the breakdowns hold): left out of the finiteness walk
+TEXT_ONLY = {"factors_used": True, "sources_used": True, "scope": True, "provenance": True, "characterisation": True,
+             "by_input": {"__all__": {"clauses", "factors", "processes"}},
+             "direct_emissions": {"__all__": {"clauses", "factors"}}}
+
+
+def _all_finite(value) -> bool:
+    """Every float in a nested structure of dicts, lists and tuples is finite (no NaN, no infinity)."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        t = type(v)
+        if t is float:
+            if v - v != 0:  # inf - inf and nan - nan are nan
+                return False
+        elif t is dict:
+            stack.extend(v.values())
+        elif t is list or t is tuple:
+            stack.extend(v)
+    return True
+
+
 def impossible_figures(result: R.Result, balancing: tuple[str, ...] = ()) -> list[str]:
     """Figures no product system can have: any number that is not finite, and a process run a negative number
     of times (a sign of a loop of supply or of inconsistent data). ``balancing``: columns that may run a
@@ -406,7 +511,9 @@ def impossible_figures(result: R.Result, balancing: tuple[str, ...] = ()) -> lis
             for i, v in enumerate(value):
                 walk(v, f"{where}[{i}]")
 
-    walk(result.model_dump(), "")
+    dumped = result.model_dump(exclude=TEXT_ONLY)  # the rest holds no number not derived from the figures checked
+    if not _all_finite(dumped):  # the common case fast; then where
+        walk(dumped, "")
     out += [f"process_scaling.{p} = {s:.6g} (a process run a negative number of times)"
             for p, s in result.process_scaling.items()
             if p not in balancing and s < -1e-9 * max(1.0, max(result.process_scaling.values()))]
@@ -420,7 +527,8 @@ def _assemble(*, ed: EnterpriseData, fg: Foreground, fs: FactorSet, contribution
     t = _characterise(contributions, cfs)
     totals = dict(zip(INDICATORS, (float(v) for v in t.values[:3].sum(axis=1)), strict=True))
     total = sum(totals.values())
-    bd = breakdowns(t, fg, rule)
+    tr = traceability.trace(rule, ed, fg, fs, contributions, t.values[-1])
+    bd = breakdowns(t, fg, rule, traceability.input_fields(tr, rule))
     credits = bd["by_origin"][Origin.credit.value].total if Origin.credit.value in bd["by_origin"] else 0.0
     balances = balances or balances_section(ed, fg, fs)
     parts = [[x.total for x in bd["by_stage"]], [x.total for x in bd["by_process"]],
@@ -441,18 +549,21 @@ def _assemble(*, ed: EnterpriseData, fg: Foreground, fs: FactorSet, contribution
                                 gross=round(total - credits, 6), credits=round(credits, 6)),
         characterisation=CHARACTERISATION,
         **bd,
+        **traceability.factor_sections(tr, fs),
         allocation=R.Allocation(approach=fg.allocation, approaches=own_approaches(rule, fg), factors={
             p.id: p.allocation_factor for p in fg.processes.values() if p.allocation_factor != 1.0}),
         electricity_factor=fg.electricity_factor,
         carbon_balance_kg_c={p.id: R.CarbonFlows(in_=round(p.carbon.carbon_in, 3), out=round(p.carbon.carbon_out, 3),
                                                  emitted=round(p.carbon.emitted, 3))
                              for p in fg.processes.values() if p.carbon is not None},
-        direct_emissions=[R.MechanismFigures(**d) for d in direct_emissions_by_mechanism(fg)],
+        direct_emissions=[R.MechanismFigures(**d, **x) for d, x in zip(
+            direct_emissions_by_mechanism(fg), traceability.mechanism_fields(tr, rule, fg), strict=True)],
         product_carbon=R.ProductCarbon(**product_carbon(ed, fg, fs)),
         balances=balances,
         process_scaling=dict(contributions.scaling),
         data_quality=data_quality({p: float(w) for p, w, ok in zip(contributions.processes, weights, live,
-                                                                    strict=True) if ok}, ed, age),
+                                                                    strict=True) if ok}, ed, age, tr,
+                                  [x.source for x in bd["by_input"]]),
         checks=result_checks(rule, fg.route, total, parts, balances, engine_scores, totals, ed.review),
         scope=scope(ed, fg, fs),
         notes=list(fg.notes),

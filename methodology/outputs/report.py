@@ -46,7 +46,8 @@ def rule_markdown(rule: Rule, route_id: str, product_id: str) -> str:
         f"{f' ({_clauses(ca.clause)})' if ca.clause else ''}",
         f"- **Electricity**: `{rule.electricity.default_factor}` ({rule.electricity.basis.replace('_', ' ')}; "
         f"{_clauses(rule.electricity.clause)})",
-        f"- **Data quality**: weighted pedigree score at most {rule.data_quality.max_weighted_score}, "
+        f"- **Data quality**: weighted pedigree score of activity data and factors combined at most "
+        f"{rule.data_quality.max_weighted_score}, "
         f"primary data at least {rule.data_quality.min_primary_data_share:.0%}, reference period at most "
         f"{rule.data_quality.max_reference_period_age_years} years old ({_clauses(rule.data_quality.clause)})",
     ]
@@ -165,3 +166,67 @@ def product_carbon_text(result: Result | dict) -> str:
     c = as_json(result)["product_carbon"]
     return (f"Carbon in one declared unit of the product at the gate: {c['fossil_kg_c']:.1f} kg C fossil, "
             f"{c['biogenic_kg_c']:.1f} kg C biogenic ({c['basis']}).")
+
+
+# --- traceability and data quality (result.json 2.3, decision record 0009) -------------------------------------
+def traceability_text(result: Result | dict) -> str:
+    """What the footprint rests on, as shares of its absolute contributions (``traceability``)."""
+    t = as_json(result)["traceability"]
+    text = (f"Of the footprint's absolute contributions ({t['absolute_kg_co2e']:.1f} kg CO2e; credits count by "
+            f"their size), {t['verified_share']:.1%} rest on factors whose every cited source is verified, "
+            f"{t['unverified_share']:.1%} on a factor citing a source not verified, {t['no_factor_share']:.1%} on "
+            f"no factor; {t['partial_share']:.1%} on partial, {t['proxy_share']:.1%} on proxy and "
+            f"{t['illustrative_share']:.1%} on illustrative factors.")
+    if t["unverified_sources"]:
+        text += " Sources to verify: " + ", ".join(t["unverified_sources"]) + "."
+    return text
+
+
+def factors_table(result: Result | dict) -> pd.DataFrame:
+    """The factors used: status, limitations, which values, their sources, verified, pedigree score, and the kg
+    CO2e per declared unit of the input resting on the factor's emissions (blank for properties only)."""
+    r = as_json(result)
+    kg = {x["factor"]: x["total"] for x in r["by_input"] if x["factor"]}
+    rows = []
+    for fid, f in r["factors_used"].items():
+        for use in ("emissions", "properties"):
+            v = f[use]
+            if v is None:
+                continue
+            limits = ", ".join(f["limitations"]) if use == "emissions" else ""  # they qualify the emissions
+            rows.append({"factor": fid, "status": f["status"], "limitations": limits or "-",
+                         "values": use, "geography": f["geography"], "period": f["period"],
+                         "sources": ", ".join(v["sources"]), "verified": v["verified"],
+                         "pedigree score": v["pedigree_score"],
+                         "kg CO2e": kg.get(fid) if use == "emissions" else None})
+    df = pd.DataFrame(rows)
+    df = df.assign(size=df["kg CO2e"].abs().fillna(-1)).sort_values(["size", "factor", "values"],
+                                                                      ascending=[False, True, True])
+    return rounded(df.drop(columns="size").reset_index(drop=True), {"kg CO2e": 1, "pedigree score": 2})
+
+
+def sources_table(result: Result | dict) -> pd.DataFrame:
+    """The sources the factors used cite, with their verification status."""
+    return pd.DataFrame([{"source": k, "publisher": s["publisher"], "year": s["year"], "verified": s["verified"],
+                          "table": s["table"], "cited by": ", ".join(s["cited_by"])}
+                         for k, s in as_json(result)["sources_used"].items()])
+
+
+def data_quality_table(result: Result | dict) -> pd.DataFrame:
+    """Weighted pedigree indicators of the activity data, the factors and combined, then the scores."""
+    dq = as_json(result)["data_quality"]
+    parts = {"activity data": dq["weighted_indicators"], "factors": dq["factor_indicators"] or {},
+             "combined": dq["combined_indicators"]}
+    rows = [{"indicator": k, **{name: p.get(k) for name, p in parts.items()}} for k in dq["weighted_indicators"]]
+    rows.append({"indicator": "score", "activity data": dq["weighted_score"], "factors": dq["factor_score"],
+                 "combined": dq["combined_score"]})
+    return rounded(pd.DataFrame(rows), 3)
+
+
+def data_quality_text(result: Result | dict) -> str:
+    """The rule's verdict on the combined score, primary data and data age."""
+    dq = as_json(result)["data_quality"]
+    verdict = "meets the rule" if dq["meets_rule"] else "does NOT meet the rule: " + "; ".join(dq["findings"])
+    return (f"Combined score {dq['combined_score']:.2f} ({dq['combination']}); primary data "
+            f"{dq['primary_data_share']:.1%}; reference period {dq['reference_period_age_years']} years before the "
+            f"{dq['age_reference']['basis']} {dq['age_reference']['date']}: {verdict}.")

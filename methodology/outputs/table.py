@@ -1,8 +1,10 @@
 """The tidy results table of a batch: one row per enterprise and product, flattened from result.json.
 
-Columns (see docs/batch.md): identity (enterprise, product, route, industry, province, illustrative), the
+Columns (README, *Batch runs*): identity (enterprise, product, route, industry, province, illustrative), the
 totals in kg CO2e per declared unit, the main breakdowns as prefixed columns (``stage:<id>``,
-``origin:<id>``, ``gas:<group>``), data-quality figures, checks, provenance, and the run's status.
+``origin:<id>``, ``gas:<group>``), data-quality scores (pedigree 1-5: ``dq_weighted_score`` of the activity data,
+``dq_factor_score``, ``dq_combined_score``), traceability shares (``trace_<what>_share``: fractions 0-1 of the
+absolute contributions), checks, provenance, and the run's status.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from methodology.core.result import Result, as_json
 
 TOTALS = ["total", "fossil", "biogenic", "land_use", "total_excluding_biogenic", "gross", "credits"]
 PREFIXES = ("stage:", "origin:", "gas:")
+TRACE_SHARES = ("verified_share", "unverified_share", "no_factor_share", "partial_share", "proxy_share",
+                "illustrative_share")
 
 
 def result_row(result: Result | dict) -> dict:
@@ -22,6 +26,7 @@ def result_row(result: Result | dict) -> dict:
     g = result["gwp100_kg_co2e"]
     dq = result.get("data_quality", {})
     checks = result.get("checks", {})
+    trace = result.get("traceability", {})
     row = {
         "enterprise": ent["id"],
         "enterprise_name": ent.get("name"),
@@ -36,9 +41,14 @@ def result_row(result: Result | dict) -> dict:
     row |= {f"origin:{k}": v["total"] for k, v in result["by_origin"].items()}
     row |= {f"gas:{k}": v["total"] for k, v in result["by_gas"].items()}
     row |= {
-        "dq_weighted_score": dq.get("weighted_score"),
+        "dq_weighted_score": dq.get("weighted_score"),  # activity data; pedigree 1 (best) to 5
+        "dq_factor_score": dq.get("factor_score"),
+        "dq_combined_score": dq.get("combined_score"),  # the score the rule's max_weighted_score applies to
         "dq_primary_data_share": dq.get("primary_data_share"),
         "dq_meets_rule": dq.get("meets_rule"),
+        # fractions 0-1 of the absolute contributions resting on verified / unverified / no factors, and on
+        # partial, proxy, illustrative factors (result.json traceability, decision record 0009)
+        **{f"trace_{k}": trace.get(k) for k in TRACE_SHARES},
         "checks_all_passed": all(v for v in checks.values() if isinstance(v, bool)),
         "within_route_plausible_range": checks.get("within_route_plausible_range"),
         "review_items": len(checks.get("review", [])),

@@ -38,6 +38,13 @@ class Status(StrEnum):
     illustrative = "illustrative"
 
 
+class Limitation(StrEnum):
+    """What a factor's cradle-to-gate value (its ``emissions``) leaves out or stands in for; none = complete."""
+
+    partial = "partial"  # leaves out part of the cradle-to-gate chain; the note says which part
+    proxy = "proxy"  # the value is for another geography or technology standing in; the note says which
+
+
 class ElectricityBasis(StrEnum):
     product_footprint = "product_footprint"
     enterprise_accounting = "enterprise_accounting"
@@ -99,10 +106,18 @@ class Factor(Strict):
     geography: str
     period: str
     status: Status
+    limitations: list[Limitation] = []
     basis: ElectricityBasis | None = None
     note: str | None = None
     properties: Properties = Properties()
     emissions: list[Emission] = []
+
+    @field_validator("limitations")
+    @classmethod
+    def _once(cls, v: list[Limitation]) -> list[Limitation]:
+        if len(set(v)) != len(v):
+            raise ValueError("each limitation at most once")
+        return v
 
     @field_validator("period")
     @classmethod
@@ -277,7 +292,8 @@ class FactorSet(FileBacked):
     factors: list[Factor]
 
     def reference_problems(self) -> list[tuple[str, str, str]]:
-        """Unique factor ids and sources that exist, as (field, found, expected), all at once."""
+        """Unique factor ids, sources that exist and a note for every limitation, as (field, found, expected),
+        all at once."""
         p = []
         first: dict[str, int] = {}
         for i, f in enumerate(self.factors):
@@ -290,6 +306,10 @@ class FactorSet(FileBacked):
                      for name in PROPERTY_UNITS if getattr(f.properties, name) is not None]
             p += [(f"factors[{i}].{where}.source", repr(src), f"a key of sources: {sorted(self.sources)}")
                   for where, src in refs if src not in self.sources]
+            if f.limitations and not (f.note or "").strip():
+                named = ", ".join(x.value for x in f.limitations)
+                p.append((f"factors[{i}].note", f"no note (limitations: {named})",
+                          "a note saying what the value leaves out (partial) or what it stands in for (proxy)"))
         return p
 
     @cached_property

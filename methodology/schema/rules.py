@@ -682,6 +682,19 @@ class Rule(FileBacked):
     def version(self) -> str:
         return self.rule_set.version
 
+    def carbon_factor_of(self, f: FlowSpec) -> str | None:
+        """The factor giving a flow's carbon per unit in a carbon balance (an export of a process gas: the gas's),
+        or None for a flow that carries no carbon."""
+        if f.kind in (FlowKind.material, FlowKind.fuel, FlowKind.process_gas, FlowKind.carbon_output,
+                      FlowKind.gas_output):
+            return f.factor
+        if f.kind in (FlowKind.intermediate, FlowKind.product):
+            return self.product_by_id[f.product].carbon_factor
+        if f.kind is FlowKind.coproduct:
+            cop = self.coproduct_by_id[f.coproduct]
+            return self.product_by_id[cop.exports].carbon_factor if cop.exports else cop.carbon_factor
+        return None
+
     def referenced_factors(self) -> list[tuple[str, str]]:
         """(where, factor id) for every factor the rule names."""
         refs = []
