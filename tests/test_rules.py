@@ -199,8 +199,8 @@ def test_every_shipped_factor_states_its_limitations(factors):
     # coal at the life cycle of Chinese mining, mine to mine gate (steel decision 0004): complete
     assert flags["raw-coal"] == flags["pci-coal"] == set()
     assert {f for f, v in flags.items() if "proxy" in v} >= {
-        "ggbs-drying-grinding", "natural-gas", "diesel", "fuel-oil", "transport-rail", "transport-road", "avoided-fuel-oil",
-        "avoided-clinker"}
+        "ggbs-drying-grinding", "natural-gas", "diesel", "fuel-oil", "transport-rail", "transport-road",
+        "avoided-fuel-oil", "avoided-clinker"}
     assert flags["grid-cn-2023-pcf"] == flags["avoided-grid-electricity"] == set()
     assert all(f.note for f in factors.factors if f.limitations)
 
