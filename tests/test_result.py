@@ -37,7 +37,7 @@ def test_result_json_round_trip(result, tmp_path):
     again = Result.model_validate_json(text)
     assert again == result
     data = json.loads(text)
-    assert data["schema_version"] == SCHEMA_VERSION == "2.2"
+    assert data["schema_version"] == SCHEMA_VERSION == "2.3"
     assert set(data["carbon_balance_kg_c"]["coke-oven"]) == {"in", "out", "emitted"}
     assert data["reference_period"] == {"start": "2024-01-01", "end": "2024-12-31"}
     assert result_row(result) == result_row(data)  # the table takes the model or its JSON
@@ -166,7 +166,8 @@ def test_scope_states_what_is_not_counted_and_the_end_of_life_approach(result):
                                                "internal yield losses (home scrap, mill scale, dust) recirculated "
                                                "on site"]
     assert all(x.why for x in s.not_counted)
-    assert (s.end_of_life.approach, s.end_of_life.applies_to) == ("cut_off", ["steel-scrap"])
+    assert (s.end_of_life.approach, s.end_of_life.applies_to) == ("cut_off", ["steel-scrap", "stainless-scrap-300",
+                                                                              "stainless-scrap-400"])
     assert s.coproducts == "system_expansion" and "1%" in s.cut_off
 
 
