@@ -14,6 +14,7 @@ from methodology.study import Study, load_enterprise
 
 S304 = next(p for p in ENTERPRISES if p.stem == "sd-stainless-eaf-aod-304")
 S430 = next(p for p in ENTERPRISES if p.stem == "sd-stainless-430-ferritic")
+SNPI = next(p for p in ENTERPRISES if p.stem == "sd-stainless-npi-converter-304")
 BFBOF = next(p for p in ENTERPRISES if "integrated" in p.name)
 C_TO_CO2 = 44.0 / 12.0
 
@@ -43,6 +44,21 @@ def test_aod_carbon_balance_by_hand(r430):
     assert aod.emitted == pytest.approx(carbon_in - carbon_out) == pytest.approx(5_184_345.3)
     co2 = next(d for d in r430.direct_emissions if d.process == "aod-converter" and d.mechanism == "carbon_balance")
     assert co2.kg_per_year["co2_fossil"] == pytest.approx((carbon_in - carbon_out) * C_TO_CO2)  # 19,009 t CO2
+
+
+def test_rkef_carbon_balance_by_hand():
+    """Works F smelts its NPI on site (RKEF): carbon in with 654,600 t of coal at 551.3 kg C/t (GB/T 2589 NCV x
+    provincial-inventory carbon per energy, factor raw-coal) and 2,618 t of electrodes at 820 kg C/t (IPCC Table
+    4.3); out with 654,600 t of NPI at its measured 2 % C. The same measured content enters the AOD, so the NPI's
+    carbon is counted once, emitted where it is removed."""
+    r = Study.prepare(SNPI).calculate_without_brightway()
+    carbon_in = 654_600 * 551.3 + 2_618 * 820.0
+    carbon_out = 654_600 * 20.0
+    rkef = r.carbon_balance_kg_c["rkef-furnace"]
+    assert (rkef.in_, rkef.out, rkef.emitted) == (pytest.approx(carbon_in), pytest.approx(carbon_out),
+                                                  pytest.approx(carbon_in - carbon_out))
+    assert r.carbon_balance_kg_c["aod-converter"].in_ == pytest.approx(654_600 * 20.0 + 211_200 * 0.5 + 316_700 * 94.9)
+    assert r.checks.site_carbon_balance_closes and r.checks.yields_within_range and r.checks.review == []
 
 
 def test_alloy_burden_is_alloy_mass_times_factor(r304):
