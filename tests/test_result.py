@@ -166,7 +166,8 @@ def test_scope_states_what_is_not_counted_and_the_end_of_life_approach(result):
                                                "internal yield losses (home scrap, mill scale, dust) recirculated "
                                                "on site"]
     assert all(x.why for x in s.not_counted)
-    assert (s.end_of_life.approach, s.end_of_life.applies_to) == ("cut_off", ["steel-scrap"])
+    assert (s.end_of_life.approach, s.end_of_life.applies_to) == ("cut_off", ["steel-scrap", "stainless-scrap-300",
+                                                                              "stainless-scrap-400"])
     assert s.coproducts == "system_expansion" and "1%" in s.cut_off
 
 

@@ -31,7 +31,7 @@ def test_papermill_run_per_enterprise(path, bw_project, tmp_path):
     expected = Study.prepare(path).calculate_without_brightway().gwp100_kg_co2e.total
     assert result["gwp100_kg_co2e"]["total"] == pytest.approx(expected, rel=1e-7)
     prov = result["provenance"]
-    assert prov["rule_set"]["version"] == "1.2.0" and prov["factor_set"]["version"] == "0.2.0"
+    assert prov["rule_set"]["version"] == "1.3.0" and prov["factor_set"]["version"] == "0.2.0"
     import hashlib
 
     assert prov["parameter_file"]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()

@@ -91,6 +91,14 @@ class Named(Model):
     name: str
 
 
+class ProductFamily(Model):
+    """The family (grade, type) of the declared product the result is for, as the rule lists it."""
+
+    id: str
+    name: str
+    designations: list[str] = Field(description="'<standard>: <grade>' in each standard the rule names")
+
+
 class DeclaredUnit(Model):
     amount: float
     unit: str
@@ -257,6 +265,8 @@ class Checks(Model):
     yields_within_range: bool
     within_route_plausible_range: bool | None = None
     route_plausible_range_kg: tuple[float, float] | None = None
+    plausible_range_basis: str | None = Field(
+        None, description="whose plausible footprint was applied: 'route <id>' or 'product family <id>'")
     brightway_scores_match: bool | None = Field(None, description="null when computed without Brightway")
     review: list[ReviewItem] = Field(default_factory=list, description="values to review (warnings of the rule)")
 
@@ -376,6 +386,7 @@ class Result(Model):
     schema_version: Literal["2.3"] = SCHEMA_VERSION
     enterprise: Enterprise
     product: Named
+    product_family: ProductFamily | None = Field(None, description="null when the rule lists no families")
     route: Named
     declared_unit: DeclaredUnit
     reference_period: Period

@@ -29,7 +29,7 @@ from methodology.errors import CalculationError
 from methodology.gases import GAS_GROUP
 from methodology.schema.factors import FactorSet
 from methodology.schema.parameters import DQ_INDICATORS, EnterpriseData
-from methodology.schema.rules import AllocationApproach, Rule, Severity
+from methodology.schema.rules import AllocationApproach, ProductSpec, Rule, Severity
 
 SCHEMA_VERSION = R.SCHEMA_VERSION
 INDICATORS = ("fossil", "biogenic", "land_use")
@@ -359,13 +359,14 @@ def balances_section(ed: EnterpriseData, fg: Foreground, fs: FactorSet,
 
 def result_checks(rule: Rule, route: str, total: float, parts: list[list[float]], balances: R.Balances,
                   engine_scores: Mapping[str, float] | None, totals: Mapping[str, float],
-                  review: tuple = ()) -> R.Checks:
+                  review: tuple = (), *, product: str | None = None, family: str | None = None) -> R.Checks:
     """The checks of a result. ``parts``: each breakdown as the list of its (rounded) totals;
     ``engine_scores``: an engine's own LCIA scores per indicator, checked against the contributions' totals;
     ``review``: the parameter file's values outside plausible ranges the rule makes warnings (``Problem``s).
 
-    A total outside the route's plausible footprint is listed for review, or, when the rule's
-    ``plausibility.footprint_outside_range`` is ``error``, fails the calculation."""
+    A total outside the plausible footprint (the product family's where it gives one, else the route's) is
+    listed for review, or, when the rule's ``plausibility.footprint_outside_range`` is ``error``, fails the
+    calculation."""
     site = balances.site_carbon_kg_c
     tol = 1e-6 * max(1.0, abs(total))
     checks = {
@@ -376,13 +377,15 @@ def result_checks(rule: Rule, route: str, total: float, parts: list[list[float]]
         "yields_within_range": all(y.ok for y in balances.yields),
     }
     items = [R.ReviewItem(field=p.field, found=p.found, expected=p.expected) for p in review]
-    pf = rule.route(route).plausible_footprint
+    pf, basis = (rule.plausible_footprint(route, product, family) if product is not None
+                 else (rule.route(route).plausible_footprint, f"route {route}"))
     if pf is not None:
         checks["within_route_plausible_range"] = bool(pf.min <= total <= pf.max)
         checks["route_plausible_range_kg"] = (pf.min, pf.max)
+        checks["plausible_range_basis"] = basis
         if not checks["within_route_plausible_range"]:
             item = R.ReviewItem(field="gwp100_kg_co2e.total", found=f"{total:.6g} kg CO2e",
-                                expected=f"between {pf.min:g} and {pf.max:g} {pf.unit} for route {route} "
+                                expected=f"between {pf.min:g} and {pf.max:g} {pf.unit} for {basis} "
                                          f"({pf.source})")
             if rule.plausibility.footprint_outside_range is Severity.error:
                 raise CalculationError(f"{item.field}: found {item.found}; expected {item.expected} "
@@ -443,6 +446,12 @@ def scope(ed: EnterpriseData, fg: Foreground, fs: FactorSet) -> R.Scope:
         coproducts=rule.allocation.approach.value,
         carbon_accounting=carbon_accounting(ed, fg, fs),
     )
+
+
+def product_family(product: ProductSpec, family_id: str | None) -> R.ProductFamily | None:
+    """The result's ``product_family``: the family the parameter file names, as the rule lists it."""
+    fam = product.family(family_id)
+    return None if fam is None else R.ProductFamily(id=fam.id, name=fam.name, designations=fam.designation_text())
 
 
 def own_approaches(rule: Rule, fg: Foreground) -> dict[str, AllocationApproach]:
@@ -541,6 +550,7 @@ def _assemble(*, ed: EnterpriseData, fg: Foreground, fs: FactorSet, contribution
         enterprise=R.Enterprise(id=e.id, name=e.name, province=e.province, illustrative=e.illustrative,
                                 description=e.description),
         product=R.Named(id=product.id, name=product.name),
+        product_family=product_family(product, ed.params.product_family),
         route=R.Named(id=route.id, name=route.name),
         declared_unit=R.DeclaredUnit(amount=du.amount, unit=du.unit, description=du.description),
         reference_period=R.Period(start=period.start, end=period.end),
@@ -564,7 +574,8 @@ def _assemble(*, ed: EnterpriseData, fg: Foreground, fs: FactorSet, contribution
         data_quality=data_quality({p: float(w) for p, w, ok in zip(contributions.processes, weights, live,
                                                                     strict=True) if ok}, ed, age, tr,
                                   [x.source for x in bd["by_input"]]),
-        checks=result_checks(rule, fg.route, total, parts, balances, engine_scores, totals, ed.review),
+        checks=result_checks(rule, fg.route, total, parts, balances, engine_scores, totals, ed.review,
+                             product=fg.product, family=ed.params.product_family),
         scope=scope(ed, fg, fs),
         notes=list(fg.notes),
         provenance=provenance,

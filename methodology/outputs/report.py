@@ -18,7 +18,19 @@ _OXIDATION = {"complete": "all carbon not leaving in products or gases emitted (
               "factor": "fuel carbon oxidised at its oxidation rate, the rest left in residues"}
 
 
-def rule_markdown(rule: Rule, route_id: str, product_id: str) -> str:
+def family_markdown(rule: Rule, route_id: str, product_id: str, family_id: str | None) -> list[str]:
+    """The product family's lines of the rule summary: designations, composition, the plausible footprint."""
+    family = rule.declared_product(product_id).family(family_id)
+    if family is None:
+        return []
+    pf, basis = rule.plausible_footprint(route_id, product_id, family_id)
+    comp = ", ".join(f"{c.component} {c.min:.4g}-{c.max:.4g}" for c in family.composition)
+    return [f"- **Product family**: {family.name} ({'; '.join(family.designation_text())})"
+            + (f"; mass fractions {comp} ({family.composition_source})" if comp else ""),
+            *([f"- **Plausible footprint** ({basis}): {pf.min:g}-{pf.max:g} {pf.unit} ({pf.source})"] if pf else [])]
+
+
+def rule_markdown(rule: Rule, route_id: str, product_id: str, family_id: str | None = None) -> str:
     route = rule.route(route_id)
     product = rule.declared_product(product_id)
     du, ca = rule.declared_unit, rule.carbon_accounting
@@ -27,6 +39,7 @@ def rule_markdown(rule: Rule, route_id: str, product_id: str) -> str:
         "",
         f"- **Declared unit**: {du.amount:g} {du.unit} - {du.description} ({_clauses(du.clause)})",
         f"- **Product**: {product.name}; **route**: {route.name}",
+        *family_markdown(rule, route_id, product_id, family_id),
         f"- **System boundary**: {rule.system_boundary.type.replace('_', ' ')} - "
         f"{rule.system_boundary.description} ({_clauses(rule.system_boundary.clause)})",
         "- **Stages**: " + "; ".join(s.name for s in rule.system_boundary.stages),

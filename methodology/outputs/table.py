@@ -33,6 +33,7 @@ def result_row(result: Result | dict) -> dict:
         "province": ent.get("province"),
         "illustrative": ent.get("illustrative"),
         "product": result["product"]["id"],
+        "product_family": (result.get("product_family") or {}).get("id"),
         "route": result["route"]["id"],
         "declared_unit": f"{result['declared_unit']['amount']:g} {result['declared_unit']['unit']}",
         **{f"gwp100_{k}_kg_co2e": g.get(k) for k in TOTALS},

@@ -96,6 +96,8 @@ class Period(Strict):
 class ParameterFile(FileBacked):
     enterprise: Enterprise
     product: str = Field(pattern=KEBAB)
+    product_family: str | None = Field(
+        None, pattern=KEBAB, description="the product's family (grade, type) when the rule lists families for it")
     route: str = Field(pattern=KEBAB)
     rule_set: RuleRef
     reference_period: Period
@@ -190,7 +192,7 @@ class IncompleteParameterFile(ParameterFileError):
 
 
 # top-level fields that may be left out of a partial file (optional ones; unknown keys are always left out)
-_OPTIONAL_TOP = {"electricity_factor", "prices", "parameters"}
+_OPTIONAL_TOP = {"electricity_factor", "prices", "parameters", "product_family"}
 
 
 def _pruned(raw: dict, exc: ValidationError) -> tuple[dict | None, tuple[str, ...]]:
@@ -258,6 +260,8 @@ class _Checker:
         routes = [r.id for r in rule.routes]
         if pf.product not in products:
             self.add("product", repr(pf.product), f"one of {products}")
+        else:
+            self.family(rule.declared_product(pf.product))
         if pf.route not in routes:
             self.add("route", repr(pf.route), f"one of {routes}")
         if pf.reference_period.end < pf.reference_period.start:
@@ -269,6 +273,16 @@ class _Checker:
             if key not in rule.coproduct_by_id and key not in rule.product_by_id:
                 self.add(f"prices.{key}", "an unknown product", "a co-product or intermediate product id")
         return pf.product in products and pf.route in routes
+
+    def family(self, product) -> None:
+        """The product family: one of the product's families when the rule lists any, else none (decision record
+        docs/decisions/0010)."""
+        given, known = self.pf.product_family, [f.id for f in product.families]
+        if known and given not in known:
+            self.add("product_family", repr(given) if given else "nothing",
+                     f"one of the families of product {product.id}: {known}")
+        elif not known and given is not None:
+            self.add("product_family", repr(given), f"nothing: the rule lists no families for product {product.id}")
 
     def processes(self) -> tuple[str, ...]:
         rule, pf = self.rule, self.pf

@@ -18,6 +18,7 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 from methodology.errors import Problem, RuleError
 from methodology.schema.common import KEBAB, SEMVER, ClauseRef, FileBacked, Strict, Unit
 from methodology.schema.factors import Category, FactorSet
+from methodology.schema.families import ProductFamily, family_problems
 from methodology.schema.loading import ContentCache, parse_model
 from methodology.schema.mechanisms import Oxidation, ProcessFactor
 from methodology.schema.processes import (  # noqa: F401 - re-exported: the rule's vocabulary
@@ -86,6 +87,12 @@ class ProductSpec(Strict):
     output: str | None = Field(None, description="flow key of the final process's product output that is the "
                                                  "declared product; default: its reference product")
     description: str | None = None
+    families: list[ProductFamily] = Field(
+        default_factory=list, description="families (grades, types) accounted separately; when given, every "
+                                          "parameter file of the product names one (decision record 0010)")
+
+    def family(self, family_id: str | None) -> ProductFamily | None:
+        return next((f for f in self.families if f.id == family_id), None)
 
 
 class RouteSpec(Strict):
@@ -319,7 +326,10 @@ class Rule(FileBacked):
         return (self._clause_problems() + self._process_problems() + self._route_problems()
                 + self._allocation_problems() + self._balance_problems() + self._unit_problems()
                 + self._misc_problems() + self._duplicate_problems() + self._cycle_problems()
-                + self._range_problems() + self._gas_problems())
+                + self._range_problems() + self._gas_problems() + self._family_problems())
+
+    def _family_problems(self) -> list[tuple[str, str, str]]:
+        return [x for prod in self.products for x in family_problems(prod.id, prod.families, set(self.standards))]
 
     def _duplicate_problems(self) -> list[tuple[str, str, str]]:
         """Ids that must be unique (processes are checked with their other problems)."""
@@ -670,6 +680,15 @@ class Rule(FileBacked):
 
     def declared_product(self, product_id: str) -> ProductSpec:
         return next(p for p in self.products if p.id == product_id)
+
+    def plausible_footprint(self, route_id: str, product_id: str, family_id: str | None = None
+                            ) -> tuple[Plausible | None, str]:
+        """The plausible total for a result and what it belongs to: the product family's range where it gives
+        one, else the route's."""
+        family = self.declared_product(product_id).family(family_id)
+        if family is not None and family.plausible_footprint is not None:
+            return family.plausible_footprint, f"product family {family.id}"
+        return self.route(route_id).plausible_footprint, f"route {route_id}"
 
     def stage_name(self, stage_id: str) -> str:
         return next(s.name for s in self.system_boundary.stages if s.id == stage_id)
