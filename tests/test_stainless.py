@@ -49,8 +49,8 @@ def test_aod_carbon_balance_by_hand(r430):
 def test_rkef_carbon_balance_by_hand():
     """Works F smelts its NPI on site (RKEF): carbon in with 654,600 t of coal at 20.908 GJ/t x 26.37 kg C/GJ
     (GB/T 2589 NCV x provincial-inventory carbon per energy, factor raw-coal, on the rule's energy basis) and
-    2,618 t of electrodes at 820 kg C/t (IPCC Table 4.3); out with 654,600 t of NPI at its measured 2 % C. The same measured content enters the AOD, so the NPI's
-    carbon is counted once, emitted where it is removed."""
+    2,618 t of electrodes at 820 kg C/t (IPCC Table 4.3); out with 654,600 t of NPI at its measured 2 % C. The
+    same measured content enters the AOD, so the NPI's carbon is counted once, emitted where it is removed."""
     r = Study.prepare(SNPI).calculate_without_brightway()
     carbon_in = 654_600 * 20.908 * 26.37 + 2_618 * 820.0
     carbon_out = 654_600 * 20.0
