@@ -269,8 +269,10 @@ def _cluster(settings: Settings):
     # run at a time (the rest wait on the scheduler), so that only that run fails
     dask.config.set({"distributed.scheduler.allowed-failures": 0, "distributed.scheduler.worker-saturation": 1.0})
     n = settings.workers or os.cpu_count() or 1
+    # workers log at CRITICAL only: a run's failure is in its record, and the comm errors a worker logs when the
+    # cluster is closed under it (Ctrl-C; a heartbeat on a loaded machine) are noise with a traceback
     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=40, memory_limit=0)
+                           silence_logs=50, memory_limit=0)
     return Client(cluster), cluster
 
 
