@@ -15,7 +15,7 @@ from pathlib import Path
 from methodology.core import results
 from methodology.core.balances import EnterpriseBalances, balance_problems, enterprise_balances
 from methodology.core.contributions import Contributions
-from methodology.core.foreground import Foreground, build_foreground
+from methodology.core.foreground import Foreground, build_foreground, study_factors
 from methodology.core.result import SCHEMA_FILE, AgeReference, Balances, Result
 from methodology.errors import MethodologyError, ParameterFileError, Problem, RuleError
 from methodology.outputs.files import atomic_write_bytes, atomic_write_text, write_result  # noqa: F401 - re-exported
@@ -173,6 +173,7 @@ class Study:
         """A study from a read parameter file, checked against an already loaded rule and factor set (batches
         load those once): ``ParameterFileError`` with every problem found."""
         ed, balances = _checked(pf, rule, factors)
+        factors = study_factors(ed, factors)  # with the enterprise's supplier values, if it gives any
         fg = build_foreground(ed, factors, balances.process_gases)
         return cls(rule, factors, ed, fg, str(parameter_file), balances, assessment_date)
 

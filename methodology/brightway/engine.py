@@ -302,11 +302,11 @@ def _own_characterisation(bd, key: str) -> list:
     return []
 
 
-def _write_background(bd, fs: FactorSet) -> None:
-    name = background_db_name(fs)
+def _factor_activities(bd, name: str, factors) -> dict:
+    """Brightway activities of factors: each makes 1 reference unit and emits its cradle-to-gate gases."""
     flow = {g: _flow_key(bd, g) for g in Gas}
     data = {}
-    for f in fs.factors:
+    for f in factors:
         exchanges = [{"input": (name, f.id), "amount": 1.0, "type": "production"}]
         exchanges += [{"input": flow[g], "amount": kg, "type": "biosphere"}
                       for g, kg in f.emissions_kg().items() if kg != 0]
@@ -316,6 +316,13 @@ def _write_background(bd, fs: FactorSet) -> None:
             "comment": f"{f.status.value}; period {f.period}" + (f"; {f.note}" if f.note else ""),
             "category": f.category.value,
         }
+    return data
+
+
+def _write_background(bd, fs: FactorSet) -> None:
+    name = background_db_name(fs)
+    added = set(fs.added)
+    data = _factor_activities(bd, name, [f for f in fs.factors if f.id not in added])
     db = bd.Database(name)
     db.register(factor_set_id=fs.id, factor_set_version=fs.version, factor_set_sha256=fs.sha256,
                 description=f"Background from factor set {fs.id} {fs.version}")
@@ -409,10 +416,22 @@ def foreground_db_name(fg: Foreground) -> str:
     return f"foreground {fg.enterprise} {fg.product}"
 
 
+def supplier_db_name(fg: Foreground) -> str:
+    return f"supplier values {fg.enterprise} {fg.product}"
+
+
 def write_foreground(bd, fg: Foreground, fs: FactorSet) -> str:
-    """Write the foreground as Brightway activities built from plain values (never copied DBs)."""
+    """Write the foreground as Brightway activities built from plain values (never copied DBs). The enterprise's
+    supplier values (factors the study added to the file's set) go into a database of their own in the run's
+    private project: the template's background is never written."""
     name = foreground_db_name(fg)
     bg = background_db_name(fs)
+    added = set(fs.added)
+    if added:
+        sdb = supplier_db_name(fg)
+        if sdb in bd.databases:
+            del bd.databases[sdb]
+        bd.Database(sdb).write(_factor_activities(bd, sdb, [f for f in fs.factors if f.id in added]))
     flow = {g: _flow_key(bd, g) for g in Gas}
     data = {}
     for pid, p in fg.processes.items():
@@ -422,7 +441,7 @@ def write_foreground(bd, fg: Foreground, fs: FactorSet) -> str:
                 exchanges.append({"input": flow[Gas(e.target)], "amount": e.amount, "type": "biosphere",
                                   "comment": e.label})
             else:
-                db = name if e.linked_to == "foreground" else bg
+                db = name if e.linked_to == "foreground" else (supplier_db_name(fg) if e.target in added else bg)
                 exchanges.append({"input": (db, e.target), "amount": e.amount, "type": "technosphere",
                                   "comment": f"{e.label} [{e.origin.value}]"})
         data[(name, pid)] = {"name": p.name, "unit": p.unit, "location": "CN", "type": "process",
@@ -482,13 +501,13 @@ def _nodes(ids) -> dict[int, tuple[str, str]]:
 
 
 def _matrices_from_lca(bd, lca, fg: Foreground, fs: FactorSet) -> Matrices:
-    name, bg = foreground_db_name(fg), background_db_name(fs)
+    name, bg = foreground_db_name(fg), (background_db_name(fs), supplier_db_name(fg))
     act_index = lca.dicts.activity  # node id -> column
     nodes = _nodes(act_index.keys())
     acts: list[tuple[str, str]] = [("other", "")] * len(act_index)
     for node_id, col in act_index.items():
         db, code = nodes[node_id]
-        kind = "foreground" if db == name else ("background" if db == bg else "other")
+        kind = "foreground" if db == name else ("background" if db in bg else "other")
         acts[col] = (kind, code)
     gas_of = {_flow_key(bd, g): g for g in Gas}
     flow_nodes = _nodes(lca.dicts.biosphere.keys())

@@ -137,7 +137,7 @@ def _block(fg: Foreground) -> _Block:
 
 def factor_set_key(fs: FactorSet) -> tuple:
     """Identifies a factor set: its file's id, version and sha256, else the object (one stacked system each)."""
-    return (fs.id, fs.version, fs.sha256) if fs.sha256 else ("object", id(fs))
+    return (fs.id, fs.version, fs.content_key) if fs.sha256 else ("object", id(fs))
 
 
 _EMISSIONS: dict[tuple, dict[str, list[tuple[int, float]]]] = {}

@@ -19,7 +19,7 @@ from methodology.core.balances import CarbonBalance, SiteCarbon, process_gas_bal
 from methodology.core.mechanisms import MechanismResult, ProcessData, direct_emissions
 from methodology.errors import CalculationError
 from methodology.gases import C_TO_CO2, Gas
-from methodology.schema.factors import Category, FactorSet
+from methodology.schema.factors import Category, FactorSet, SupplierValue, supplier_factor_id, with_supplier_values
 from methodology.schema.mechanisms import Oxidation
 from methodology.schema.parameters import EnterpriseData
 from methodology.schema.rules import AllocationApproach, FlowKind, Rule
@@ -169,8 +169,9 @@ class _Builder:
                 continue
             q = d.amount
             if f.kind in (FlowKind.material, FlowKind.fuel):
-                fac = self.factors.get(f.factor)
-                out.append(Exchange("technosphere", f.factor, q, ORIGIN_OF_CATEGORY[fac.category], f.key))
+                fid = f.factor if d.supplier is None else supplier_factor_id(pid, f.key)
+                fac = self.factors.get(fid)
+                out.append(Exchange("technosphere", fid, q, ORIGIN_OF_CATEGORY[fac.category], f.key))
                 carbon_in[f.key] = q * self.carbon_per_unit(pid, f.key, f.factor)
                 bio[f.key] = fac.biogenic_share()
             elif f.kind is FlowKind.process_gas:
@@ -180,7 +181,7 @@ class _Builder:
             elif f.kind is FlowKind.grid_electricity:
                 out.append(Exchange("technosphere", self.ed.electricity_factor, q, Origin.electricity, f.key))
             elif f.kind is FlowKind.intermediate:
-                out.append(self._intermediate(f, q))
+                out.append(self._intermediate(f, q, None if d.supplier is None else supplier_factor_id(pid, f.key)))
                 carbon_in[f.key] = q * self.carbon_per_unit(pid, f.key,
                                                             self.rule.product_by_id[f.product].carbon_factor)
             for mode, tkm in d.tkm.items():
@@ -188,7 +189,7 @@ class _Builder:
                                     f"{f.key} transport ({mode})"))
         return out
 
-    def _intermediate(self, f, q) -> Exchange:
+    def _intermediate(self, f, q, supplied: str | None = None) -> Exchange:
         """An input of an intermediate product: from the column making it, else its substitute (when a process
         of the site makes it as a non-reference product under system expansion), else bought in."""
         maker = self.makers.get(f.product)
@@ -199,8 +200,9 @@ class _Builder:
         if prod.substitutes and f.product in self.expanded:
             return Exchange("technosphere", prod.substitutes, q * prod.substitution_ratio, Origin.upstream,
                             f"{f.key} (as {prod.substitutes}: made here as a co-product, system expansion)")
-        fac = self.factors.get(prod.purchased_factor)
-        return Exchange("technosphere", prod.purchased_factor, q, ORIGIN_OF_CATEGORY[fac.category], f.key)
+        fid = supplied or prod.purchased_factor  # the supplier's footprint where the enterprise gives it
+        fac = self.factors.get(fid)
+        return Exchange("technosphere", fid, q, ORIGIN_OF_CATEGORY[fac.category], f.key)
 
     def outputs(self, pid: str, carbon_out: dict, feeds: list[Exchange]) -> list[tuple]:
         """Carbon leaving with outputs; returns the co-products as (spec, flow, amount). Process gases delivered
@@ -420,10 +422,35 @@ def product_system(rule: Rule, present, final_process: str) -> list[str]:
     return [p for p in present if p in needed]
 
 
+def supplier_values(ed: EnterpriseData) -> list[SupplierValue]:
+    """The supplier footprints the enterprise gives for its purchased inputs, as factors standing in for the
+    factor set's (``schema.factors.with_supplier_values``)."""
+    rule, out = ed.rule, []
+    for (pid, key), d in ed.data.items():
+        if d.supplier is None:
+            continue
+        f = rule.process_by_id[pid].flow_by_key[key]
+        bought = f.kind in (FlowKind.material, FlowKind.fuel)
+        base = f.factor if bought else rule.product_by_id[f.product].purchased_factor
+        out.append(SupplierValue(
+            factor_id=supplier_factor_id(pid, key), replaces=base, flow=f"{pid}.{key}", flow_name=f.name,
+            reference_unit=f.unit, kg_co2e_per_unit=d.supplier_kg_co2e_per_unit, document=d.supplier.source,
+            verified=d.supplier.verified, enterprise=ed.params.enterprise.name,
+            parameter_file=ed.params.path or "(parameters)", year=ed.params.reference_period.end.year))
+    return out
+
+
+def study_factors(ed: EnterpriseData, factors: FactorSet) -> FactorSet:
+    """The factor set a study of ``ed`` evaluates with: ``factors`` and the enterprise's supplier values."""
+    return with_supplier_values(factors, supplier_values(ed))
+
+
 def build_foreground(ed: EnterpriseData, factors: FactorSet, gas_balances=None) -> Foreground:
     """The enterprise's unit processes (one column per product), direct emissions from the rule's mechanisms,
     co-products handled by each process's allocation approach. ``gas_balances``: the process-gas balances the
-    validation computed (computed here if not given)."""
+    validation computed (computed here if not given). ``factors`` should be ``study_factors(ed, ...)`` (the
+    supplier values added); a set without them gets them here."""
+    factors = study_factors(ed, factors)
     b = _Builder(ed, factors, gas_balances)
     rule = ed.rule
     product = rule.declared_product(ed.params.product)

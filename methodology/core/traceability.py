@@ -238,7 +238,7 @@ def trace(rule: Rule, ed: EnterpriseData, fg: Foreground, fs: FactorSet, c, tota
     used = list(dict.fromkeys([u for r in rs for u in r.uses] + [u for uses in mech for u in uses]))
     period = ed.params.reference_period
     province, years = ed.params.enterprise.province, (period.start.year, period.end.year)
-    sha = fs.sha256  # a private attribute behind a property: read once
+    sha = fs.content_key  # the file's sha256 (and the supplier values a study added): read once
     pedigrees = {u: _cached(("pedigree", sha, u, province, years), lambda u=u: factor_pedigree(
         fs.get(u[0]), u[1], fs.sources, province=province, years=years)) for u in used}
     flags = {u: _cached(("flags", sha, u), lambda u=u: use_flags(fs, [u])[u]) for u in used}

@@ -6,12 +6,14 @@ committee member can validate a factor set on any machine.
 
 from __future__ import annotations
 
+import hashlib
 import re
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from methodology.errors import FactorSetError, Problem
 from methodology.gases import Gas
@@ -290,6 +292,18 @@ class FactorSet(FileBacked):
     factor_set: FactorSetHeader
     sources: dict[str, Source]
     factors: list[Factor]
+    _supplied: str = PrivateAttr("")  # digest of the supplier values added (``with_supplier_values``)
+    _added: tuple[str, ...] = PrivateAttr(())  # ids of the factors added to the file's
+
+    @property
+    def added(self) -> tuple[str, ...]:
+        """Ids of the factors ``with_supplier_values`` added (not in the file, nor in its Brightway background)."""
+        return self._added
+
+    @property
+    def content_key(self) -> str:
+        """What the set's values depend on: the file's sha256, and the supplier values added to this copy."""
+        return f"{self.sha256}+{self._supplied}" if self._supplied else self.sha256
 
     def reference_problems(self) -> list[tuple[str, str, str]]:
         """Unique factor ids, sources that exist and a note for every limitation, as (field, found, expected),
@@ -343,3 +357,60 @@ def load_factor_set(path: str | Path) -> FactorSet:
         return fs
 
     return _LOADED.load(path, FactorSetError, build)
+
+
+# ---------------------------------------------------------------------------------------------
+# supplier-specific values
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SupplierValue:
+    """A supplier's cradle-to-gate footprint of one purchased flow of one enterprise (``parameters``), as a factor
+    standing in for the factor set's: ``factor_id`` is new, ``replaces`` the factor it stands in for."""
+
+    factor_id: str
+    replaces: str
+    flow: str  # "<process>.<key>" of the parameter file
+    flow_name: str
+    reference_unit: str
+    kg_co2e_per_unit: float
+    document: str  # the supplier's document, as the enterprise cites it
+    verified: bool
+    enterprise: str
+    parameter_file: str
+    year: int
+
+
+def supplier_factor_id(process: str, key: str) -> str:
+    return f"supplier-{process}-{key.replace('_', '-')}"
+
+
+def with_supplier_values(fs: FactorSet, values: list[SupplierValue]) -> FactorSet:
+    """``fs`` with one factor (and one source) per supplier value: the replaced factor's properties (carbon content,
+    calorific value) and category, the supplier's footprint as its CO2e emissions. The copy keeps the file's path
+    and sha256 (provenance names the file read; the supplier values are in the parameter file) and gets a
+    ``content_key`` of its own, so evaluators and caches never mix it with the file's set or another study's."""
+    values = [v for v in values if v.factor_id not in fs.by_id]
+    if not values:
+        return fs
+    factors, sources = list(fs.factors), dict(fs.sources)
+    for v in values:
+        base = fs.get(v.replaces)
+        key = v.factor_id
+        sources[key] = Source(document=f"Supplier-specific value reported by {v.enterprise} ({v.parameter_file}, "
+                                       f"{v.flow})", table=v.document, edition=str(v.year),
+                              publisher=v.enterprise, year=v.year, verified=v.verified)
+        factors.append(Factor(
+            id=key, name=f"{v.flow_name}: supplier-specific footprint ({v.flow})", category=base.category,
+            reference_unit=v.reference_unit, geography="CN", period=str(v.year), status=Status.published,
+            note=f"The supplier's cradle-to-gate footprint reported by the enterprise, standing in for {base.id}; "
+                 f"its physical properties are {base.id}'s.",
+            properties=base.properties,
+            emissions=[Emission(gas=Gas.co2e_fossil, value=v.kg_co2e_per_unit, unit=f"kg/({v.reference_unit})",
+                                source=key)]))
+    new = fs.model_copy(update={"factors": factors, "sources": sources})
+    new.__dict__.pop("by_id", None)  # a cached property of the original's factors
+    digest = hashlib.sha256(repr([(v.factor_id, v.replaces, v.kg_co2e_per_unit, v.document, v.verified)
+                                  for v in values]).encode()).hexdigest()[:16]
+    new._supplied = digest
+    new._added = fs.added + tuple(v.factor_id for v in values)
+    return new

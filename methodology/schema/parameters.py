@@ -54,6 +54,17 @@ class Measured(Strict):
     source: str
 
 
+class SupplierFootprint(Strict):
+    """The supplier's cradle-to-gate footprint of a purchased input, per unit of the flow, replacing the factor
+    set's upstream emissions where the rule allows it (supplier-specific data, ISO 14067:2018 6.3.5)."""
+
+    value: float = Field(ge=0, allow_inf_nan=False, description="kg CO2e (AR6 GWP100) per unit, in `unit`")
+    unit: str = Field(description="mass of CO2e per unit of the flow, e.g. kg/t")
+    source: str = Field(description="the supplier's document: a CFP study, EPD or PACT footprint, with its date")
+    verified: bool = Field(False, description="third-party verified (ISO 14067 / ISO 14064-3 or an EPD programme)")
+    note: str | None = None
+
+
 class Value(Strict):
     value: float
     unit: str
@@ -63,6 +74,7 @@ class Value(Strict):
     transport: list[Distance] = []
     carbon_content: Measured | None = None
     net_calorific_value: Measured | None = None
+    supplier_footprint: SupplierFootprint | None = None
     note: str | None = None
 
 
@@ -130,6 +142,8 @@ class Datum:
     tkm: dict[str, float] = field(default_factory=dict)  # transport mode -> t*km
     carbon_kg_per_unit: float | None = None  # measured carbon content, kg C per unit of the flow
     ncv_gj_per_unit: float | None = None  # measured net calorific value, GJ per unit of the flow
+    supplier_kg_co2e_per_unit: float | None = None  # the supplier's footprint, kg CO2e per unit of the flow
+    supplier: SupplierFootprint | None = None  # where that footprint comes from
 
 
 @dataclass(frozen=True)
@@ -337,6 +351,9 @@ class _Checker:
                 continue
             where = f"processes.{pid}.{key}"
             prod = self.rule.product_by_id[f.product]
+            if d.supplier is not None and (f.product in makers or (f.product in made and prod.substitutes)):
+                self.add(f"{where}.supplier_footprint", f"a supplier footprint for {f.product}",
+                         f"none: {f.product} is made at this site, not bought (a supplier value is for purchases)")
             if f.product in makers:
                 maker = makers[f.product]
                 out = next(o for o in self.rule.process_by_id[maker].products if o.product == f.product)
@@ -371,7 +388,9 @@ class _Checker:
         tkm = self._tkm(f, v, amount, where, modes)
         dq = v.data_quality or self.pf.default_data_quality
         carbon, ncv = self._properties(f, v, where)
-        return Datum(pid, f.key, amount, f.unit, v.source, v.primary, dq, tkm, carbon, ncv)
+        supplied = self._measured(f, v.supplier_footprint, "supplier_footprint", f"kg/({f.unit})", where)
+        return Datum(pid, f.key, amount, f.unit, v.source, v.primary, dq, tkm, carbon, ncv, supplied,
+                     v.supplier_footprint if supplied is not None else None)
 
     def _tkm(self, f: FlowSpec, v: Value, amount: float, where: str, modes: set[str]) -> dict[str, float]:
         tkm: dict[str, float] = {}

@@ -93,6 +93,9 @@ class MeasuredProperty(StrEnum):
 
     carbon_content = "carbon_content"  # mass of carbon per unit of the flow
     net_calorific_value = "net_calorific_value"  # energy per unit of the flow
+    # the supplier's cradle-to-gate footprint per unit of a purchased input (kg CO2e), replacing the factor's
+    # upstream emissions: supplier-specific data (ISO 14067:2018 6.3.5)
+    supplier_footprint = "supplier_footprint"
 
 
 class ParameterDefault(Strict):
@@ -192,6 +195,18 @@ class ProcessSpec(Strict):
         None, description="allocation among this process's products and co-products (default: the rule's)")
     emissions: list[Mechanism] = Field(description="the mechanisms that produce the direct emissions")
     description: str | None = None
+
+    @model_validator(mode="after")
+    def _supplier_values_on_purchases(self) -> ProcessSpec:
+        bought = (FlowKind.material, FlowKind.fuel, FlowKind.intermediate)
+        for f in self.outputs:
+            if MeasuredProperty.supplier_footprint in f.measured:
+                raise ValueError(f"output '{f.key}': supplier_footprint is for purchased inputs only")
+        for f in self.inputs:
+            if MeasuredProperty.supplier_footprint in f.measured and f.kind not in bought:
+                raise ValueError(f"input '{f.key}' ({f.kind.value}): supplier_footprint is for purchased materials, "
+                                 "fuels and intermediates only")
+        return self
 
     @model_validator(mode="after")
     def _one_reference_product(self) -> ProcessSpec:
