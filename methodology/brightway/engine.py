@@ -170,7 +170,9 @@ def setup_project(fs: FactorSet, *, force: bool = False, log=print) -> dict:
     name = project_name(fs)
     with _readable_projects(base):
         if not force:
-            with project_lock(base, exclusive=False):
+            # the first import of bw2data in a new folder creates projects.db: one process at a time (two doing it
+            # at once failed one of them with a locked or half-made database, seen once on a loaded machine)
+            with project_lock(base, exclusive=not (base / "projects.db").is_file()):
                 if _state(_bw(), fs) == "complete":
                     return _info(_bw(), fs)
         with project_lock(base, exclusive=True):
