@@ -211,6 +211,15 @@ class Study:
         """The same result from the fast evaluator (``core.compute``; tested equal to ``calculate``)."""
         return calculate_without_brightway([self])[0]
 
+    def with_factor_choices(self, selection: Mapping[str, str]) -> Study:
+        """The same enterprise under its rule with other options of the rule's ``factor_choices`` selected
+        ({choice id: option id}), to compare what a committee's choice moves (``schema.choices``)."""
+        from methodology.schema.rules import with_selection
+
+        rule = with_selection(self.rule, dict(selection), self.factors)
+        pf = read_parameter_file(self.parameter_file)
+        return Study.check(pf, rule, self.factors, self.parameter_file, assessment_date=self.assessment_date)
+
 
 def calculate_without_brightway(studies: Sequence[Study], *, keep_going: bool = False) -> list:
     """The results of many studies from the fast evaluator: one stacked system and one LU factorisation per

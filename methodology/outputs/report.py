@@ -138,7 +138,7 @@ def checks_table(result: Result | dict) -> pd.DataFrame:
 def _detail_text(detail: dict) -> str:
     """A mechanism's inputs in one line: the method (PFCs), the factor, what was measured."""
     keys = ("method", "technology", "factor", "measured", "destruction", "utilisation", "ef_t_co2_per_t",
-            "calcination_fraction", "transferred_co2_kg")
+            "ef_basis", "kiln_dust_co2_t", "organic_carbon_co2_t", "calcination_fraction", "transferred_co2_kg")
     shown = {k: detail[k] for k in keys if k in detail and detail[k] not in (None, False)}
     if not shown.get("destruction"):  # no abatement: neither figure says anything
         shown.pop("destruction", None), shown.pop("utilisation", None)

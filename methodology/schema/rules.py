@@ -16,9 +16,11 @@ from pathlib import Path
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from methodology.errors import Problem, RuleError
+from methodology.schema import choices
+from methodology.schema.choices import FactorChoice
 from methodology.schema.common import KEBAB, SEMVER, ClauseRef, FileBacked, Strict, Unit
 from methodology.schema.factors import Category, FactorSet
-from methodology.schema.loading import ContentCache, parse_model
+from methodology.schema.loading import ContentCache, parse_model, read_yaml
 from methodology.schema.mechanisms import Oxidation, ProcessFactor
 from methodology.schema.processes import (  # noqa: F401 - re-exported: the rule's vocabulary
     AllocationApproach,
@@ -312,14 +314,23 @@ class Rule(FileBacked):
     plausibility: PlausibilityRule = PlausibilityRule()
     end_of_life: EndOfLife | None = None
     carbon_accounting: CarbonAccounting = CarbonAccounting()
+    factor_choices: list[FactorChoice] = Field(
+        default_factory=list, description="committee choices of the factor some flows take (schema.choices)")
     _producers: dict = PrivateAttr(default_factory=dict)  # producers() by the set of processes asked about
+
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve_choices(cls, data):
+        """Flows naming a factor choice get the selected option's factor (schema.choices)."""
+        return choices.resolve(data)
 
     def reference_problems(self) -> list[tuple[str, str, str]]:
         """Cross-references inside the rule, as (field, found, expected): each problem names its own field."""
         return (self._clause_problems() + self._process_problems() + self._route_problems()
                 + self._allocation_problems() + self._balance_problems() + self._unit_problems()
                 + self._misc_problems() + self._duplicate_problems() + self._cycle_problems()
-                + self._range_problems() + self._gas_problems())
+                + self._range_problems() + self._gas_problems()
+                + choices.problems(self.factor_choices, self.processes))
 
     def _duplicate_problems(self) -> list[tuple[str, str, str]]:
         """Ids that must be unique (processes are checked with their other problems)."""
@@ -611,6 +622,7 @@ class Rule(FileBacked):
             ("plausibility", self.plausibility.clause),
         ]
         sections += [(f"cut_off.not_counted[{i}]", x.clause) for i, x in enumerate(self.cut_off.not_counted)]
+        sections += [(f"factor_choices.{c.id}", c.clause) for c in self.factor_choices]
         if self.end_of_life is not None:
             sections.append(("end_of_life", self.end_of_life.clause))
         sections += [(f"processes.{x.id}", x.clause) for x in self.processes]
@@ -699,6 +711,8 @@ class Rule(FileBacked):
                     refs.append((f"allocation.coproducts.{c.id}.{attr}", getattr(c, attr)))
             refs += [(f"allocation.coproducts.{c.id}.processing[{i}].factor", x.factor)
                      for i, x in enumerate(c.processing)]
+        refs += [(f"factor_choices.{c.id}.options.{o.id}.factors.{slot}", fid) for c in self.factor_choices
+                 for o in c.options for slot, fid in o.factors.items()]
         refs += [("electricity.allowed_factors", x) for x in self.electricity.allowed_factors]
         if self.end_of_life is not None:
             refs += [("end_of_life.applies_to", x) for x in self.end_of_life.applies_to]
@@ -795,6 +809,20 @@ def load_rule(path: str | Path, factors: FactorSet | None = None) -> Rule:
 
 
 _LOADED = ContentCache()
+
+
+def with_selection(rule: Rule, selection: dict[str, str], factors: FactorSet | None = None) -> Rule:
+    """The rule with other options of its ``factor_choices`` selected ({choice id: option id}), read again from
+    its file and checked like any rule; for comparing the options (it is not the catalogued rule: its sha256
+    says which options were selected)."""
+    raw = choices.with_selection(read_yaml(rule.path, RuleError), selection)
+    variant = parse_model(Rule, raw, rule.path, RuleError)
+    tag = ",".join(f"{k}={v}" for k, v in sorted(selection.items()))
+    variant._path, variant._sha256 = rule.path, f"{rule.sha256}+{tag}"
+    problems = variant.reference_problems() + (check_against_factor_set(variant, factors) if factors else [])
+    if problems:
+        raise RuleError(rule.path, [Problem(rule.path, fld, found, expected) for fld, found, expected in problems])
+    return variant
 
 
 __all__ = ["Rule", "load_rule", "FlowKind", "AllocationApproach"]
