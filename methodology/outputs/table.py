@@ -15,8 +15,9 @@ TOTALS = ["total", "fossil", "biogenic", "land_use", "total_excluding_biogenic",
 PREFIXES = ("stage:", "origin:", "gas:")
 
 
-def result_row(result: Result | dict) -> dict:
-    """Flatten one result (the model or its JSON content) into one row of the results table."""
+def result_row(result: Result | dict, industry: str | None = None) -> dict:
+    """Flatten one result (the model or its JSON content) into one row of the results table; ``industry``: the
+    rule's industry (the batch knows it from the rule each file names)."""
     result = as_json(result)
     ent, prov = result["enterprise"], result["provenance"]
     g = result["gwp100_kg_co2e"]
@@ -29,6 +30,7 @@ def result_row(result: Result | dict) -> dict:
         "illustrative": ent.get("illustrative"),
         "product": result["product"]["id"],
         "route": result["route"]["id"],
+        "industry": industry,
         "declared_unit": f"{result['declared_unit']['amount']:g} {result['declared_unit']['unit']}",
         **{f"gwp100_{k}_kg_co2e": g.get(k) for k in TOTALS},
     }
@@ -68,7 +70,7 @@ def results_frame(rows: list[dict]):
     tail = [c for c in first if c not in head]
     df = df[head + breakdown + tail]
     df[breakdown] = df[breakdown].fillna(0.0)
-    return df.sort_values(["product", "route", "enterprise"]).reset_index(drop=True)
+    return df.sort_values(["industry", "product", "route", "enterprise"]).reset_index(drop=True)
 
 
 def write_table(df, out_dir: str | Path, stem: str = "results") -> list[Path]:
