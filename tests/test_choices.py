@@ -100,7 +100,8 @@ def test_default_factor_applies_only_when_no_cao_is_reported(tmp_path):
     r = mech(st, "kiln", "calcination")
     assert r.detail["ef_basis"] == "default factor"
     assert r.kg[Gas.co2_fossil] == pytest.approx(1000 * 525)  # 1000 t clinker x 525 kg/t
-    st = kiln_variant(tmp_path, _default_factor_without_cao_default, {"kiln": {"cao": {"value": 0.66, "source": "XRF"}}})
+    cao = {"kiln": {"cao": {"value": 0.66, "source": "XRF"}}}
+    st = kiln_variant(tmp_path, _default_factor_without_cao_default, cao)
     r = mech(st, "kiln", "calcination")
     assert r.detail["ef_basis"] == "oxide contents"
     assert r.kg[Gas.co2_fossil] == pytest.approx(1000e3 * 0.66 * 44.01 / 56.08)
