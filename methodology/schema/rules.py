@@ -20,7 +20,7 @@ from methodology.schema import choices
 from methodology.schema.choices import FactorChoice
 from methodology.schema.common import KEBAB, SEMVER, ClauseRef, FileBacked, Strict, Unit
 from methodology.schema.factors import Category, FactorSet
-from methodology.schema.loading import ContentCache, parse_model, read_yaml
+from methodology.schema.loading import ContentCache, parse_model
 from methodology.schema.mechanisms import Oxidation, ProcessFactor
 from methodology.schema.processes import (  # noqa: F401 - re-exported: the rule's vocabulary
     AllocationApproach,
@@ -809,20 +809,6 @@ def load_rule(path: str | Path, factors: FactorSet | None = None) -> Rule:
 
 
 _LOADED = ContentCache()
-
-
-def with_selection(rule: Rule, selection: dict[str, str], factors: FactorSet | None = None) -> Rule:
-    """The rule with other options of its ``factor_choices`` selected ({choice id: option id}), read again from
-    its file and checked like any rule; for comparing the options (it is not the catalogued rule: its sha256
-    says which options were selected)."""
-    raw = choices.with_selection(read_yaml(rule.path, RuleError), selection)
-    variant = parse_model(Rule, raw, rule.path, RuleError)
-    tag = ",".join(f"{k}={v}" for k, v in sorted(selection.items()))
-    variant._path, variant._sha256 = rule.path, f"{rule.sha256}+{tag}"
-    problems = variant.reference_problems() + (check_against_factor_set(variant, factors) if factors else [])
-    if problems:
-        raise RuleError(rule.path, [Problem(rule.path, fld, found, expected) for fld, found, expected in problems])
-    return variant
 
 
 __all__ = ["Rule", "load_rule", "FlowKind", "AllocationApproach"]
