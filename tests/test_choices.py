@@ -138,3 +138,10 @@ def test_calcination_fields_refused(tmp_path, change, message):
     with pytest.raises(RuleError) as exc:
         load_rule(write_variant(tmp_path, RULE, lambda d: change(d["processes"][0])), load_factor_set(FACTORS))
     assert any(message in p.expected or message in p.found for p in exc.value.problems), exc.value.problems
+
+
+def test_comparing_with_an_option_the_rule_does_not_have_is_refused(tmp_path, factors):
+    st = Study.prepare(PLANT, write_variant(tmp_path, RULE, with_choice("cheap")), factors)
+    with pytest.raises(RuleError) as exc:
+        st.with_factor_choices({"stone-burden": "free"})
+    assert [(p.field, p.found) for p in exc.value.problems] == [("factor_choices.stone-burden.selected", "'free'")]
