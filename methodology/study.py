@@ -19,9 +19,10 @@ from methodology.core.foreground import Foreground, build_foreground, study_fact
 from methodology.core.result import SCHEMA_FILE, AgeReference, Balances, Result
 from methodology.errors import MethodologyError, ParameterFileError, Problem, RuleError
 from methodology.outputs.files import atomic_write_bytes, atomic_write_text, write_result  # noqa: F401 - re-exported
-from methodology.schema import catalogue
+from methodology.schema import catalogue, choices
 from methodology.schema.export import MODELS
 from methodology.schema.factors import FactorSet, load_factor_set
+from methodology.schema.loading import parse_model, read_yaml
 from methodology.schema.methods import gwp_indicators
 from methodology.schema.parameters import (
     EnterpriseData,
@@ -30,7 +31,7 @@ from methodology.schema.parameters import (
     read_parameter_file,
     validate,
 )
-from methodology.schema.rules import Rule, load_rule
+from methodology.schema.rules import Rule, check_against_factor_set, load_rule
 
 ROOT = Path(__file__).resolve().parent.parent
 # every JSON Schema ``pcf schema`` writes into standards/schema/: the input file formats and result.json
@@ -110,6 +111,20 @@ def check_enterprise(pf: ParameterFile, rule: Rule, factors: FactorSet) -> Enter
 def load_enterprise(parameter_file: str | Path, rule: Rule, factors: FactorSet) -> EnterpriseData:
     """Read a parameter file and check it against its rule (``check_enterprise``)."""
     return check_enterprise(read_parameter_file(parameter_file), rule, factors)
+
+
+def rule_with_selection(rule: Rule, selection: dict[str, str], factors: FactorSet | None = None) -> Rule:
+    """The rule with other options of its ``factor_choices`` selected ({choice id: option id}), read again from
+    its file and checked like any rule; for comparing the options (it is not the catalogued rule: its sha256
+    says which options were selected)."""
+    raw = choices.with_selection(read_yaml(rule.path, RuleError), selection)
+    variant = parse_model(Rule, raw, rule.path, RuleError)
+    tag = ",".join(f"{k}={v}" for k, v in sorted(selection.items()))
+    variant._path, variant._sha256 = rule.path, f"{rule.sha256}+{tag}"
+    problems = variant.reference_problems() + (check_against_factor_set(variant, factors) if factors else [])
+    if problems:
+        raise RuleError(rule.path, [Problem(rule.path, fld, found, expected) for fld, found, expected in problems])
+    return variant
 
 
 def preload() -> None:
@@ -211,6 +226,13 @@ class Study:
     def calculate_without_brightway(self) -> Result:
         """The same result from the fast evaluator (``core.compute``; tested equal to ``calculate``)."""
         return calculate_without_brightway([self])[0]
+
+    def with_factor_choices(self, selection: Mapping[str, str]) -> Study:
+        """The same enterprise under its rule with other options of the rule's ``factor_choices`` selected
+        ({choice id: option id}), to compare what a committee's choice moves (``schema.choices``)."""
+        rule = rule_with_selection(self.rule, dict(selection), self.factors)
+        pf = read_parameter_file(self.parameter_file)
+        return Study.check(pf, rule, self.factors, self.parameter_file, assessment_date=self.assessment_date)
 
 
 def calculate_without_brightway(studies: Sequence[Study], *, keep_going: bool = False) -> list:

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Record the reproducibility record stored in ``notebooks/product.ipynb`` (after a deliberate method change).
+"""Record the reproducibility records stored in the methodology notebooks (after a deliberate method change):
+``notebooks/product.ipynb`` (the generic report) and each industry's own ``notebooks/<industry>.ipynb``.
 
 Runs the notebook with papermill on its reference enterprise (the defaults of its parameters cell) against a
 fresh, temporary Brightway folder set up by ``pcf setup``, then writes back into the notebook the outputs of
@@ -13,8 +14,9 @@ the cells marked ``# NBVAL_CHECK_OUTPUT``, and nothing else:
 
 The sources are never changed, so recording twice gives byte-identical notebooks. Usage::
 
-    .venv/bin/python scripts/record_notebook.py                     # rewrites notebooks/product.ipynb
-    .venv/bin/python scripts/record_notebook.py --output /tmp/x.ipynb
+    .venv/bin/python scripts/record_notebook.py                     # rewrites every notebook of NOTEBOOKS
+    .venv/bin/python scripts/record_notebook.py --notebook notebooks/cement.ipynb   # one of them
+    .venv/bin/python scripts/record_notebook.py --notebook notebooks/cement.ipynb --output /tmp/x.ipynb
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "product.ipynb"
+# every notebook that stores a reproducibility record (its parameters cell names its reference enterprise)
+NOTEBOOKS = [NOTEBOOK, ROOT / "notebooks" / "cement.ipynb"]
 SANITIZE = ROOT / "tests" / "nbval-sanitize.cfg"
 MARK = "NBVAL_CHECK_OUTPUT"
 
@@ -112,21 +116,28 @@ def record(source: nbformat.NotebookNode, executed: nbformat.NotebookNode, sanit
     return source
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--notebook", type=Path, default=NOTEBOOK, help="the notebook to run (default: %(default)s)")
-    ap.add_argument("--output", type=Path, help="where to write the recorded notebook (default: --notebook)")
-    args = ap.parse_args(argv)
-    notebook = args.notebook.resolve()
+def record_one(notebook: Path, out: Path) -> None:
     source = nbformat.read(notebook, as_version=4)
     with tempfile.TemporaryDirectory(prefix="pcf-record-") as tmp:
         executed = execute(notebook, Path(tmp))
     recorded = record(source, executed, sanitizer())
     nbformat.validate(recorded)
-    out = args.output or notebook
     nbformat.write(recorded, out)
     checked = sum(is_checked(c) for c in recorded.cells)
     print(f"recorded {checked} checked cells of {notebook.name} into {out}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--notebook", type=Path, help="the one notebook to run (default: all of "
+                    + ", ".join(n.name for n in NOTEBOOKS) + ")")
+    ap.add_argument("--output", type=Path, help="where to write the recorded notebook (default: --notebook; "
+                                                "needs --notebook)")
+    args = ap.parse_args(argv)
+    if args.output and not args.notebook:
+        ap.error("--output needs --notebook (one notebook)")
+    for notebook in [args.notebook.resolve()] if args.notebook else NOTEBOOKS:
+        record_one(notebook, args.output or notebook)
     return 0
 
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install into .venv and run the whole test suite: unit, engine and papermill tests, then the
-# methodology notebook under nbval. Brightway data for tests lives in a throw-away folder.
+# methodology notebooks under nbval. Brightway data for tests lives in a throw-away folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -13,4 +13,4 @@ mkdir -p "$BRIGHTWAY2_DIR"
 .venv/bin/pytest
 .venv/bin/pcf setup
 .venv/bin/pytest -p no:cacheprovider --nbval-lax --nbval-current-env \
-  --nbval-sanitize-with tests/nbval-sanitize.cfg notebooks/product.ipynb
+  --nbval-sanitize-with tests/nbval-sanitize.cfg notebooks/product.ipynb notebooks/cement.ipynb

@@ -17,6 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RULE = ROOT / "standards" / "steel" / "pcr-steel.yaml"
 FACTORS = ROOT / "standards" / "factors" / "cn-core.yaml"
 ENTERPRISES = sorted((ROOT / "parameters" / "steel").glob("*.yaml"))
+CEMENT_ENTERPRISES = sorted((ROOT / "parameters" / "cement").glob("*.yaml"))
+ALL_ENTERPRISES = ENTERPRISES + CEMENT_ENTERPRISES  # every shipped parameter file, every industry
 
 
 @pytest.fixture(scope="session")

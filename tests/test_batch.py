@@ -89,7 +89,7 @@ def test_results_table_equals_the_individual_results(mixed_batch):
     for r in manifest["runs"]:
         if r["status"] != "ok":
             continue
-        expected = result_row(json.loads((Path(r["out_dir"]) / "result.json").read_text()))
+        expected = result_row(json.loads((Path(r["out_dir"]) / "result.json").read_text()), "steel")
         row = table[table.enterprise == r["enterprise"]].iloc[0]
         for col, value in expected.items():
             if isinstance(value, float):

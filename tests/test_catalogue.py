@@ -44,13 +44,13 @@ def test_missing_rule_set_and_unreadable_file_named(tmp_path):
 def test_unknown_rule_set_is_invalid_in_a_batch_not_judged_as_steel(tmp_path):
     from methodology.execution.batch import plan
 
-    bad = write_variant(tmp_path, ENTERPRISES[0], lambda d: d.__setitem__("rule_set", {"id": "cn-pcr-cement",
+    bad = write_variant(tmp_path, ENTERPRISES[0], lambda d: d.__setitem__("rule_set", {"id": "cn-pcr-cemnet",
                                                                                         "version": "1.0.0"}))
     p = plan([bad, ENTERPRISES[1]], tmp_path / "runs")
     assert [x["parameter_file"] for x in p.invalid] == [str(bad.resolve())]
-    assert p.invalid[0]["problems"] == ["rule_set: found cn-pcr-cement 1.0.0 (not in the "
+    assert p.invalid[0]["problems"] == ["rule_set: found cn-pcr-cemnet 1.0.0 (not in the "
                                         "catalogue); expected one of the rule sets under standards/: "
-                                        "cn-pcr-steel 1.3.0"]
+                                        "cn-pcr-cement 1.0.0, cn-pcr-steel 1.3.0"]
     assert len(p.todo) + len(p.skipped) == 1
 
 

@@ -48,7 +48,7 @@ def test_rows_of_three_enterprises_stacked_equal_each_alone(studies):
     rows = compute_rows(studies)
     assert len(rows) == len(studies)
     for study, row in zip(studies, rows, strict=True):
-        _assert_same_row(row, result_row(study.calculate_without_brightway()))
+        _assert_same_row(row, result_row(study.calculate_without_brightway(), "steel"))
         alone = compute_rows([study])[0]
         _assert_same_row(row, alone)
     assert {r["enterprise"] for r in rows} == {s.enterprise.params.enterprise.id for s in studies}
@@ -154,7 +154,7 @@ def test_sixty_enterprises_one_factorisation_and_scale_invariance(studies, splu_
     assert len(splu_calls) == before + 1  # one more factorisation for one more call with one factor set
     assert [r["gwp100_total_kg_co2e"] for r in rows] == pytest.approx(totals["total"], rel=REL, abs=ABS)
     for i in (0, 17, 59):
-        _assert_same_row(rows[i], result_row(generated[i].calculate_without_brightway()))
+        _assert_same_row(rows[i], result_row(generated[i].calculate_without_brightway(), "steel"))
 
 
 def test_studies_with_different_factor_sets_are_stacked_per_set(studies, splu_calls):
@@ -164,7 +164,7 @@ def test_studies_with_different_factor_sets_are_stacked_per_set(studies, splu_ca
     rows = compute_rows([studies[0], other, studies[2]])
     assert len(splu_calls) == 2
     assert [r["enterprise"] for r in rows] == [s.enterprise.params.enterprise.id for s in studies[:3]]
-    _assert_same_row(rows[1], result_row(studies[1].calculate_without_brightway()))
+    _assert_same_row(rows[1], result_row(studies[1].calculate_without_brightway(), "steel"))
 
 
 def test_mixture_of_routes_equals_each_route_alone(studies):

@@ -94,9 +94,10 @@ def test_a_wrong_golden_value_fails_naming_enterprise_figure_expected_and_found(
     assert "has no golden entry" in mismatch(path, result, "numpy", {})
 
 
-def test_notebook_record_agrees_with_the_golden_total():
-    """product.ipynb's stored total (its reference enterprise, 0.1 kg) is the golden total of that enterprise."""
-    nb = nbformat.read(ROOT / "notebooks" / "product.ipynb", as_version=4)
+@pytest.mark.parametrize("name", ["product.ipynb", "cement.ipynb"])
+def test_notebook_record_agrees_with_the_golden_total(name):
+    """A notebook's stored total (its reference enterprise, 0.1 kg) is the golden total of that enterprise."""
+    nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
     params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
     reference = next(line.split("=", 1)[1].strip().strip('"') for line in params.source.splitlines()
                      if line.startswith("parameter_file"))

@@ -1,4 +1,5 @@
-"""The outputs stored in notebooks/product.ipynb are a reproducibility record that can fail.
+"""The outputs stored in notebooks/product.ipynb and notebooks/cement.ipynb are a reproducibility record that can
+fail.
 
 nbval (``--nbval-lax``: only cells marked ``# NBVAL_CHECK_OUTPUT`` are compared) passes on the committed
 notebook and fails, with an output mismatch in a checked cell and no crash, when an emission factor changes;
@@ -22,6 +23,7 @@ from conftest import FACTORS, ROOT, write_variant
 pytestmark = pytest.mark.notebook
 
 NOTEBOOK = ROOT / "notebooks" / "product.ipynb"
+NOTEBOOKS = [NOTEBOOK, ROOT / "notebooks" / "cement.ipynb"]  # every notebook storing a record
 SANITIZE = ROOT / "tests" / "nbval-sanitize.cfg"
 RECORD = ROOT / "scripts" / "record_notebook.py"
 MARK = "# NBVAL_CHECK_OUTPUT"
@@ -37,8 +39,9 @@ def checked_numbers(nb) -> set[int]:
     return {i for i, c in enumerate(code_cells(nb)) if MARK in c.source.splitlines()}
 
 
-def test_committed_notebook_stores_the_record_of_its_checked_cells():
-    nb = nbformat.read(NOTEBOOK, as_version=4)
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_committed_notebook_stores_the_record_of_its_checked_cells(notebook):
+    nb = nbformat.read(notebook, as_version=4)
     checked = checked_numbers(nb)
     sources = " ".join(code_cells(nb)[i].source for i in checked)
     for what in ("totals_table", "gwp100_kg_co2e", '"by_stage"', '"by_process"', '"by_origin"', '"by_gas"',
@@ -62,20 +65,20 @@ def parameters_of(nb) -> dict:
             if isinstance(node, ast.Assign) for t in node.targets}
 
 
-def notebook_copy(tmp_path: Path, factor_file: str = "") -> Path:
-    """product.ipynb with its stored outputs, the same reference enterprise, absolute paths and its own output."""
-    nb = nbformat.read(NOTEBOOK, as_version=4)
+def notebook_copy(tmp_path: Path, factor_file: str = "", notebook: Path = NOTEBOOK) -> Path:
+    """The notebook with its stored outputs, the same reference enterprise, absolute paths and its own output."""
+    nb = nbformat.read(notebook, as_version=4)
     params = parameters_of(nb)
     for key in ("parameter_file", "rule_file"):
-        params[key] = str((NOTEBOOK.parent / params[key]).resolve())
+        params[key] = str((notebook.parent / params[key]).resolve())
     params["factor_file"] = factor_file
     params["output_dir"] = str(tmp_path / "out")
     cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
     cell.source = "\n".join(f"{k} = {v!r}" for k, v in params.items())
     folder = tmp_path / "notebook"
     folder.mkdir()
-    nbformat.write(nb, folder / NOTEBOOK.name)
-    return folder / NOTEBOOK.name
+    nbformat.write(nb, folder / notebook.name)
+    return folder / notebook.name
 
 
 def run_nbval(notebook: Path, brightway_dir: Path, tmp_path: Path) -> tuple[int, dict[int, str | None], str]:
@@ -101,9 +104,10 @@ def run_nbval(notebook: Path, brightway_dir: Path, tmp_path: Path) -> tuple[int,
     return proc.returncode, cells, output
 
 
-def test_nbval_passes_on_the_committed_record(bw_project, tmp_path):
-    rc, cells, output = run_nbval(notebook_copy(tmp_path), bw_project, tmp_path)
-    nb = nbformat.read(NOTEBOOK, as_version=4)
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_nbval_passes_on_the_committed_record(bw_project, tmp_path, notebook):
+    rc, cells, output = run_nbval(notebook_copy(tmp_path, notebook=notebook), bw_project, tmp_path)
+    nb = nbformat.read(notebook, as_version=4)
     assert rc == 0, output
     assert set(cells) == set(range(len(code_cells(nb)))), output
     assert all(problem is None for problem in cells.values()), output
@@ -142,14 +146,19 @@ def test_changed_emission_factor_fails_nbval_in_a_checked_cell(tmp_path):
     assert recorded_total in cells[printed], cells[printed]  # the stored figure is what was compared
 
 
-def test_recording_again_gives_the_committed_notebook(tmp_path):
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_recording_again_gives_the_committed_notebook(tmp_path, notebook):
     out = tmp_path / "recorded.ipynb"
-    proc = subprocess.run([sys.executable, str(RECORD), "--output", str(out)], capture_output=True, text=True,
-                          timeout=900)
+    proc = subprocess.run([sys.executable, str(RECORD), "--notebook", str(notebook), "--output", str(out)],
+                          capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert out.read_bytes() == NOTEBOOK.read_bytes(), (
-        "notebooks/product.ipynb is not what scripts/record_notebook.py records now: after a deliberate method "
+    assert out.read_bytes() == notebook.read_bytes(), (
+        f"notebooks/{notebook.name} is not what scripts/record_notebook.py records now: after a deliberate method "
         "change, re-record it and review the diff")
+
+
+def test_the_recorder_knows_every_notebook_with_a_record():
+    assert [p.name for p in _recorder().NOTEBOOKS] == [p.name for p in NOTEBOOKS]
 
 
 def _recorder():

@@ -1,4 +1,5 @@
-"""papermill runs of the steel notebook per shipped enterprise, and bad input writing nothing."""
+"""papermill runs of the industry's notebook per shipped enterprise (steel and cement), and bad input writing
+nothing."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 import sqlite3
 
 import pytest
-from conftest import ENTERPRISES, write_variant
+from conftest import ALL_ENTERPRISES, ENTERPRISES, write_variant
 
 from methodology.cli import main
 from methodology.errors import ParameterFileError
@@ -18,20 +19,24 @@ pytestmark = pytest.mark.notebook
 REQUIRED = {"enterprise", "product", "declared_unit", "gwp100_kg_co2e", "by_stage", "by_gas", "provenance"}
 
 
-@pytest.mark.parametrize("path", ENTERPRISES, ids=lambda p: p.stem)
+RULE_VERSIONS = {"steel": "1.3.0", "cement": "1.0.0"}
+
+
+@pytest.mark.parametrize("path", ALL_ENTERPRISES, ids=lambda p: p.stem)
 def test_papermill_run_per_enterprise(path, bw_project, tmp_path):
     outcome = run_enterprise(path, tmp_path / "runs")
     assert outcome.ok, outcome.error
     assert not (outcome.out_dir / "brightway").exists()  # the run's Brightway project is not kept by default
     result = json.loads((outcome.out_dir / "result.json").read_text())
     assert REQUIRED <= set(result)
-    assert (outcome.out_dir / "steel.ipynb").is_file()
+    industry = path.parent.name
+    assert (outcome.out_dir / f"{industry}.ipynb").is_file()
     assert {p.name for p in (outcome.out_dir / "figures").iterdir()} >= {"stages.png", "gases.png"}
     assert result["checks"]["within_route_plausible_range"] is True
     expected = Study.prepare(path).calculate_without_brightway().gwp100_kg_co2e.total
     assert result["gwp100_kg_co2e"]["total"] == pytest.approx(expected, rel=1e-7)
     prov = result["provenance"]
-    assert prov["rule_set"]["version"] == "1.3.0" and prov["factor_set"]["version"] == "0.2.0"
+    assert prov["rule_set"]["version"] == RULE_VERSIONS[industry] and prov["factor_set"]["version"] == "0.2.0"
     import hashlib
 
     assert prov["parameter_file"]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()

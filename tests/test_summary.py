@@ -97,7 +97,7 @@ def batch(tmp_path) -> Path:
     rng = np.random.default_rng(42)
     folder = tmp_path / "batch"
     folder.mkdir()
-    df = results_frame([result_row(fake_result(e, r, rng)) for e, r in ENTERPRISES])
+    df = results_frame([result_row(fake_result(e, r, rng), "steel") for e, r in ENTERPRISES])
     write_table(df, folder)
     runs = [run_entry(e, "skipped" if e == "c" else "ok") for e, _ in ENTERPRISES]
     runs += [run_entry("x", "failed", FAILED_ERROR), run_entry(None, "invalid", problems=INVALID_PROBLEMS),
@@ -197,13 +197,13 @@ def test_spread_without_spread_gives_note():
 def test_distribution_table_against_numpy(batch):
     df, _ = summary.load_batch(batch)
     table = summary.distribution_table(df)
-    assert set(table.index) == {("hot-rolled-coil", "bf-bof"), ("hot-rolled-coil", "dri-eaf"),
-                                ("crude-steel", "scrap-eaf")}
-    for (product, route), row in table.iterrows():
+    assert set(table.index) == {("steel", "hot-rolled-coil", "bf-bof"), ("steel", "hot-rolled-coil", "dri-eaf"),
+                                ("steel", "crude-steel", "scrap-eaf")}  # grouped by industry, product and route
+    for (_, product, route), row in table.iterrows():
         v = df.loc[(df["product"] == product) & (df["route"] == route), TOTAL].to_numpy()
         expected = [len(v), v.min(), np.percentile(v, 25), np.median(v), v.mean(), np.percentile(v, 75), v.max()]
         assert np.allclose(row[summary.DISTRIBUTION_COLUMNS].to_numpy(float), expected), (product, route)
-    assert table.loc[("hot-rolled-coil", "bf-bof"), "n"] == 3
+    assert table.loc[("steel", "hot-rolled-coil", "bf-bof"), "n"] == 3
 
 
 def test_ranking(batch):

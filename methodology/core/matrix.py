@@ -20,6 +20,8 @@ from methodology.core.contributions import DIRECT, Contributions, from_records
 from methodology.core.foreground import Foreground, Origin
 from methodology.gases import Gas
 
+NOISE = 1e-12  # relative to the largest flow of a background input's inventory
+
 
 @dataclass(frozen=True)
 class Matrices:
@@ -65,7 +67,11 @@ def first_tier_contributions(m: Matrices, fg: Foreground, s: np.ndarray | None =
             if k not in cache:
                 e = np.zeros(A.shape[0])
                 e[k] = 1.0
-                cache[k] = B @ lu.solve(e)
+                inv_k = B @ lu.solve(e)
+                # round-off of the solve (Brightway's single-precision A) leaves flows of other background
+                # columns at 1e-15 of the real ones: zero them, so the table has the rows the input really has
+                inv_k[np.abs(inv_k) <= NOISE * np.abs(inv_k).max(initial=0.0)] = 0.0
+                cache[k] = inv_k
             inv = cache[k] * (-a) * s[j]
             origin = origin_of.get((pid, k_id), Origin.upstream.value)
             records += [(pid, k_id, origin, m.flows[g], kg) for g, kg in enumerate(inv)]

@@ -453,7 +453,7 @@ def finish(p: Plan, records: list[dict], settings: Settings, *, started: float, 
         for r in runs:
             if r["status"] in ("ok", "skipped"):
                 text = (Path(r["out_dir"]) / "result.json").read_text(encoding="utf-8")
-                rows.append(result_row(Result.model_validate_json(text)))
+                rows.append(result_row(Result.model_validate_json(text), r.get("industry")))
     write_table(results_frame(rows), out)
     counts = {s: sum(r["status"] == s for r in runs) for s in ("ok", "skipped", *FAILED)}
     manifest = {

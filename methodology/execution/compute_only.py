@@ -18,5 +18,6 @@ from methodology.study import Study, calculate_without_brightway
 def compute_rows(studies: Sequence[Study]) -> list[dict | MethodologyError]:
     """Rows of the results table (``table.result_row``) for many studies, one factorisation per factor set; a
     study whose calculation fails has its error in its place."""
-    return [r if isinstance(r, MethodologyError) else result_row(r)
-            for r in calculate_without_brightway(studies, keep_going=True)]
+    results = calculate_without_brightway(studies, keep_going=True)
+    return [r if isinstance(r, MethodologyError) else result_row(r, st.rule.rule_set.industry)
+            for st, r in zip(studies, results, strict=True)]

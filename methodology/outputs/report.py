@@ -152,7 +152,7 @@ def checks_table(result: Result | dict) -> pd.DataFrame:
 def _detail_text(detail: dict) -> str:
     """A mechanism's inputs in one line: the method (PFCs), the factor, what was measured."""
     keys = ("method", "technology", "factor", "measured", "destruction", "utilisation", "ef_t_co2_per_t",
-            "calcination_fraction", "transferred_co2_kg")
+            "ef_basis", "kiln_dust_co2_t", "organic_carbon_co2_t", "calcination_fraction", "transferred_co2_kg")
     shown = {k: detail[k] for k in keys if k in detail and detail[k] not in (None, False)}
     if not shown.get("destruction"):  # no abatement: neither figure says anything
         shown.pop("destruction", None), shown.pop("utilisation", None)
@@ -173,6 +173,37 @@ def mechanism_table(result: Result | dict) -> pd.DataFrame:
     df = df.reindex(columns=["process", "mechanism", *gas_columns, "inputs"])
     df[gas_columns] = df[gas_columns].fillna(0.0)
     return rounded(df, 3)
+
+
+def direct_per_unit_table(result: Result | dict) -> pd.DataFrame:
+    """Direct emissions per declared unit by process and mechanism: kg of each gas, each process's annual
+    mechanism result times the times it runs per declared unit (``process_scaling``)."""
+    r = as_json(result)
+    rows = [{"process": d["process"], "mechanism": d["mechanism"], "label": d["label"],
+             **{f"kg {gas}": kg * r["process_scaling"].get(d["process"], 0.0) for gas, kg in d["kg_per_year"].items()}}
+            for d in r["direct_emissions"]]
+    df = pd.DataFrame(rows)
+    gas_columns = sorted({c for row in rows for c in row if c.startswith("kg ")})
+    df = df.reindex(columns=["process", "mechanism", "label", *gas_columns])
+    df[gas_columns] = df[gas_columns].fillna(0.0)
+    return rounded(df, 1)
+
+
+def fuel_table(result: Result | dict, process: str) -> pd.DataFrame:
+    """The fuels a process's combustion mechanism burned in the year: amount, energy, share of the heat, CO2 and its
+    biogenic part (from the mechanism's record, so it shows exactly what was computed)."""
+    rows = []
+    for d in as_json(result)["direct_emissions"]:
+        if d["process"] != process or d["mechanism"] != "combustion":
+            continue
+        rows += [{"fuel": k, "amount": v["amount"], "GJ": v["amount"] * v["ncv_gj_per_unit"],
+                  "t CO2": v["co2_kg"] / 1000, "biogenic share": v.get("biogenic_share", 0.0),
+                  "t CO2 biogenic": v["co2_kg"] / 1000 * v.get("biogenic_share", 0.0)}
+                 for k, v in d["detail"].items() if isinstance(v, dict) and "co2_kg" in v]
+    df = pd.DataFrame(rows, columns=["fuel", "amount", "GJ", "heat share", "t CO2", "biogenic share", "t CO2 biogenic"])
+    if rows:
+        df["heat share"] = df["GJ"] / df["GJ"].sum()
+    return rounded(df, {"amount": 1, "GJ": 0, "heat share": 4, "t CO2": 1, "biogenic share": 4, "t CO2 biogenic": 1})
 
 
 def product_carbon_text(result: Result | dict) -> str:

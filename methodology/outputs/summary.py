@@ -156,13 +156,21 @@ def problems_table(manifest: dict) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------------------ result tables
 
 
+GROUPS = ["industry", "product", "route"]  # a batch may hold several industries (steel and cement ship together)
+
+
+def _groups(df: pd.DataFrame) -> list[str]:
+    return [c for c in GROUPS if c in df.columns]
+
+
 def distribution_table(df: pd.DataFrame, column: str = TOTAL) -> pd.DataFrame:
-    """Per product and route: n, min, quartiles, median, mean and max of ``column`` (default the total)."""
+    """Per industry, product and route: n, min, quartiles, median, mean and max of ``column`` (default the
+    total)."""
     if df.empty or column not in df.columns:
-        index = pd.MultiIndex.from_tuples([], names=["product", "route"])
+        index = pd.MultiIndex.from_tuples([], names=GROUPS)
         empty = pd.DataFrame(columns=DISTRIBUTION_COLUMNS, index=index)
         return _with_note(empty, note(df) or f"no results with {column}")
-    g = df.dropna(subset=[column]).groupby(["product", "route"])[column]
+    g = df.dropna(subset=[column]).groupby(_groups(df))[column]
     table = pd.DataFrame({
         "n": g.size(), "min": g.min(), "p25": g.quantile(0.25), "median": g.median(), "mean": g.mean(),
         "p75": g.quantile(0.75), "max": g.max(),
@@ -252,9 +260,9 @@ def _no_results(ax, text: str = "no results"):
 
 
 def distribution_figure(df: pd.DataFrame, path: str | Path | None = None):
-    """Box plot of the total per product and route, each enterprise a (jittered) point over it."""
+    """Box plot of the total per industry, product and route, each enterprise a (jittered) point over it."""
     ok = not df.empty and TOTAL in df.columns
-    groups = list(df.dropna(subset=[TOTAL]).groupby(["product", "route"])) if ok else []
+    groups = list(df.dropna(subset=[TOTAL]).groupby(_groups(df))) if ok else []
     fig, ax = _figure(max(5.0, 1.6 * len(groups) + 2), 4.5)
     if not groups:
         _no_results(ax)
@@ -264,10 +272,10 @@ def distribution_figure(df: pd.DataFrame, path: str | Path | None = None):
     rng = np.random.default_rng(0)  # fixed jitter: the same figure on every run
     for i, v in enumerate(values):
         ax.scatter(i + rng.uniform(-0.15, 0.15, len(v)), v, s=22, color="#c0504d", alpha=0.8, zorder=3)
-    ax.set_xticks(range(len(values)), [f"{p}\n{r}\n(n={len(v)})" for ((p, r), _), v in zip(groups, values,
-                                                                                              strict=True)])
+    ax.set_xticks(range(len(values)), ["\n".join(map(str, key)) + f"\n(n={len(v)})"
+                                       for (key, _), v in zip(groups, values, strict=True)])
     ax.set_ylabel(UNIT_LABEL)
-    ax.set_title("Total footprint per product and route")
+    ax.set_title("Total footprint per " + ", ".join(_groups(df)))
     return _finish(fig, path)
 
 

@@ -19,8 +19,9 @@ TRACE_SHARES = ("verified_share", "unverified_share", "no_factor_share", "partia
                 "illustrative_share")
 
 
-def result_row(result: Result | dict) -> dict:
-    """Flatten one result (the model or its JSON content) into one row of the results table."""
+def result_row(result: Result | dict, industry: str | None = None) -> dict:
+    """Flatten one result (the model or its JSON content) into one row of the results table; ``industry``: the
+    rule's industry (the batch knows it from the rule each file names)."""
     result = as_json(result)
     ent, prov = result["enterprise"], result["provenance"]
     g = result["gwp100_kg_co2e"]
@@ -35,6 +36,7 @@ def result_row(result: Result | dict) -> dict:
         "product": result["product"]["id"],
         "product_family": (result.get("product_family") or {}).get("id"),
         "route": result["route"]["id"],
+        "industry": industry,
         "declared_unit": f"{result['declared_unit']['amount']:g} {result['declared_unit']['unit']}",
         **{f"gwp100_{k}_kg_co2e": g.get(k) for k in TOTALS},
     }
@@ -79,7 +81,7 @@ def results_frame(rows: list[dict]):
     tail = [c for c in first if c not in head]
     df = df[head + breakdown + tail]
     df[breakdown] = df[breakdown].fillna(0.0)
-    return df.sort_values(["product", "route", "enterprise"]).reset_index(drop=True)
+    return df.sort_values(["industry", "product", "route", "enterprise"]).reset_index(drop=True)
 
 
 def write_table(df, out_dir: str | Path, stem: str = "results") -> list[Path]:

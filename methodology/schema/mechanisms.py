@@ -25,6 +25,7 @@ from pydantic import Field, model_validator
 
 from methodology.gases import Gas
 from methodology.schema.common import SNAKE, Strict, Unit
+from methodology.units import convertible
 
 Name = Annotated[str, Field(pattern=SNAKE)]
 
@@ -83,6 +84,12 @@ class Calcination(Strict):
     mgo_non_carbonate: Name | None = None
     kiln_dust: Name | None = Field(None, description="parameter: t of kiln dust leaving per t of output")
     kiln_dust_calcination: Name | None = Field(None, description="parameter: fraction of the dust calcined")
+    default_factor: Coefficient | None = Field(
+        None, description="t CO2 per t of output used when the enterprise reports no CaO content (e.g. the "
+                          "GCCA/CSI default 525 kg CO2/t clinker); a reported CaO always replaces it")
+    raw_meal: Name | None = Field(None, description="input flow key of the raw meal fed to the kiln")
+    organic_carbon: Name | None = Field(
+        None, description="parameter: total organic carbon (TOC) mass fraction of the raw meal, emitted as CO2")
     carbonates: list[Name] = []
     calcination_fraction: Name | None = None
 
@@ -93,11 +100,17 @@ class Calcination(Strict):
                 raise ValueError("the oxides basis needs `output` (a product flow key) and `cao` (a parameter)")
             if self.carbonates or self.calcination_fraction:
                 raise ValueError("`carbonates` and `calcination_fraction` belong to the carbonates basis")
+            if bool(self.raw_meal) != bool(self.organic_carbon):
+                raise ValueError("`raw_meal` (an input flow) and `organic_carbon` (a parameter) go together")
+            if self.default_factor is not None and not convertible(self.default_factor.unit, "t/t"):
+                raise ValueError(f"default_factor unit '{self.default_factor.unit}' is not a mass of CO2 per mass "
+                                 "of output (t/t or kg/t)")
         else:
             if not self.carbonates:
                 raise ValueError("the carbonates basis needs `carbonates` (carbonate input flow keys)")
             oxide_fields = [n for n in ("output", "cao", "mgo", "cao_non_carbonate", "mgo_non_carbonate",
-                                        "kiln_dust", "kiln_dust_calcination") if getattr(self, n)]
+                                        "kiln_dust", "kiln_dust_calcination", "default_factor", "raw_meal",
+                                        "organic_carbon") if getattr(self, n)]
             if oxide_fields:
                 raise ValueError(f"{oxide_fields} belong to the oxides basis")
         return self
@@ -203,7 +216,7 @@ TYPES = {m.model_fields["type"].annotation.__args__[0]: m
 def parameter_fields(m) -> dict[str, str]:
     """{field: parameter name} of the fields of a mechanism that name process parameters."""
     names = ("cao", "mgo", "cao_non_carbonate", "mgo_non_carbonate", "kiln_dust", "kiln_dust_calcination",
-             "calcination_fraction", "measured", "destruction", "utilisation", "technology",
+             "organic_carbon", "calcination_fraction", "measured", "destruction", "utilisation", "technology",
              "anode_effect_minutes", "overvoltage", "current_efficiency")
     return {n: getattr(m, n) for n in names if getattr(m, n, None)}
 
@@ -214,7 +227,7 @@ def flow_fields(m) -> dict[str, list[str]]:
     for n in ("exclude", "fuels", "carbonates"):
         if getattr(m, n, None):
             out[n] = list(getattr(m, n))
-    for n in ("output",):
+    for n in ("output", "raw_meal"):
         if getattr(m, n, None):
             out[n] = [getattr(m, n)]
     return out

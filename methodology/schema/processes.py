@@ -153,6 +153,9 @@ class FlowSpec(Strict):
     kind: FlowKind
     unit: Unit = Field(description="unit the value is converted to; any convertible unit is accepted")
     factor: str | None = Field(None, description="factor id: upstream burden, carbon content")
+    choice: str | None = Field(
+        None, description="'<choice id>/<slot>' of the rule's factor_choices: the factor comes from the selected "
+                          "option (given instead of `factor`)")
     product: str | None = Field(None, description="intermediate product id this input links to")
     required: bool = True
     primary_data_mandatory: bool = False
@@ -167,7 +170,7 @@ class FlowSpec(Strict):
     @model_validator(mode="after")
     def _kind_fields(self) -> FlowSpec:
         needs_factor = {FlowKind.material, FlowKind.fuel, FlowKind.process_gas, FlowKind.gas_output}
-        if self.kind in needs_factor and not self.factor:
+        if self.kind in needs_factor and not (self.factor or self.choice):
             raise ValueError(f"a {self.kind.value} flow needs `factor` (a factor id)")
         if self.kind is FlowKind.intermediate and not self.product:
             raise ValueError("an intermediate flow needs `product` (an intermediate product id)")
@@ -254,7 +257,9 @@ class ProcessSpec(Strict):
                 for key in keys:
                     out += [(f"{where}.{fld}", x) for x in self._flow_problem(m.type, fld, key)]
             for fld, name in parameter_fields(m).items():
-                out += [(f"{where}.{fld}", x) for x in self._parameter_problem(fld, name)]
+                # a CaO content may be left unreported where the mechanism has a default factor to fall back on
+                optional = fld == "cao" and getattr(m, "default_factor", None) is not None
+                out += [(f"{where}.{fld}", x) for x in self._parameter_problem(fld, name, optional)]
             for key in _co2_flows(m):
                 if key in counted:
                     out.append((where, f"the carbon of '{key}' is already counted by {counted[key]}: "
@@ -291,11 +296,11 @@ class ProcessSpec(Strict):
                             "combined with a carbon balance (the carbonate inputs would count twice)"))
         return out
 
-    def _parameter_problem(self, fld: str, name: str) -> list[str]:
+    def _parameter_problem(self, fld: str, name: str, optional: bool = False) -> list[str]:
         spec = self.parameter_by_name.get(name)
         if spec is None:
             return [f"'{name}' is not a parameter of process '{self.id}' (declare it under parameters)"]
-        if fld in NEEDS_VALUE and not (spec.required or spec.default is not None):
+        if fld in NEEDS_VALUE and not optional and not (spec.required or spec.default is not None):
             return [f"parameter '{name}' must be required or have a default: the mechanism cannot work without it"]
         if fld == "technology":
             return [] if spec.is_choice else [f"parameter '{name}' must be a choice parameter (choices: [...])"]
@@ -337,7 +342,7 @@ class ProcessSpec(Strict):
 # unit each parameter-naming field of a mechanism expects (convertible units are accepted)
 PARAMETER_UNITS = {
     "cao": "", "mgo": "", "cao_non_carbonate": "", "mgo_non_carbonate": "", "kiln_dust": "",
-    "kiln_dust_calcination": "", "calcination_fraction": "", "destruction": "", "utilisation": "",
+    "kiln_dust_calcination": "", "organic_carbon": "", "calcination_fraction": "", "destruction": "", "utilisation": "",
     "current_efficiency": "", "anode_effect_minutes": "min/d", "overvoltage": "mV",
 }
 
@@ -354,5 +359,6 @@ NEEDS_VALUE = {"cao", "technology"}
 _INPUTS = {FlowKind.material, FlowKind.fuel, FlowKind.intermediate, FlowKind.process_gas}
 _OUTPUTS = {FlowKind.product, FlowKind.coproduct, FlowKind.carbon_output}
 # the kinds of flow each flow-naming field of a mechanism may name ("exclude" may name any)
-FIELD_KINDS = {"fuels": {FlowKind.fuel, FlowKind.process_gas}, "carbonates": _INPUTS, "output": _OUTPUTS}
+FIELD_KINDS = {"fuels": {FlowKind.fuel, FlowKind.process_gas}, "carbonates": _INPUTS, "output": _OUTPUTS,
+               "raw_meal": _INPUTS}
 

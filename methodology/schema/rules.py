@@ -16,6 +16,8 @@ from pathlib import Path
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from methodology.errors import Problem, RuleError
+from methodology.schema import choices
+from methodology.schema.choices import FactorChoice
 from methodology.schema.common import KEBAB, SEMVER, ClauseRef, FileBacked, Strict, Unit
 from methodology.schema.factors import Category, FactorSet
 from methodology.schema.families import ProductFamily, family_problems
@@ -319,14 +321,23 @@ class Rule(FileBacked):
     plausibility: PlausibilityRule = PlausibilityRule()
     end_of_life: EndOfLife | None = None
     carbon_accounting: CarbonAccounting = CarbonAccounting()
+    factor_choices: list[FactorChoice] = Field(
+        default_factory=list, description="committee choices of the factor some flows take (schema.choices)")
     _producers: dict = PrivateAttr(default_factory=dict)  # producers() by the set of processes asked about
+
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve_choices(cls, data):
+        """Flows naming a factor choice get the selected option's factor (schema.choices)."""
+        return choices.resolve(data)
 
     def reference_problems(self) -> list[tuple[str, str, str]]:
         """Cross-references inside the rule, as (field, found, expected): each problem names its own field."""
         return (self._clause_problems() + self._process_problems() + self._route_problems()
                 + self._allocation_problems() + self._balance_problems() + self._unit_problems()
                 + self._misc_problems() + self._duplicate_problems() + self._cycle_problems()
-                + self._range_problems() + self._gas_problems() + self._family_problems())
+                + self._range_problems() + self._gas_problems() + self._family_problems()
+                + choices.problems(self.factor_choices, self.processes))
 
     def _family_problems(self) -> list[tuple[str, str, str]]:
         return [x for prod in self.products for x in family_problems(prod.id, prod.families, set(self.standards))]
@@ -621,6 +632,7 @@ class Rule(FileBacked):
             ("plausibility", self.plausibility.clause),
         ]
         sections += [(f"cut_off.not_counted[{i}]", x.clause) for i, x in enumerate(self.cut_off.not_counted)]
+        sections += [(f"factor_choices.{c.id}", c.clause) for c in self.factor_choices]
         if self.end_of_life is not None:
             sections.append(("end_of_life", self.end_of_life.clause))
         sections += [(f"processes.{x.id}", x.clause) for x in self.processes]
@@ -731,6 +743,8 @@ class Rule(FileBacked):
                     refs.append((f"allocation.coproducts.{c.id}.{attr}", getattr(c, attr)))
             refs += [(f"allocation.coproducts.{c.id}.processing[{i}].factor", x.factor)
                      for i, x in enumerate(c.processing)]
+        refs += [(f"factor_choices.{c.id}.options.{o.id}.factors.{slot}", fid) for c in self.factor_choices
+                 for o in c.options for slot, fid in o.factors.items()]
         refs += [("electricity.allowed_factors", x) for x in self.electricity.allowed_factors]
         if self.end_of_life is not None:
             refs += [("end_of_life.applies_to", x) for x in self.end_of_life.applies_to]

@@ -73,7 +73,7 @@ def combustion(spec: m.Combustion, p: ProcessData) -> MechanismResult:
         for gas, v in _split_biogenic(co2, p.biogenic.get(key, 0.0)).items():
             kg[gas] = kg.get(gas, 0.0) + v
         detail[key] = {"amount": q, "ncv_gj_per_unit": ncv, "carbon_kg_per_gj": cpe, "oxidation": of,
-                       "co2_kg": co2}
+                       "co2_kg": co2, "biogenic_share": p.biogenic.get(key, 0.0)}
     return MechanismResult("combustion", kg, "fuel combustion (NCV x CC x OF)", detail=detail)
 
 
