@@ -235,6 +235,14 @@ class Study:
         return Study.check(pf, rule, self.factors, self.parameter_file, assessment_date=self.assessment_date)
 
 
+    def with_product(self, product: str) -> Study:
+        """The same enterprise and data declaring another product of its rule (e.g. an intermediate that is also
+        a declared product, such as clinker in a cement plant or liquid metal in a smelter that casts ingot),
+        validated as if the parameter file named it: a reviewer sees both declared units of one site."""
+        pf = read_parameter_file(self.parameter_file).model_copy(update={"product": product})
+        return Study.check(pf, self.rule, self.factors, self.parameter_file, assessment_date=self.assessment_date)
+
+
 def calculate_without_brightway(studies: Sequence[Study], *, keep_going: bool = False) -> list:
     """The results of many studies from the fast evaluator: one stacked system and one LU factorisation per
     factor set (``core.compute``), each result assembled from its contributions table as ``calculate`` does.
