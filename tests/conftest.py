@@ -18,7 +18,8 @@ RULE = ROOT / "standards" / "steel" / "pcr-steel.yaml"
 FACTORS = ROOT / "standards" / "factors" / "cn-core.yaml"
 ENTERPRISES = sorted((ROOT / "parameters" / "steel").glob("*.yaml"))
 CEMENT_ENTERPRISES = sorted((ROOT / "parameters" / "cement").glob("*.yaml"))
-ALL_ENTERPRISES = ENTERPRISES + CEMENT_ENTERPRISES  # every shipped parameter file, every industry
+ALUMINIUM_ENTERPRISES = sorted((ROOT / "parameters" / "aluminium").glob("*.yaml"))
+ALL_ENTERPRISES = ENTERPRISES + CEMENT_ENTERPRISES + ALUMINIUM_ENTERPRISES  # every shipped file, every industry
 
 
 @pytest.fixture(scope="session")
@@ -51,6 +52,43 @@ def write_variant(tmp_path: Path, source: Path, mutate, name: str | None = None)
     out = tmp_path / (name or source.name)
     out.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return out
+
+
+def mechanism(study, pid: str, kind: str):
+    """The one result of mechanism type ``kind`` at process ``pid`` of a study's foreground."""
+    (r,) = [r for r in study.foreground.processes[pid].mechanisms if r.type == kind]
+    return r
+
+
+def scaled_amounts(data: dict, by: float = 3) -> None:
+    """Multiply every activity amount of a parameter file (for linearity tests: the result per unit must not move)."""
+    for proc in data["processes"].values():
+        for flow in proc.values():
+            flow["value"] *= by
+
+
+def refused_with(tmp_path: Path, source: Path, change, problem: tuple) -> None:
+    """A negative fixture: ``source`` with ``change`` applied is refused with exactly ``problem`` (field, found,
+    expected; an expected of None is not compared)."""
+    from methodology.errors import ParameterFileError
+    from methodology.study import Study
+
+    with pytest.raises(ParameterFileError) as exc:
+        Study.prepare(write_variant(tmp_path, source, change))
+    got = [(p.field, p.found, p.expected if problem[2] else None) for p in exc.value.problems]
+    assert got == [problem]
+
+
+def assert_route_range_warns(tmp_path: Path, rule: Path, route: int, maximum: float, source: Path) -> None:
+    """With the rule's route ``route`` capped at ``maximum``, ``source``'s total is listed for review (a warning,
+    not a refusal): the plausible_footprint check of every industry."""
+    from methodology.study import Study
+
+    capped = write_variant(tmp_path, rule, lambda d: d["routes"][route]["plausible_footprint"].update(max=maximum))
+    res = Study.prepare(source, capped).calculate_without_brightway()
+    review = res.model_dump(mode="json")["checks"]["review"]
+    assert res.gwp100_kg_co2e.total > maximum and not res.checks.within_route_plausible_range
+    assert len(review) == 1 and f"{maximum:g}" in review[0]["expected"], review
 
 
 REL, ABS = 1e-6, 1e-4

@@ -50,7 +50,8 @@ def test_unknown_rule_set_is_invalid_in_a_batch_not_judged_as_steel(tmp_path):
     assert [x["parameter_file"] for x in p.invalid] == [str(bad.resolve())]
     assert p.invalid[0]["problems"] == ["rule_set: found cn-pcr-cemnet 1.0.0 (not in the "
                                         "catalogue); expected one of the rule sets under standards/: "
-                                        "cn-pcr-cement 1.0.0, cn-pcr-steel 1.3.0"]
+                                        "cn-pcr-aluminium 1.0.0, cn-pcr-cement 1.0.0, "
+                                        "cn-pcr-steel 1.3.0"]
     assert len(p.todo) + len(p.skipped) == 1
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import write_variant
+from conftest import assert_route_range_warns, refused_with, scaled_amounts, write_variant
+from conftest import mechanism as mech
 
-from methodology.errors import ParameterFileError
 from methodology.gases import C_TO_CO2, Gas
 from methodology.study import Study
 
@@ -20,11 +20,6 @@ A, A_CLINKER = CEMENT / "ah-integrated-plant-a.yaml", CEMENT / "ah-integrated-pl
 B, C = CEMENT / "gd-coprocessing-plant-b.yaml", CEMENT / "js-grinding-station-c.yaml"
 D = CEMENT / "sc-portland-plant-d.yaml"
 CAO, MGO = 44.01 / 56.08, 44.01 / 40.30  # t CO2 per t oxide (IPCC 2006 Vol. 3 Ch. 2: 0.785 and 1.092)
-
-
-def mech(st: Study, pid: str, kind: str):
-    (r,) = [r for r in st.foreground.processes[pid].mechanisms if r.type == kind]
-    return r
 
 
 def result(path, rule=None):
@@ -88,12 +83,7 @@ def test_the_by_product_choice_moves_the_total_by_exactly_the_allocated_burden()
 def test_linearity_the_result_per_t_does_not_depend_on_the_scale(tmp_path):
     base = result(C).gwp100_kg_co2e.total
 
-    def scaled(d):
-        for proc in d["processes"].values():
-            for flow in proc.values():
-                flow["value"] *= 3
-
-    assert result(write_variant(tmp_path, C, scaled)).gwp100_kg_co2e.total == pytest.approx(base, rel=1e-12)
+    assert result(write_variant(tmp_path, C, scaled_amounts)).gwp100_kg_co2e.total == pytest.approx(base, rel=1e-12)
 
 
 def test_clinker_per_t_cement_follows_the_clinker_ratio(tmp_path):
@@ -112,11 +102,7 @@ def test_clinker_per_t_cement_follows_the_clinker_ratio(tmp_path):
 
 
 def test_total_outside_the_route_range_is_a_warning_in_the_result(tmp_path):
-    rule = write_variant(tmp_path, RULE, lambda d: d["routes"][4]["plausible_footprint"].update(max=500))
-    res = result(C, rule)
-    review = res.model_dump(mode="json")["checks"]["review"]
-    assert res.gwp100_kg_co2e.total > 500 and not res.checks.within_route_plausible_range
-    assert len(review) == 1 and "500" in review[0]["expected"], review
+    assert_route_range_warns(tmp_path, RULE, 4, 500, C)
 
 
 @pytest.mark.parametrize("src, change, problem", [
@@ -131,7 +117,4 @@ def test_total_outside_the_route_range_is_a_warning_in_the_result(tmp_path):
       "between 0.43 and 0.79 t/t (GB 175-2023 Table 1: P·C clinker and gypsum at least 50 % and below 80 %)")),
 ])
 def test_negative_fixtures(tmp_path, src, change, problem):
-    with pytest.raises(ParameterFileError) as exc:
-        Study.prepare(write_variant(tmp_path, src, change))
-    got = [(p.field, p.found, p.expected if problem[2] else None) for p in exc.value.problems]
-    assert got == [problem]
+    refused_with(tmp_path, src, change, problem)
