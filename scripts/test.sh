@@ -13,4 +13,5 @@ mkdir -p "$BRIGHTWAY2_DIR"
 .venv/bin/pytest
 .venv/bin/pcf setup
 .venv/bin/pytest -p no:cacheprovider --nbval-lax --nbval-current-env \
-  --nbval-sanitize-with tests/nbval-sanitize.cfg notebooks/product.ipynb notebooks/cement.ipynb
+  --nbval-sanitize-with tests/nbval-sanitize.cfg notebooks/product.ipynb notebooks/cement.ipynb \
+  notebooks/aluminium.ipynb

@@ -23,7 +23,8 @@ from conftest import FACTORS, ROOT, write_variant
 pytestmark = pytest.mark.notebook
 
 NOTEBOOK = ROOT / "notebooks" / "product.ipynb"
-NOTEBOOKS = [NOTEBOOK, ROOT / "notebooks" / "cement.ipynb"]  # every notebook storing a record
+# every notebook storing a record
+NOTEBOOKS = [NOTEBOOK, ROOT / "notebooks" / "cement.ipynb", ROOT / "notebooks" / "aluminium.ipynb"]
 SANITIZE = ROOT / "tests" / "nbval-sanitize.cfg"
 RECORD = ROOT / "scripts" / "record_notebook.py"
 MARK = "# NBVAL_CHECK_OUTPUT"
