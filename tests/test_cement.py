@@ -78,6 +78,9 @@ def test_the_by_product_choice_moves_the_total_by_exactly_the_allocated_burden()
     economic = st.calculate_without_brightway().gwp100_kg_co2e.total
     zero = st.with_factor_choices({"by-product-burden": "zero-burden"}).calculate_without_brightway()
     assert economic - zero.gwp100_kg_co2e.total == pytest.approx(0.18 * 56.5 + 0.15 * 240 + 0.045 * 73, abs=1e-9)
+    # each result says which option it was computed under
+    assert st.calculate_without_brightway().scope.factor_choices == {"by-product-burden": "economic-allocation"}
+    assert zero.scope.factor_choices == {"by-product-burden": "zero-burden"}
 
 
 def test_linearity_the_result_per_t_does_not_depend_on_the_scale(tmp_path):

@@ -332,6 +332,8 @@ class Scope(Model):
     end_of_life: EndOfLife | None = Field(description="the approach for recycled inputs and end of life")
     coproducts: str = Field(description="the rule's co-product approach, for comparison with end_of_life")
     carbon_accounting: CarbonAccounting
+    factor_choices: dict[str, str] = Field(
+        description="the rule's factor choices: choice id -> the option applied (schema.choices)")
 
 
 class FactorValues(Model):

@@ -445,6 +445,7 @@ def scope(ed: EnterpriseData, fg: Foreground, fs: FactorSet) -> R.Scope:
                                                           applies_to=list(eol.applies_to)),
         coproducts=rule.allocation.approach.value,
         carbon_accounting=carbon_accounting(ed, fg, fs),
+        factor_choices={c.id: c.selected for c in rule.factor_choices},
     )
 
 
