@@ -117,6 +117,15 @@ def combustion_terms(ed: EnterpriseData, factors: FactorSet, pid: str, f) -> tup
     return ncv, cpe, base[2] if base is not None else 1.0
 
 
+def applied_oxidation(rule: Rule, factors: FactorSet, f) -> float | None:
+    """The oxidation rate a carbon balance applies to an input flow ``f`` (None: fully oxidised): its carbon
+    factor's, when the rule's ``carbon_accounting.oxidation`` is ``factor``."""
+    if rule.carbon_accounting.oxidation is not Oxidation.factor:
+        return None
+    factor = rule.carbon_factor_of(f)
+    return factors.get(factor).oxidation() if factor else None
+
+
 class _Builder:
     def __init__(self, ed: EnterpriseData, factors: FactorSet, gas_balances=None):
         self.ed, self.rule, self.factors = ed, ed.rule, factors
@@ -143,12 +152,7 @@ class _Builder:
         return c or 0.0
 
     def oxidation_of(self, pid: str, f) -> float | None:
-        """The oxidation rate the carbon balance applies to an input (None: fully oxidised): its factor's, when
-        the rule's ``carbon_accounting.oxidation`` is ``factor``."""
-        if self.rule.carbon_accounting.oxidation is not Oxidation.factor:
-            return None
-        factor = self.rule.carbon_factor_of(f)
-        return self.factors.get(factor).oxidation() if factor else None
+        return applied_oxidation(self.rule, self.factors, f)
 
     def carbon_per_unit(self, pid: str, key: str, default_factor: str | None) -> float:
         """kg C per unit of a flow: the enterprise's measured content where given, else the factor set's."""

@@ -24,7 +24,7 @@ from methodology.core import traceability
 from methodology.core.balances import EnterpriseBalances, enterprise_balances
 from methodology.core.contributions import GASES, ORIGIN_CODE, ORIGINS, Contributions, characterisation_matrix
 from methodology.core.disclosures import direct_emissions_by_mechanism, product_carbon
-from methodology.core.foreground import Foreground, Origin
+from methodology.core.foreground import Foreground, Origin, applied_oxidation
 from methodology.errors import CalculationError
 from methodology.gases import GAS_GROUP
 from methodology.schema.factors import FactorSet
@@ -403,8 +403,6 @@ def result_checks(rule: Rule, route: str, total: float, parts: list[list[float]]
 def carbon_accounting(ed: EnterpriseData, fg: Foreground, fs: FactorSet) -> R.CarbonAccounting:
     """The rule's carbon accounting and the carbon content of every carbon-bearing flow of the product system's
     carbon balances (measured, or the factor's on the rule's basis), with the oxidation rate applied."""
-    from methodology.schema.mechanisms import Oxidation
-
     rule = ed.rule
     ca = rule.carbon_accounting
     rows = []
@@ -417,8 +415,7 @@ def carbon_accounting(ed: EnterpriseData, fg: Foreground, fs: FactorSet) -> R.Ca
             d = ed.data.get((p.id, f.key))
             if d is None or d.amount == 0:
                 continue
-            inp = any(f is i for i in spec.inputs)
-            of = fs.get(factor).oxidation() if (inp and factor and ca.oxidation is Oxidation.factor) else None
+            of = applied_oxidation(rule, fs, f) if any(f is i for i in spec.inputs) else None
             if d.carbon_kg_per_unit is not None:
                 rows.append(R.CarbonContent(flow=f"{p.id}.{f.key}", kg_c_per_unit=round(d.carbon_kg_per_unit, 6),
                                             unit=f.unit, basis="measured by the enterprise", oxidation=of))
