@@ -153,6 +153,23 @@ def cmd_schema(args) -> int:
     return 0
 
 
+def cmd_lock(args) -> int:
+    """Record the sha256 of every catalogued rule version in standards/rules.lock.yaml (decision record 0013)."""
+    import hashlib
+
+    from methodology.outputs.files import atomic_write_text
+    from methodology.schema import catalogue
+    from methodology.schema.changelog import LOCK_NAME, updated_lock
+
+    standards = catalogue.STANDARDS
+    rules = [(e.id, e.version, hashlib.sha256(e.path.read_bytes()).hexdigest()) for e in catalogue.entries("rule")]
+    added, text = updated_lock(standards, rules, {tuple(x) for x in args.amend or []})
+    if text is not None:
+        atomic_write_text(standards / LOCK_NAME, text)
+    print(f"recorded {', '.join(added)} in {standards / LOCK_NAME}" if added else "every rule version is recorded")
+    return 0
+
+
 class Parser(argparse.ArgumentParser):
     """argparse with one-line usage errors and exit status 1, the status of every invalid input (argparse's is 2)."""
 
@@ -260,6 +277,10 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("--ip", default="127.0.0.1")
     lab.add_argument("--runs", default="runs", type=output_folder)
     lab.set_defaults(func=cmd_lab)
+    lk = sub.add_parser("lock", help="record the content (sha256) of every rule version in standards/rules.lock.yaml")
+    lk.add_argument("--amend", nargs=2, action="append", metavar=("ID", "VERSION"),
+                    help="re-record a version whose content changed (a draft not yet released)")
+    lk.set_defaults(func=cmd_lock)
     sc = sub.add_parser("schema", help="export JSON Schemas of rule, factor and parameter files and result.json")
     sc.add_argument("--out", default=str(ROOT / "standards" / "schema"), type=output_folder)
     sc.set_defaults(func=cmd_schema)

@@ -118,8 +118,20 @@ def rule_with_selection(rule: Rule, selection: dict[str, str], factors: FactorSe
     its file and checked like any rule; for comparing the options (it is not the catalogued rule: its sha256
     says which options were selected)."""
     raw = choices.with_selection(read_yaml(rule.path, RuleError), selection)
+    return _rule_variant(rule, raw, ",".join(f"{k}={v}" for k, v in sorted(selection.items())), factors)
+
+
+def rule_with_grid_factor(rule: Rule, grid_factor: str, factors: FactorSet | None = None) -> Rule:
+    """The rule with ``electricity.grid_factor`` set to ``national`` or ``regional`` (decision record 0011), read
+    again from its file and checked like any rule (its sha256 says so); for comparing the two bases."""
+    raw = dict(read_yaml(rule.path, RuleError))  # a shallow copy: the file's mapping is not changed
+    if isinstance(raw.get("electricity"), dict):
+        raw["electricity"] = {**raw["electricity"], "grid_factor": grid_factor}
+    return _rule_variant(rule, raw, f"grid_factor={grid_factor}", factors)
+
+
+def _rule_variant(rule: Rule, raw: dict, tag: str, factors: FactorSet | None) -> Rule:
     variant = parse_model(Rule, raw, rule.path, RuleError)
-    tag = ",".join(f"{k}={v}" for k, v in sorted(selection.items()))
     variant._path, variant._sha256 = rule.path, f"{rule.sha256}+{tag}"
     problems = variant.reference_problems() + (check_against_factor_set(variant, factors) if factors else [])
     if problems:
@@ -234,6 +246,13 @@ class Study:
         pf = read_parameter_file(self.parameter_file)
         return Study.check(pf, rule, self.factors, self.parameter_file, assessment_date=self.assessment_date)
 
+
+    def with_grid_factor(self, grid_factor: str) -> Study:
+        """The same enterprise under its rule with grid purchases at the ``national`` or ``regional`` grid factor
+        (the rule's ``electricity.grid_factor``; decision record 0011), to see what the basis moves."""
+        rule = rule_with_grid_factor(self.rule, grid_factor, self.factors)
+        pf = read_parameter_file(self.parameter_file)
+        return Study.check(pf, rule, self.factors, self.parameter_file, assessment_date=self.assessment_date)
 
     def with_product(self, product: str) -> Study:
         """The same enterprise and data declaring another product of its rule (e.g. an intermediate that is also

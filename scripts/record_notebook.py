@@ -95,6 +95,18 @@ def _stored(output, count: int, where: str, sanitize) -> nbformat.NotebookNode:
     raise RecordError(f"{where} gives a {kind} output: {output.get('ename', '')} {output.get('evalue', '')}")
 
 
+def _coalesced(outputs: list) -> list:
+    """Consecutive stdout streams as one: the kernel splits a print's text and its newline into separate
+    messages or not depending on timing, which would make two recordings of the same cell differ."""
+    out = []
+    for o in outputs:
+        if out and o.output_type == "stream" and out[-1].output_type == "stream":
+            out[-1].text += o.text
+        else:
+            out.append(o)
+    return out
+
+
 def record(source: nbformat.NotebookNode, executed: nbformat.NotebookNode, sanitize) -> nbformat.NotebookNode:
     """The source notebook with the executed outputs of its checked cells, and no other outputs."""
     ran = {c.get("id"): c for c in executed.cells}
@@ -109,7 +121,7 @@ def record(source: nbformat.NotebookNode, executed: nbformat.NotebookNode, sanit
         where = f"checked code cell {count} (id {cell.id})"
         if cell.id not in ran:
             raise RecordError(f"{where} is missing from the executed notebook")
-        outputs = [_stored(o, count, where, sanitize) for o in ran[cell.id].outputs]
+        outputs = _coalesced([_stored(o, count, where, sanitize) for o in ran[cell.id].outputs])
         if not outputs:
             raise RecordError(f"{where} shows nothing; a checked cell must print or display its figures")
         cell.outputs, cell.execution_count = outputs, count

@@ -108,6 +108,11 @@ def test_summary_notebook_and_manifest(mixed_batch):
     on_disk = json.loads((runs / "batch" / "manifest.json").read_text())
     assert on_disk["factor_set"]["id"] == "cn-core"
     assert on_disk["rule_sets"][0]["id"] == "cn-pcr-steel"
+    # the batch keeps a byte-identical copy of each rule and factor set it used (decision record 0013)
+    for entry in on_disk["rule_sets"] + on_disk["factor_sets"]:
+        copy = runs / "batch" / entry["copy"]
+        assert copy.read_bytes() == Path(entry["path"]).read_bytes(), entry
+        assert copy.name == f"{entry['id']}-{entry['version']}-{entry['sha256'][:12]}.yaml"
     assert on_disk["settings"]["mode"] == "notebooks" and on_disk["settings"]["workers"] == 2
     ran = [r for r in on_disk["runs"] if r["status"] == "ok"]
     assert ran and all(r["peak_rss_mb"] > 0 and r["worker_peak_rss_mb"] > 0 for r in ran)

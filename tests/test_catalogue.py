@@ -14,7 +14,7 @@ from methodology.study import Study, rule_file_for
 
 def test_shipped_standards_are_catalogued():
     rules = {(e.id, e.version): e for e in catalogue.entries("rule")}
-    assert rules[("cn-pcr-steel", "1.3.0")].path == ROOT / "standards" / "steel" / "pcr-steel.yaml"
+    assert rules[("cn-pcr-steel", "1.4.0")].path == ROOT / "standards" / "steel" / "pcr-steel.yaml"
     assert catalogue.factor_set_path("cn-core") == ROOT / "standards" / "factors" / "cn-core.yaml"
     assert catalogue.method_path("gwp100-ar6") == ROOT / "standards" / "methods" / "gwp100-ar6.yaml"
 
@@ -29,7 +29,7 @@ def test_unknown_rule_set_refused_by_name_listing_what_exists(tmp_path, change, 
         Study.prepare(path)
     (problem,) = err.value.problems
     assert (problem.file, problem.field, problem.found) == (str(path), "rule_set", found)
-    assert "cn-pcr-steel 1.3.0" in problem.expected  # lists what exists
+    assert "cn-pcr-steel 1.4.0" in problem.expected  # lists what exists
 
 
 def test_missing_rule_set_and_unreadable_file_named(tmp_path):
@@ -50,8 +50,8 @@ def test_unknown_rule_set_is_invalid_in_a_batch_not_judged_as_steel(tmp_path):
     assert [x["parameter_file"] for x in p.invalid] == [str(bad.resolve())]
     assert p.invalid[0]["problems"] == ["rule_set: found cn-pcr-cemnet 1.0.0 (not in the "
                                         "catalogue); expected one of the rule sets under standards/: "
-                                        "cn-pcr-aluminium 1.0.0, cn-pcr-cement 1.0.0, "
-                                        "cn-pcr-steel 1.3.0"]
+                                        "cn-pcr-aluminium 1.1.0, cn-pcr-cement 1.1.0, "
+                                        "cn-pcr-steel 1.4.0"]
     assert len(p.todo) + len(p.skipped) == 1
 
 
@@ -65,7 +65,7 @@ def test_a_new_industry_is_a_folder_of_data(tmp_path):
                   name="pcr-widgets.yaml")
     entry = catalogue.find("rule", "cn-pcr-widgets", "0.1.0", standards)
     assert entry.industry == "widgets" and entry.path == standards / "widgets" / "pcr-widgets.yaml"
-    with pytest.raises(catalogue.CatalogueError, match="cn-pcr-steel 1.3.0, cn-pcr-widgets 0.1.0"):
+    with pytest.raises(catalogue.CatalogueError, match="cn-pcr-steel 1.4.0, cn-pcr-widgets 0.1.0"):
         catalogue.find("rule", "cn-pcr-gadgets", "1.0.0", standards)
 
 

@@ -37,7 +37,7 @@ def test_result_json_round_trip(result, tmp_path):
     again = Result.model_validate_json(text)
     assert again == result
     data = json.loads(text)
-    assert data["schema_version"] == SCHEMA_VERSION == "2.3"
+    assert data["schema_version"] == SCHEMA_VERSION == "2.4"
     assert set(data["carbon_balance_kg_c"]["coke-oven"]) == {"in", "out", "emitted"}
     assert data["reference_period"] == {"start": "2024-01-01", "end": "2024-12-31"}
     assert result_row(result) == result_row(data)  # the table takes the model or its JSON

@@ -13,7 +13,7 @@ from methodology.schema.rules import load_rule
 
 
 def test_shipped_rule_and_factors_load(rule, factors):
-    assert rule.id == "cn-pcr-steel" and rule.version == "1.3.0"
+    assert rule.id == "cn-pcr-steel" and rule.version == "1.4.0"
     assert {r.id for r in rule.routes} == {"bf-bof", "scrap-eaf", "dri-eaf", "stainless-eaf-aod", "stainless-converter"}
     assert factors.get("grid-cn-2023-pcf").emissions_kg()
     # every factor value names a source of the set

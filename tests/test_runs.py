@@ -19,7 +19,7 @@ pytestmark = pytest.mark.notebook
 REQUIRED = {"enterprise", "product", "declared_unit", "gwp100_kg_co2e", "by_stage", "by_gas", "provenance"}
 
 
-RULE_VERSIONS = {"steel": "1.3.0", "cement": "1.0.0", "aluminium": "1.0.0"}
+RULE_VERSIONS = {"steel": "1.4.0", "cement": "1.1.0", "aluminium": "1.1.0"}
 
 
 @pytest.mark.parametrize("path", ALL_ENTERPRISES, ids=lambda p: p.stem)
@@ -40,6 +40,9 @@ def test_papermill_run_per_enterprise(path, bw_project, tmp_path):
     import hashlib
 
     assert prov["parameter_file"]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    # the same footprint as a PACT v3 ProductFootprint, beside result.json (schema-checked in test_pact.py)
+    footprint = json.loads((outcome.out_dir / "pact-v3.0.3.json").read_text(encoding="utf-8"))
+    assert footprint["pcf"]["fossilGhgEmissions"] == f"{result['gwp100_kg_co2e']['fossil']:.3f}".rstrip("0").rstrip(".")
 
 
 def test_bad_parameter_file_writes_nothing(tmp_path):

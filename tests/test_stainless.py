@@ -1,4 +1,4 @@
-"""Stainless steel (steel rule 1.3.0) and product families (decision records docs/decisions/0010 and
+"""Stainless steel (steel rule 1.3.0 and later) and product families (decision records docs/decisions/0010 and
 standards/steel/decisions/0006): hand calculations on the shipped stainless enterprises, and the family feature's
 contract (unknown or missing family refused, the family's plausible footprint applied, the family recorded)."""
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from methodology.schema.factors import Category, Limitation, Status
 from methodology.schema.rules import AllocationApproach
 
-SCHEMA_VERSION = "2.3"
+SCHEMA_VERSION = "2.4"
 SCHEMA_FILE = "result.schema.json"
 AgeBasis = Literal["assessment date", "rule set date"]
 
@@ -82,6 +82,8 @@ class Enterprise(Model):
     id: str
     name: str
     province: str
+    country: str | None = Field(description="ISO 3166-1 code of the factor set's grid regions, null if none")
+    subdivision: str | None = Field(description="ISO 3166-2 code of the province when the factor set knows it")
     illustrative: bool
     description: str | None
 
@@ -322,11 +324,22 @@ class CarbonAccounting(Model):
     contents: list[CarbonContent]
 
 
+class GridElectricity(Model):
+    """Which factor the grid purchases took, and why (the rule's ``electricity``; decision record 0011)."""
+
+    grid_factor: str = Field(description="the rule's electricity.grid_factor: national or regional")
+    grid_region: str | None = Field(description="the enterprise's grid region when the regional factor applied")
+    factor: str = Field(description="the factor grid purchases took")
+    chosen_by: str = Field(description="'rule: national', 'rule: regional' or 'parameter file' (electricity_factor)")
+
+
 class Scope(Model):
     """What the footprint leaves out and how recycling is treated, from the rule (ISO 14067 6.3.4.3, 6.4.6.3),
     and how its carbon balances count carbon."""
 
     cut_off: str = Field(description="the rule's cut-off criteria in words")
+    cut_off_max_share: float = Field(description="the rule's ceiling on what all cut-off inputs together may "
+                                                 "contribute (a fraction; an upper bound, not a measured share)")
     excluded: list[str] = Field(description="what the system boundary excludes")
     not_counted: list[NotCounted] = Field(description="inside the boundary but not quantified, with the reason")
     end_of_life: EndOfLife | None = Field(description="the approach for recycled inputs and end of life")
@@ -334,6 +347,7 @@ class Scope(Model):
     carbon_accounting: CarbonAccounting
     factor_choices: dict[str, str] = Field(
         description="the rule's factor choices: choice id -> the option applied (schema.choices)")
+    grid_electricity: GridElectricity
 
 
 class FactorValues(Model):
@@ -385,7 +399,7 @@ class Traceability(Model):
 
 
 class Result(Model):
-    schema_version: Literal["2.3"] = SCHEMA_VERSION
+    schema_version: Literal["2.4"] = SCHEMA_VERSION
     enterprise: Enterprise
     product: Named
     product_family: ProductFamily | None = Field(None, description="null when the rule lists no families")

@@ -435,6 +435,7 @@ def scope(ed: EnterpriseData, fg: Foreground, fs: FactorSet) -> R.Scope:
     return R.Scope(
         cut_off=f"inputs below {c.mass_share_per_process:.0%} of a process's mass and "
                 f"{c.energy_share_per_process:.0%} of its energy, at most {c.cumulative_share:.0%} in total",
+        cut_off_max_share=c.cumulative_share,
         excluded=list(c.excluded),
         not_counted=[R.NotCounted(what=x.what, why=" ".join(x.why.split())) for x in c.not_counted],
         end_of_life=None if eol is None else R.EndOfLife(approach=eol.approach.value,
@@ -443,7 +444,16 @@ def scope(ed: EnterpriseData, fg: Foreground, fs: FactorSet) -> R.Scope:
         coproducts=rule.allocation.approach.value,
         carbon_accounting=carbon_accounting(ed, fg, fs),
         factor_choices={c.id: c.selected for c in rule.factor_choices},
+        grid_electricity=grid_electricity(ed),
     )
+
+
+def grid_electricity(ed: EnterpriseData) -> R.GridElectricity:
+    """The result's ``scope.grid_electricity``: the factor grid purchases took and what chose it."""
+    basis = ed.rule.electricity.grid_factor.value
+    chosen = "parameter file" if ed.params.electricity_factor is not None else f"rule: {basis}"
+    return R.GridElectricity(grid_factor=basis, grid_region=ed.grid_region, factor=ed.electricity_factor,
+                             chosen_by=chosen)
 
 
 def product_family(product: ProductSpec, family_id: str | None) -> R.ProductFamily | None:
@@ -546,6 +556,8 @@ def _assemble(*, ed: EnterpriseData, fg: Foreground, fs: FactorSet, contribution
     e, period = ed.params.enterprise, ed.params.reference_period
     return R.Result(
         enterprise=R.Enterprise(id=e.id, name=e.name, province=e.province, illustrative=e.illustrative,
+                                country=fs.grid_regions.country if fs.grid_regions else None,
+                                subdivision=fs.grid_regions.iso_of(e.province) if fs.grid_regions else None,
                                 description=e.description),
         product=R.Named(id=product.id, name=product.name),
         product_family=product_family(product, ed.params.product_family),

@@ -465,9 +465,9 @@ def finish(p: Plan, records: list[dict], settings: Settings, *, started: float, 
         "interrupted": interrupted,
         "software": software_versions(),
         "code_fingerprint": code_fingerprint(),
-        "rule_sets": list(p.rules.values()),
+        "rule_sets": _kept(list(p.rules.values()), out),
         "factor_set": p.factor_set,
-        "factor_sets": list(p.factor_sets.values()),
+        "factor_sets": _kept(list(p.factor_sets.values()), out),
         "settings": {"workers": settings.workers or os.cpu_count(), "scheduler": settings.scheduler,
                      "timeout_s": settings.timeout, "force": settings.force, "warm_kernels": settings.warm,
                      "mode": mode},
@@ -478,6 +478,31 @@ def finish(p: Plan, records: list[dict], settings: Settings, *, started: float, 
     if settings.summary and not interrupted:
         manifest["summary_notebook"] = run_summary(out)
     return manifest
+
+
+def _kept(entries: list[dict], out: Path) -> list[dict]:
+    """Copy each rule or factor-set file the batch used into ``<batch>/standards/`` (the batch's own record of its
+    standards, decision record 0013) when its bytes are still those the batch read; each entry gains ``copy``: the
+    copy's path relative to the batch folder, or why there is none."""
+    import hashlib
+
+    from methodology.outputs.files import atomic_write_bytes
+
+    kept = []
+    for e in entries:
+        src = Path(e["path"])
+        try:
+            data = src.read_bytes()
+        except OSError as exc:
+            kept.append(e | {"copy": f"none: {exc.strerror or type(exc).__name__}"})
+            continue
+        if hashlib.sha256(data).hexdigest() != e["sha256"]:
+            kept.append(e | {"copy": "none: the file changed after the batch read it"})
+            continue
+        rel = Path("standards") / f"{e['id']}-{e['version']}-{e['sha256'][:12]}{src.suffix}"
+        atomic_write_bytes(out / rel, data)
+        kept.append(e | {"copy": str(rel)})
+    return kept
 
 
 def run_summary(out: Path) -> str | None:

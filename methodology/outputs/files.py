@@ -31,9 +31,22 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 
 
 def write_result(result, out_dir: str | Path) -> Path:
-    """Write ``result.json`` (a ``core.result.Result``, or its JSON content) atomically into ``out_dir``."""
+    """Write ``result.json`` (a ``core.result.Result``, or its JSON content) atomically into ``out_dir``, and beside
+    it the same footprint as a PACT v3 ``ProductFootprint`` validated against the official schema
+    (``outputs.pact``). A result PACT cannot express gets, instead of the PACT file, a ``.refused.txt`` saying why."""
     from methodology.core.result import as_json
+    from methodology.outputs import pact
 
     path = Path(out_dir) / "result.json"
-    atomic_write_text(path, json.dumps(as_json(result), indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+    data = as_json(result)
+    atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+    target, refused = Path(out_dir) / pact.FILE_NAME, Path(out_dir) / f"{pact.FILE_NAME}.refused.txt"
+    try:
+        footprint = pact.validated_v3(data)
+    except pact.PactExportError as exc:
+        target.unlink(missing_ok=True)
+        atomic_write_text(refused, f"{exc}\n")
+    else:
+        refused.unlink(missing_ok=True)
+        atomic_write_text(target, json.dumps(footprint, indent=2, ensure_ascii=False) + "\n")
     return path

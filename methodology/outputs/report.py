@@ -57,7 +57,7 @@ def rule_markdown(rule: Rule, route_id: str, product_id: str, family_id: str | N
         f"({_BASIS[ca.content_basis.value]} where a factor gives both; measured values replace them), "
         f"{_OXIDATION[ca.oxidation.value]}"
         f"{f' ({_clauses(ca.clause)})' if ca.clause else ''}",
-        f"- **Electricity**: `{rule.electricity.default_factor}` ({rule.electricity.basis.replace('_', ' ')}; "
+        f"- **Electricity**: {_grid_words(rule)} ({rule.electricity.basis.replace('_', ' ')}; "
         f"{_clauses(rule.electricity.clause)})",
         f"- **Data quality**: weighted pedigree score of activity data and factors combined at most "
         f"{rule.data_quality.max_weighted_score}, "
@@ -65,6 +65,31 @@ def rule_markdown(rule: Rule, route_id: str, product_id: str, family_id: str | N
         f"{rule.data_quality.max_reference_period_age_years} years old ({_clauses(rule.data_quality.clause)})",
     ]
     return "\n".join(lines)
+
+
+def _grid_words(rule: Rule) -> str:
+    el = rule.electricity
+    if el.grid_factor.value == "regional":
+        return (f"the enterprise's grid region's factor ({len(el.regional_factors)} regions, decision record 0011; "
+                f"national `{el.default_factor}` otherwise)")
+    return f"`{el.default_factor}` for every enterprise (regional factors offered: decision record 0011)" if (
+        el.regional_factors) else f"`{el.default_factor}`"
+
+
+def grid_basis_table(*results: Result | dict) -> pd.DataFrame:
+    """The same enterprise under each grid basis (``scope.grid_electricity``): the factor, what the grid purchases
+    contribute and the total per declared unit, and the change from the first result."""
+    rows = []
+    for r in results:
+        d = as_json(r)
+        g = d["scope"]["grid_electricity"]
+        grid = sum(x["total"] for x in d["by_input"] if x["source"] == g["factor"])
+        rows.append({"grid factor": g["grid_factor"], "region": g["grid_region"] or "-", "factor": g["factor"],
+                     "chosen by": g["chosen_by"], "grid kg CO2e": grid, "total kg CO2e": d["gwp100_kg_co2e"]["total"]})
+    df = pd.DataFrame(rows)
+    if not df.empty:
+        df["change kg CO2e"] = df["total kg CO2e"] - df["total kg CO2e"].iloc[0]
+    return rounded(df)
 
 
 def foreground_table(fg: Foreground) -> pd.DataFrame:

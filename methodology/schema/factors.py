@@ -18,6 +18,7 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 from methodology.errors import FactorSetError, Problem
 from methodology.gases import Gas
 from methodology.schema.common import KEBAB, SEMVER, FileBacked, Strict, Unit
+from methodology.schema.geography import GridRegions
 from methodology.schema.loading import ContentCache, parse_model
 from methodology.units import UnitParseError, conversion_factor
 
@@ -292,6 +293,8 @@ class FactorSet(FileBacked):
     factor_set: FactorSetHeader
     sources: dict[str, Source]
     factors: list[Factor]
+    grid_regions: GridRegions | None = Field(
+        None, description="the regional division of the grid its regional electricity factors follow")
     _supplied: str = PrivateAttr("")  # digest of the supplier values added (``with_supplier_values``)
     _added: tuple[str, ...] = PrivateAttr(())  # ids of the factors added to the file's
 
@@ -324,6 +327,8 @@ class FactorSet(FileBacked):
                 named = ", ".join(x.value for x in f.limitations)
                 p.append((f"factors[{i}].note", f"no note (limitations: {named})",
                           "a note saying what the value leaves out (partial) or what it stands in for (proxy)"))
+        if self.grid_regions is not None:
+            p += self.grid_regions.problems(self.sources)
         return p
 
     @cached_property

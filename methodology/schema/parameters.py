@@ -21,7 +21,7 @@ from methodology.schema.common import KEBAB, SEMVER, FileBacked, Strict
 from methodology.schema.factors import FactorSet
 from methodology.schema.loading import field_loc, field_path, parse_yaml, problems_from, read_input
 from methodology.schema.processes import Severity
-from methodology.schema.rules import FlowKind, FlowSpec, Rule
+from methodology.schema.rules import FlowKind, FlowSpec, GridFactor, Rule
 from methodology.units import UnitParseError, conversion_factor, convertible, parse_unit
 
 DQ_INDICATORS = ("technological", "temporal", "geographical", "completeness", "reliability")
@@ -91,6 +91,9 @@ class Enterprise(Strict):
     id: str = Field(pattern=KEBAB)
     name: str
     province: str
+    grid_region: str | None = Field(
+        None, pattern=KEBAB, description="grid region id (factor set grid_regions), needed only where the province "
+        "lies in two regions and the rule takes regional grid factors")
     illustrative: bool
     description: str | None = None
 
@@ -169,6 +172,7 @@ class EnterpriseData:
     electricity_factor: str
     parameters: dict[tuple[str, str], Param] = field(default_factory=dict)
     review: tuple[Problem, ...] = ()  # values outside a plausible range the rule makes a warning, for review
+    grid_region: str | None = None  # the region whose factor grid purchases took (grid_factor: regional)
 
     def amount(self, process: str, key: str) -> float:
         d = self.data.get((process, key))
@@ -280,13 +284,42 @@ class _Checker:
             self.add("route", repr(pf.route), f"one of {routes}")
         if pf.reference_period.end < pf.reference_period.start:
             self.add("reference_period", f"end {pf.reference_period.end} before start", "end after start")
-        allowed = rule.electricity.allowed_factors
+        allowed = rule.electricity.allowed_factors + sorted(set(rule.electricity.regional_factors.values()))
         if pf.electricity_factor is not None and pf.electricity_factor not in allowed:
             self.add("electricity_factor", repr(pf.electricity_factor), f"one of {allowed}")
         for key in pf.prices:
             if key not in rule.coproduct_by_id and key not in rule.product_by_id:
                 self.add(f"prices.{key}", "an unknown product", "a co-product or intermediate product id")
         return pf.product in products and pf.route in routes
+
+    def grid_region(self) -> str | None:
+        """The grid region whose factor the grid purchases take: None unless the rule takes regional factors and
+        the parameter file names no factor of its own; from ``enterprise.grid_region``, else from the province."""
+        el, ent = self.rule.electricity, self.pf.enterprise
+        if el.grid_factor is not GridFactor.regional or self.pf.electricity_factor is not None:
+            return None
+        regions = self.factors.grid_regions
+        if regions is None:  # the rule's cross-check against the factor set reports it
+            return None
+        found = regions.regions_of(ent.province)
+        if ent.grid_region is not None:
+            if ent.grid_region not in regions.region_ids():
+                self.add("enterprise.grid_region", repr(ent.grid_region), f"one of {regions.region_ids()}")
+            elif found and ent.grid_region not in found:
+                self.add("enterprise.grid_region", repr(ent.grid_region),
+                         f"a region {ent.province} lies in: {found}")
+            else:
+                return ent.grid_region
+        elif not found:
+            self.add("enterprise.province", repr(ent.province),
+                     f"a province of factor set {self.factors.id}'s grid regions (English or Chinese name): "
+                     f"{regions.provinces()}")
+        elif len(found) > 1:
+            self.add("enterprise.grid_region", f"missing ({ent.province} lies in {found})",
+                     f"one of {found}: the rule takes regional grid factors")
+        else:
+            return found[0]
+        return None
 
     def family(self, product) -> None:
         """The product family: one of the product's families when the rule lists any, else none (decision record
@@ -557,10 +590,12 @@ def validate(pf: ParameterFile, rule: Rule, factors: FactorSet, *, partial: bool
     data = c.values(present)
     params = c.parameters(present)
     c.plausibility(present, data)
+    region = c.grid_region()
     if c.problems:
         raise ParameterFileError(c.file, c.problems)
-    el = pf.electricity_factor or rule.electricity.default_factor
-    return EnterpriseData(pf, rule, present, data, el, params, tuple(c.review))
+    el = pf.electricity_factor or (rule.electricity.regional_factors[region] if region
+                                   else rule.electricity.default_factor)
+    return EnterpriseData(pf, rule, present, data, el, params, tuple(c.review), region)
 
 
 __all__ = ["read_parameter_file", "validate", "EnterpriseData", "Datum", "FlowKind"]

@@ -17,6 +17,7 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from methodology.errors import Problem, RuleError
 from methodology.schema import choices
+from methodology.schema.changelog import RuleChange, changes_problems, lock_problem
 from methodology.schema.choices import FactorChoice
 from methodology.schema.common import KEBAB, SEMVER, ClauseRef, FileBacked, Strict, Unit
 from methodology.schema.factors import Category, FactorSet
@@ -52,6 +53,9 @@ class RuleSetHeader(Strict):
     date: str
     description: str | None = None
     factor_set: str = Field(pattern=KEBAB, description="id of the factor set the rule is written for")
+    changes: list[RuleChange] = Field(
+        default_factory=list, description="version history, newest first; the newest entry is this version "
+        "(schema.changelog, decision record 0013)")
 
 
 class DeclaredUnit(Strict):
@@ -213,10 +217,22 @@ class CarbonAccounting(Strict):
     clause: list[ClauseRef] = []
 
 
+class GridFactor(StrEnum):
+    """Which grid factor an enterprise's grid purchases take (decision record 0011)."""
+
+    national = "national"  # the default factor for every enterprise
+    regional = "regional"  # the factor of the enterprise's grid region (the factor set's grid_regions)
+
+
 class ElectricityRule(Strict):
     basis: str
     default_factor: str
     allowed_factors: list[str]
+    grid_factor: GridFactor = Field(
+        GridFactor.national, description="national: default_factor for everyone; regional: the factor of the "
+        "enterprise's grid region from regional_factors (a parameter file's electricity_factor still wins)")
+    regional_factors: dict[str, str] = Field(
+        default_factory=dict, description="grid region id (the factor set's grid_regions) -> factor id")
     clause: list[ClauseRef]
     decision: str | None = None
 
@@ -598,6 +614,8 @@ class Rule(FileBacked):
         if self.electricity.default_factor not in self.electricity.allowed_factors:
             p.append(("electricity.default_factor", repr(self.electricity.default_factor),
                       f"one of electricity.allowed_factors {self.electricity.allowed_factors}"))
+        if self.electricity.grid_factor is GridFactor.regional and not self.electricity.regional_factors:
+            p.append(("electricity.regional_factors", "none", "a factor per grid region (grid_factor: regional)"))
         return p
 
     def _route_link_problems(self, route: RouteSpec, makers: dict[str, str]) -> list[tuple[str, str, str]]:
@@ -746,10 +764,28 @@ class Rule(FileBacked):
         refs += [(f"factor_choices.{c.id}.options.{o.id}.factors.{slot}", fid) for c in self.factor_choices
                  for o in c.options for slot, fid in o.factors.items()]
         refs += [("electricity.allowed_factors", x) for x in self.electricity.allowed_factors]
+        refs += [(f"electricity.regional_factors.{r}", x) for r, x in self.electricity.regional_factors.items()]
         if self.end_of_life is not None:
             refs += [("end_of_life.applies_to", x) for x in self.end_of_life.applies_to]
         refs += [(f"transport_modes.{m.id}.factor", m.factor) for m in self.transport_modes]
         return refs
+
+
+def _grid_region_problems(el: ElectricityRule, factors: FactorSet) -> list[tuple[str, str, str]]:
+    """Regional factors name regions of the factor set's grid_regions, and a regional rule covers every region."""
+    if not el.regional_factors:
+        return []
+    if factors.grid_regions is None:
+        return [("electricity.regional_factors", str(sorted(el.regional_factors)),
+                 f"none: factor set {factors.id} {factors.version} has no grid_regions")]
+    known = factors.grid_regions.region_ids()
+    p = [(f"electricity.regional_factors.{r}", "an unknown grid region", f"one of {known}")
+         for r in el.regional_factors if r not in known]
+    missing = [r for r in known if r not in el.regional_factors]
+    if el.grid_factor is GridFactor.regional and missing:
+        p.append(("electricity.regional_factors", f"no factor for {missing}",
+                  f"a factor for every grid region of factor set {factors.id} (grid_factor: regional)"))
+    return p
 
 
 def find_cycle(edges: dict[str, list[str]]) -> list[str] | None:
@@ -780,11 +816,14 @@ def check_against_factor_set(rule: Rule, factors: FactorSet) -> list[tuple[str, 
     for where, fid in rule.referenced_factors():
         if fid not in factors.by_id:
             problems.append((where, f"factor '{fid}'", f"a factor of factor set {factors.id} {factors.version}"))
-    for fid in rule.electricity.allowed_factors:
+    el = rule.electricity
+    for where, fid in [("electricity.allowed_factors", x) for x in el.allowed_factors] + [
+            (f"electricity.regional_factors.{r}", x) for r, x in el.regional_factors.items()]:
         f = factors.by_id.get(fid)
-        if f is not None and (f.category is not Category.electricity or f.basis.value != rule.electricity.basis):
-            problems.append(("electricity.allowed_factors", f"'{fid}' is {f.category.value}/{f.basis}",
-                             f"an electricity factor with basis {rule.electricity.basis}"))
+        if f is not None and (f.category is not Category.electricity or f.basis.value != el.basis):
+            problems.append((where, f"'{fid}' is {f.category.value}/{f.basis}",
+                             f"an electricity factor with basis {el.basis}"))
+    problems += _grid_region_problems(el, factors)
     substitutes = [(f"allocation.coproducts.{c.id}.substitutes", c.substitutes) for c in rule.allocation.coproducts]
     substitutes += [(f"intermediate_products.{x.id}.substitutes", x.substitutes) for x in rule.intermediate_products]
     for where, fid in substitutes:
@@ -830,7 +869,9 @@ def load_rule(path: str | Path, factors: FactorSet | None = None) -> Rule:
     def build(raw: dict, sha: str) -> Rule:
         rule = parse_model(Rule, raw, path, RuleError)
         rule._path, rule._sha256 = str(path), sha
-        problems = rule.reference_problems()
+        problems = rule.reference_problems() + changes_problems(rule.rule_set.version, rule.rule_set.changes)
+        locked = lock_problem(path, rule.rule_set.id, rule.rule_set.version, sha)
+        problems += [locked] if locked else []
         if factors is not None:
             problems += check_against_factor_set(rule, factors)
         if problems:
