@@ -170,6 +170,24 @@ def cmd_lock(args) -> int:
     return 0
 
 
+def cmd_compare(args) -> int:
+    """Every enterprise under its rule and under rule variant files, side by side (decision record 0014)."""
+    from methodology.execution import compare
+
+    c = compare.compare(args.files, args.variant, log=lambda m: print(m, file=sys.stderr))
+    paths = compare.write(c, args.out)
+    with _pd_options():
+        print(c.summary.to_string(index=False) if len(c.summary) else "no enterprise uses the variants' rules")
+    print(f"wrote {', '.join(str(p) for p in paths)}")
+    return 0 if c.ok else 1
+
+
+def _pd_options():
+    import pandas as pd
+
+    return pd.option_context("display.width", 200, "display.max_columns", 20, "display.precision", 3)
+
+
 class Parser(argparse.ArgumentParser):
     """argparse with one-line usage errors and exit status 1, the status of every invalid input (argparse's is 2)."""
 
@@ -277,6 +295,12 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("--ip", default="127.0.0.1")
     lab.add_argument("--runs", default="runs", type=output_folder)
     lab.set_defaults(func=cmd_lab)
+    cp = sub.add_parser("compare", help="every enterprise under its rule and under rule variants, side by side")
+    cp.add_argument("files", nargs="+", help="parameter files or folders of them")
+    cp.add_argument("--variant", action="append", required=True, type=input_file,
+                    help="a rule variant file (repeat for several); see standards/<industry>/variants/")
+    cp.add_argument("--out", default="runs/compare", type=output_folder, help="output folder (default: runs/compare)")
+    cp.set_defaults(func=cmd_compare)
     lk = sub.add_parser("lock", help="record the content (sha256) of every rule version in standards/rules.lock.yaml")
     lk.add_argument("--amend", nargs=2, action="append", metavar=("ID", "VERSION"),
                     help="re-record a version whose content changed (a draft not yet released)")

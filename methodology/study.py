@@ -17,9 +17,9 @@ from methodology.core.balances import EnterpriseBalances, balance_problems, ente
 from methodology.core.contributions import Contributions
 from methodology.core.foreground import Foreground, build_foreground, study_factors
 from methodology.core.result import SCHEMA_FILE, AgeReference, Balances, Result
-from methodology.errors import MethodologyError, ParameterFileError, Problem, RuleError
+from methodology.errors import InputFileError, MethodologyError, ParameterFileError, Problem, RuleError
 from methodology.outputs.files import atomic_write_bytes, atomic_write_text, write_result  # noqa: F401 - re-exported
-from methodology.schema import catalogue, choices
+from methodology.schema import catalogue, choices, variants
 from methodology.schema.export import MODELS
 from methodology.schema.factors import FactorSet, load_factor_set
 from methodology.schema.loading import parse_model, read_yaml
@@ -32,6 +32,7 @@ from methodology.schema.parameters import (
     validate,
 )
 from methodology.schema.rules import Rule, check_against_factor_set, load_rule
+from methodology.schema.variants import Variant, load_variant
 
 ROOT = Path(__file__).resolve().parent.parent
 # every JSON Schema ``pcf schema`` writes into standards/schema/: the input file formats and result.json
@@ -130,12 +131,28 @@ def rule_with_grid_factor(rule: Rule, grid_factor: str, factors: FactorSet | Non
     return _rule_variant(rule, raw, f"grid_factor={grid_factor}", factors)
 
 
-def _rule_variant(rule: Rule, raw: dict, tag: str, factors: FactorSet | None) -> Rule:
-    variant = parse_model(Rule, raw, rule.path, RuleError)
+def rule_with_variant(rule: Rule, variant: str | Path | Variant, factors: FactorSet | None = None) -> Rule:
+    """The rule with a variant file's changes applied (``schema.variants``): same id and version, another
+    content; every problem names the variant file. For comparing what a committee's change does."""
+    v = variant if isinstance(variant, Variant) else load_variant(variant)
+    bad = variants.base_problem(v, rule.id, rule.version)
+    if bad is not None:
+        raise RuleError(v.path, [bad])
+    raw = variants.applied(read_yaml(rule.path, RuleError), v)
+    out = _rule_variant(rule, raw, f"variant:{v.id}@{v.sha256[:12]}", factors, source=v.path)
+    out._variant = {"id": v.id, "title": v.variant.title, "path": v.path, "sha256": v.sha256}
+    return out
+
+
+def _rule_variant(rule: Rule, raw: dict, tag: str, factors: FactorSet | None, source: str | None = None) -> Rule:
+    """A rule read from ``raw`` (an edit of ``rule``'s file), checked like any rule; problems name ``source``
+    (the file the edit comes from) or the rule's file."""
+    where = source or rule.path
+    variant = parse_model(Rule, raw, where, RuleError)
     variant._path, variant._sha256 = rule.path, f"{rule.sha256}+{tag}"
     problems = variant.reference_problems() + (check_against_factor_set(variant, factors) if factors else [])
     if problems:
-        raise RuleError(rule.path, [Problem(rule.path, fld, found, expected) for fld, found, expected in problems])
+        raise RuleError(where, [Problem(where, fld, found, expected) for fld, found, expected in problems])
     return variant
 
 
@@ -251,6 +268,24 @@ class Study:
         """The same enterprise under its rule with grid purchases at the ``national`` or ``regional`` grid factor
         (the rule's ``electricity.grid_factor``; decision record 0011), to see what the basis moves."""
         rule = rule_with_grid_factor(self.rule, grid_factor, self.factors)
+        pf = read_parameter_file(self.parameter_file)
+        return Study.check(pf, rule, self.factors, self.parameter_file, assessment_date=self.assessment_date)
+
+    def grid_factor_results(self) -> dict[str, Result | str]:
+        """This enterprise under each grid basis the rule offers (``national``, and ``regional`` when the rule lists
+        regional factors; decision record 0011), fast evaluator: each result, or why it cannot be computed (a
+        province in two grid regions without ``enterprise.grid_region``), as a line without file paths."""
+        out: dict[str, Result | str] = {}
+        for basis in ("national", "regional") if self.rule.electricity.regional_factors else ("national",):
+            try:
+                out[basis] = self.with_grid_factor(basis).calculate_without_brightway()
+            except InputFileError as exc:
+                out[basis] = "; ".join(f"{p.field}: found {p.found}; expected {p.expected}" for p in exc.problems)
+        return out
+
+    def with_variant(self, variant: str | Path | Variant) -> Study:
+        """The same enterprise under its rule with a variant file's changes applied (``schema.variants``)."""
+        rule = rule_with_variant(self.rule, variant, self.factors)
         pf = read_parameter_file(self.parameter_file)
         return Study.check(pf, rule, self.factors, self.parameter_file, assessment_date=self.assessment_date)
 

@@ -73,12 +73,13 @@ def test_regional_rule_file_gives_the_same_as_the_study_variant(tmp_path):
 
 def test_a_split_province_needs_its_grid_region_under_a_regional_rule(tmp_path):
     rule = write_variant(tmp_path, RULE, regional)
+    no_region = write_variant(tmp_path, INNER_MONGOLIA, lambda d: d["enterprise"].pop("grid_region"), "nr.yaml")
     with pytest.raises(ParameterFileError) as exc:
-        Study.prepare(INNER_MONGOLIA, rule)
+        Study.prepare(no_region, rule)
     assert [(p.field, p.found, p.expected) for p in exc.value.problems] == [
         ("enterprise.grid_region", "missing (Inner Mongolia lies in ['north', 'northeast'])",
          "one of ['north', 'northeast']: the rule takes regional grid factors")]
-    west = write_variant(tmp_path, INNER_MONGOLIA, lambda d: d["enterprise"].update(grid_region="north"), "w.yaml")
+    west = write_variant(tmp_path, no_region, lambda d: d["enterprise"].update(grid_region="north"), "w.yaml")
     st = Study.prepare(west, rule)
     assert st.enterprise.grid_region == "north" and st.enterprise.electricity_factor == "grid-cn-north-2023-pcf"
     # under the national rule the region given changes nothing
@@ -152,3 +153,17 @@ def test_factor_set_refuses_a_broken_region_table(tmp_path):
     assert got == {("grid_regions.regions", "region id 'north' given 2 times"),
                    ("grid_regions.regions.east.provinces", "'shanghai' listed twice"),
                    ("grid_regions.source", "'mee-grid'")}
+
+
+def test_each_grid_basis_for_the_notebook_says_why_one_cannot_be_computed(tmp_path):
+    from methodology.outputs.report import grid_basis_table
+
+    no_region = write_variant(tmp_path, INNER_MONGOLIA, lambda d: d["enterprise"].pop("grid_region"), "nr.yaml")
+    results = Study.prepare(no_region).grid_factor_results()
+    assert set(results) == {"national", "regional"} and isinstance(results["regional"], str)
+    assert results["regional"].startswith("enterprise.grid_region: found missing (Inner Mongolia lies in")
+    table = grid_basis_table(results)
+    assert list(table["factor"]) == ["grid-cn-2023-pcf", "not computed"]
+    ok = Study.prepare(INNER_MONGOLIA).grid_factor_results()  # the shipped file names its region, North China
+    assert ok["regional"].scope.grid_electricity.factor == "grid-cn-north-2023-pcf"
+    assert grid_basis_table(ok)["change kg CO2e"].iloc[1] > 0

@@ -25,6 +25,7 @@ pytestmark = pytest.mark.notebook
 NOTEBOOK = ROOT / "notebooks" / "product.ipynb"
 # every notebook storing a record
 NOTEBOOKS = [NOTEBOOK, ROOT / "notebooks" / "cement.ipynb", ROOT / "notebooks" / "aluminium.ipynb"]
+VARIANTS = ROOT / "notebooks" / "rule-variants.ipynb"  # a committee notebook: its record is the comparison
 SANITIZE = ROOT / "tests" / "nbval-sanitize.cfg"
 RECORD = ROOT / "scripts" / "record_notebook.py"
 MARK = "# NBVAL_CHECK_OUTPUT"
@@ -147,7 +148,7 @@ def test_changed_emission_factor_fails_nbval_in_a_checked_cell(tmp_path):
     assert recorded_total in cells[printed], cells[printed]  # the stored figure is what was compared
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("notebook", [*NOTEBOOKS, VARIANTS], ids=lambda p: p.stem)
 def test_recording_again_gives_the_committed_notebook(tmp_path, notebook):
     out = tmp_path / "recorded.ipynb"
     proc = subprocess.run([sys.executable, str(RECORD), "--notebook", str(notebook), "--output", str(out)],
@@ -159,7 +160,16 @@ def test_recording_again_gives_the_committed_notebook(tmp_path, notebook):
 
 
 def test_the_recorder_knows_every_notebook_with_a_record():
-    assert [p.name for p in _recorder().NOTEBOOKS] == [p.name for p in NOTEBOOKS]
+    assert [p.name for p in _recorder().NOTEBOOKS] == [p.name for p in [*NOTEBOOKS, VARIANTS]]
+
+
+def test_rule_variants_notebook_stores_the_comparison():
+    nb = nbformat.read(VARIANTS, as_version=4)
+    checked = checked_numbers(nb)
+    stored = " ".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", ""))
+                      for i in checked for o in code_cells(nb)[i].outputs)
+    for what in ("steel-economic-allocation", "aluminium-regional-grid", "rank_base", "mean_change_kg_co2e"):
+        assert what in stored, what
 
 
 def _recorder():

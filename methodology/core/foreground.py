@@ -325,14 +325,19 @@ class _Builder:
         if f.kind is FlowKind.product:
             spec, ident = self.rule.product_by_id[f.product], f.product
             mass = self.rule.allocation.product_mass_per_unit.get(ident)
-            price = self.rule.allocation.product_prices.get(ident, 0.0)
+            price = self.rule.allocation.product_prices.get(ident)
         else:
             spec = self.rule.coproduct_by_id[f.coproduct]
-            ident, mass, price = spec.id, spec.mass_per_unit, spec.price or 0.0
+            ident, mass, price = spec.id, spec.mass_per_unit, spec.price
         if approach is AllocationApproach.mass:
             return q * (mass if mass is not None else _to_t(f.unit))
         if approach is AllocationApproach.economic:
-            return q * self.ed.params.prices.get(ident, price)
+            price = self.ed.params.prices.get(ident, price)
+            if price is None:  # a missing price is not a zero price: it would give the output no burden at all
+                raise CalculationError(f"process '{pid}': no price for '{ident}' to allocate by revenue; give "
+                                       f"allocation.product_prices.{ident} (or the co-product's price) in the rule, "
+                                       f"or prices.{ident} in the parameter file")
+            return q * price
         d = self.ed.data.get((pid, f.key))
         if d is not None and d.ncv_gj_per_unit is not None:
             return q * d.ncv_gj_per_unit

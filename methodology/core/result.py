@@ -273,11 +273,22 @@ class Checks(Model):
     review: list[ReviewItem] = Field(default_factory=list, description="values to review (warnings of the rule)")
 
 
+class VariantRef(Model):
+    """A rule variant file applied to the base rule (schema.variants, decision record 0014)."""
+
+    id: str
+    title: str
+    path: str
+    sha256: str
+
+
 class FileRef(Model):
     id: str
     version: str
     path: str
     sha256: str
+    variant: VariantRef | None = Field(None, description="rule sets only: the variant applied, null for the rule "
+                                                         "as filed")
 
 
 class ParameterFileRef(Model):

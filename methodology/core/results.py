@@ -65,7 +65,8 @@ def provenance(ed: EnterpriseData, fs: FactorSet, parameters_path: str, *,
     """Which rule set, factor set, parameter file and software a result comes from, and when it was made."""
     rule = ed.rule
     return R.Provenance(
-        rule_set=R.FileRef(id=rule.id, version=rule.version, path=rule.path, sha256=rule.sha256),
+        rule_set=R.FileRef(id=rule.id, version=rule.version, path=rule.path, sha256=rule.sha256,
+                           variant=R.VariantRef(**rule.variant) if rule.variant else None),
         factor_set=R.FileRef(id=fs.id, version=fs.version, path=fs.path, sha256=fs.sha256),
         parameter_file=R.ParameterFileRef(path=str(parameters_path), sha256=ed.params.sha256),
         software=software_versions(),

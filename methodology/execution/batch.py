@@ -60,7 +60,8 @@ def find_parameter_files(items) -> list[Path]:
     for item in items:
         p = Path(item)
         if p.is_dir():
-            out += sorted(f for f in p.rglob("*.y*ml") if not any(x.startswith(".") for x in f.parts))
+            out += sorted(f for f in p.rglob("*.y*ml")  # hidden below the folder given, not above it (../x)
+                          if not any(x.startswith(".") for x in f.relative_to(p).parts))
         else:
             out.append(p)
     unique: dict[Path, Path] = {}  # the same file once (links resolved), under the path it was given as

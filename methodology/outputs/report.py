@@ -76,18 +76,22 @@ def _grid_words(rule: Rule) -> str:
         el.regional_factors) else f"`{el.default_factor}`"
 
 
-def grid_basis_table(*results: Result | dict) -> pd.DataFrame:
-    """The same enterprise under each grid basis (``scope.grid_electricity``): the factor, what the grid purchases
-    contribute and the total per declared unit, and the change from the first result."""
+def grid_basis_table(results: dict[str, Result | dict | str]) -> pd.DataFrame:
+    """The same enterprise under each grid basis ({basis: result, or why it could not be computed}; see
+    ``Study.grid_factor_results``): the factor, what the grid purchases contribute and the total per declared unit,
+    and the change from the first basis."""
     rows = []
-    for r in results:
+    for basis, r in results.items():
+        if isinstance(r, str):
+            rows.append({"grid factor": basis, "region": "-", "factor": "not computed", "chosen by": r})
+            continue
         d = as_json(r)
         g = d["scope"]["grid_electricity"]
         grid = sum(x["total"] for x in d["by_input"] if x["source"] == g["factor"])
         rows.append({"grid factor": g["grid_factor"], "region": g["grid_region"] or "-", "factor": g["factor"],
                      "chosen by": g["chosen_by"], "grid kg CO2e": grid, "total kg CO2e": d["gwp100_kg_co2e"]["total"]})
     df = pd.DataFrame(rows)
-    if not df.empty:
+    if "total kg CO2e" in df:
         df["change kg CO2e"] = df["total kg CO2e"] - df["total kg CO2e"].iloc[0]
     return rounded(df)
 
@@ -108,8 +112,8 @@ def rounded(df: pd.DataFrame, decimals: int | dict[str, int] = 1) -> pd.DataFram
     values: float noise in the last digits, or a tiny negative rounding to -0.0, must not change the text.
     """
     out = df.round(decimals)
-    numbers = out.select_dtypes("number").columns
-    out[numbers] = out[numbers] + 0.0
+    floats = out.select_dtypes("floating").columns  # counts and ranks stay whole numbers
+    out[floats] = out[floats] + 0.0
     return out
 
 

@@ -59,10 +59,10 @@ def result_row(result: Result | dict, industry: str | None = None) -> dict:
         "allocation": result.get("allocation", {}).get("approach"),
         "rule_set": prov["rule_set"]["id"],
         "rule_set_version": prov["rule_set"]["version"],
-        "rule_set_sha256": prov["rule_set"]["sha256"],  # the rule's content: part of its identity (decision 0013)
+        "rule_set_sha256": prov["rule_set"].get("sha256"),  # the rule's content: part of its identity (decision 0013)
         "factor_set": prov["factor_set"]["id"],
         "factor_set_version": prov["factor_set"]["version"],
-        "factor_set_sha256": prov["factor_set"]["sha256"],
+        "factor_set_sha256": prov["factor_set"].get("sha256"),
         "parameter_file": prov["parameter_file"]["path"],
         "parameter_sha256": prov["parameter_file"]["sha256"],
         "software_version": prov["software"].get("pcf-workbench"),

@@ -302,18 +302,18 @@ class _Checker:
         if regions is None:  # the rule's cross-check against the factor set reports it
             return None
         found = regions.regions_of(ent.province)
-        if ent.grid_region is not None:
+        if not found:
+            self.add("enterprise.province", repr(ent.province),
+                     f"a province of factor set {self.factors.id}'s grid regions (English or Chinese name): "
+                     f"{regions.provinces()}")
+        elif ent.grid_region is not None:
             if ent.grid_region not in regions.region_ids():
                 self.add("enterprise.grid_region", repr(ent.grid_region), f"one of {regions.region_ids()}")
-            elif found and ent.grid_region not in found:
+            elif ent.grid_region not in found:
                 self.add("enterprise.grid_region", repr(ent.grid_region),
                          f"a region {ent.province} lies in: {found}")
             else:
                 return ent.grid_region
-        elif not found:
-            self.add("enterprise.province", repr(ent.province),
-                     f"a province of factor set {self.factors.id}'s grid regions (English or Chinese name): "
-                     f"{regions.provinces()}")
         elif len(found) > 1:
             self.add("enterprise.grid_region", f"missing ({ent.province} lies in {found})",
                      f"one of {found}: the rule takes regional grid factors")

@@ -340,6 +340,12 @@ class Rule(FileBacked):
     factor_choices: list[FactorChoice] = Field(
         default_factory=list, description="committee choices of the factor some flows take (schema.choices)")
     _producers: dict = PrivateAttr(default_factory=dict)  # producers() by the set of processes asked about
+    _variant: dict | None = PrivateAttr(None)  # the variant applied (schema.variants), None for the rule as filed
+
+    @property
+    def variant(self) -> dict | None:
+        """{id, title, path, sha256} of the variant file applied to the base rule, None for the rule as filed."""
+        return self._variant
 
     @model_validator(mode="before")
     @classmethod
@@ -428,8 +434,9 @@ class Rule(FileBacked):
                     p.append((f"intermediate_products.{prod.id}.substitutes", "nothing",
                               f"the avoided product it replaces: process '{proc.id}' makes it besides its reference "
                               "product under system expansion"))
-            if approach is AllocationApproach.energy and len(proc.products) + len(self._coproducts_of(proc)) > 1:
-                p += self._energy_problems(proc)
+            if len(proc.products) + len(self._coproducts_of(proc)) > 1:
+                p += {AllocationApproach.energy: self._energy_problems,
+                      AllocationApproach.economic: self._price_problems}.get(approach, lambda _: [])(proc)
         for prod in self.products:
             proc = self.process_by_id.get(prod.final_process)
             if proc is None or prod.output is None:
@@ -506,6 +513,19 @@ class Rule(FileBacked):
             if cop is not None and cop.energy_content is None:
                 p.append((f"allocation.coproducts.{cop.id}.energy_content", "nothing",
                           f"energy per {cop.unit}: process '{proc.id}' allocates by energy"))
+        return p
+
+    def _price_problems(self, proc: ProcessSpec) -> list[tuple[str, str, str]]:
+        """Economic allocation needs a price for every output it shares the burden among: a missing price is not
+        zero (it would take no burden); enterprises may replace a price, not supply a missing one."""
+        p = [(f"allocation.product_prices.{f.product}", "nothing",
+              f"a price per unit: process '{proc.id}' allocates by revenue")
+             for f in proc.products if f.product not in self.allocation.product_prices]
+        for f in self._coproducts_of(proc):
+            cop = self.coproduct_by_id.get(f.coproduct)
+            if cop is not None and cop.price is None:
+                p.append((f"allocation.coproducts.{cop.id}.price", "nothing",
+                          f"a price per {cop.unit}: process '{proc.id}' allocates by revenue"))
         return p
 
     def _clause_problems(self) -> list[tuple[str, str, str]]:
