@@ -153,6 +153,21 @@ def cmd_schema(args) -> int:
     return 0
 
 
+def cmd_diff(args) -> int:
+    """What changed between two rule files, or what a variant changes in a rule, in the rule's terms."""
+    from methodology.schema import rulediff
+    from methodology.schema.rules import load_rule
+    from methodology.study import rule_with_variant
+
+    if (args.new is None) == (args.variant is None):
+        print("pcf diff: give a second rule file or --variant, one of them (see pcf diff --help)", file=sys.stderr)
+        return 1
+    old = load_rule(args.old)
+    new = load_rule(args.new) if args.new else rule_with_variant(old, args.variant)
+    print(rulediff.markdown(old, new, rulediff.diff(old, new)), end="")
+    return 0
+
+
 def cmd_lock(args) -> int:
     """Record the sha256 of every catalogued rule version in standards/rules.lock.yaml (decision record 0013)."""
     import hashlib
@@ -301,6 +316,11 @@ def build_parser() -> argparse.ArgumentParser:
                     help="a rule variant file (repeat for several); see standards/<industry>/variants/")
     cp.add_argument("--out", default="runs/compare", type=output_folder, help="output folder (default: runs/compare)")
     cp.set_defaults(func=cmd_compare)
+    df = sub.add_parser("diff", help="what changed between two rules, or what a variant changes, in the rule's terms")
+    df.add_argument("old", type=input_file, help="a rule file")
+    df.add_argument("new", nargs="?", type=input_file, help="another rule file (e.g. the next version)")
+    df.add_argument("--variant", type=input_file, help="a rule variant file applied to OLD, instead of NEW")
+    df.set_defaults(func=cmd_diff)
     lk = sub.add_parser("lock", help="record the content (sha256) of every rule version in standards/rules.lock.yaml")
     lk.add_argument("--amend", nargs=2, action="append", metavar=("ID", "VERSION"),
                     help="re-record a version whose content changed (a draft not yet released)")
