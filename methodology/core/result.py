@@ -248,6 +248,12 @@ class DataQuality(Model):
     reference_period_age_years: int = Field(description="age_reference.date's year - reference period end year")
     meets_rule: bool
     findings: list[str]
+    pact_dqr: dict[str, float] = Field(description="PACT v3 technologicalDQR, geographicalDQR, temporalDQR (1-5): "
+                                                   "the combined ratings weighted by contribution (core.dq_ratings)")
+    pef_dqr: dict[str, float | str] = Field(description="PEF 2021/2279 DQR = (TeR + GR + TiR + P) / 4, P the "
+                                                        "reliability rating, with its level (excellent ... poor)")
+    improve_first: list[dict] = Field(description="inputs to improve first: source, weight_share, combined_score, "
+                                                  "priority (share x (score - 1)), worst_indicators; largest first")
 
 
 class ReviewItem(Model):

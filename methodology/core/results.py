@@ -18,9 +18,9 @@ from importlib import metadata
 
 import numpy as np
 
+from methodology.core import dq_ratings, traceability
 from methodology.core import factor_quality as fq
 from methodology.core import result as R
-from methodology.core import traceability
 from methodology.core.balances import EnterpriseBalances, enterprise_balances
 from methodology.core.contributions import GASES, ORIGIN_CODE, ORIGINS, Contributions, characterisation_matrix
 from methodology.core.disclosures import direct_emissions_by_mechanism, product_carbon
@@ -282,14 +282,18 @@ def data_quality(weights: Mapping[str, float], ed: EnterpriseData, age: R.AgeRef
     if years > req.max_reference_period_age_years:
         findings.append(f"reference period ended {years} years before the {age.basis} {age.date}; the rule allows "
                         f"{req.max_reference_period_age_years}")
+    per_input = input_quality(ratings, inputs)
+    comb = _pedigree(combined).model_dump()
     return R.DataQuality(
         method=DQ_METHOD, weighted_indicators=_pedigree(weighted), weighted_score=round(activity_score, 3),
         factor_indicators=_pedigree(factor),
         factor_score=None if np.isnan(factor[0]) else round(float(factor.mean()), 3),
         combined_indicators=_pedigree(combined), combined_score=round(combined_score, 3),
-        combination=fq.COMBINATION, by_input=input_quality(ratings, inputs),
+        combination=fq.COMBINATION, by_input=per_input,
         primary_data_share=round(weighted["primary_share"], 3), age_reference=age,
         reference_period_age_years=years, meets_rule=not findings, findings=findings,
+        pact_dqr=dq_ratings.pact_dqr(comb), pef_dqr=dq_ratings.pef_dqr(comb),
+        improve_first=dq_ratings.improve_first([x.model_dump() for x in per_input]),
     )
 
 

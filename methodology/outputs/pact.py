@@ -137,7 +137,6 @@ def footprint_v3(result: Result | dict) -> dict[str, Any]:
     unit, amount, mass = _declared_unit(r)
     non_co2, uptake, burned = _biogenic(r)
     excl = g["fossil"] + g["land_use"] + non_co2
-    dq = r["data_quality"]["combined_indicators"]
     period = r["reference_period"]
     pcf = {
         "declaredUnitOfMeasurement": unit, "declaredUnitAmount": amount, "productMassPerDeclaredUnit": mass,
@@ -159,8 +158,7 @@ def footprint_v3(result: Result | dict) -> dict[str, Any]:
         "secondaryEmissionFactorSources": [{"name": r["provenance"]["factor_set"]["id"],
                                             "version": r["provenance"]["factor_set"]["version"]}],
         "primaryDataShare": _dec(r["data_quality"]["primary_data_share"] * 100, 1),
-        "dqi": {"technologicalDQR": _dec(dq["technological"], 2), "geographicalDQR": _dec(dq["geographical"], 2),
-                "temporalDQR": _dec(dq["temporal"], 2)},
+        "dqi": {k: _dec(v, 2) for k, v in r["data_quality"]["pact_dqr"].items()},
     }
     e, product, family = r["enterprise"], r["product"], r.get("product_family")
     product_urn = f"{URN_PREFIX}:product-id:{e['id']}:{product['id']}" + (f":{family['id']}" if family else "")

@@ -300,6 +300,16 @@ def data_quality_text(result: Result | dict) -> str:
     """The rule's verdict on the combined score, primary data and data age."""
     dq = as_json(result)["data_quality"]
     verdict = "meets the rule" if dq["meets_rule"] else "does NOT meet the rule: " + "; ".join(dq["findings"])
+    pef, pact = dq["pef_dqr"], dq["pact_dqr"]
     return (f"Combined score {dq['combined_score']:.2f} ({dq['combination']}); primary data "
             f"{dq['primary_data_share']:.1%}; reference period {dq['reference_period_age_years']} years before the "
-            f"{dq['age_reference']['basis']} {dq['age_reference']['date']}: {verdict}.")
+            f"{dq['age_reference']['basis']} {dq['age_reference']['date']}: {verdict}.\n"
+            f"PEF DQR {pef['DQR']:.2f} ({pef['level']}); PACT DQR technological {pact['technologicalDQR']:.2f}, "
+            f"geographical {pact['geographicalDQR']:.2f}, temporal {pact['temporalDQR']:.2f}.")
+
+
+def improve_first_table(result: Result | dict) -> pd.DataFrame:
+    """The inputs to improve first (contribution share x (combined score - 1)), with their worst indicators."""
+    rows = [{**x, "worst_indicators": ", ".join(x["worst_indicators"])}
+            for x in as_json(result)["data_quality"]["improve_first"]]
+    return rounded(pd.DataFrame(rows), 3)
