@@ -17,7 +17,14 @@ from methodology.core.balances import EnterpriseBalances, balance_problems, ente
 from methodology.core.contributions import Contributions
 from methodology.core.foreground import Foreground, build_foreground, study_factors
 from methodology.core.result import SCHEMA_FILE, AgeReference, Balances, Result
-from methodology.errors import InputFileError, MethodologyError, ParameterFileError, Problem, RuleError
+from methodology.errors import (
+    CalculationError,
+    InputFileError,
+    MethodologyError,
+    ParameterFileError,
+    Problem,
+    RuleError,
+)
 from methodology.outputs.files import atomic_write_bytes, atomic_write_text, write_result  # noqa: F401 - re-exported
 from methodology.schema import catalogue, choices, variants
 from methodology.schema.export import MODELS
@@ -270,6 +277,33 @@ class Study:
         rule = rule_with_grid_factor(self.rule, grid_factor, self.factors)
         pf = read_parameter_file(self.parameter_file)
         return Study.check(pf, rule, self.factors, self.parameter_file, assessment_date=self.assessment_date)
+
+    def monte_carlo(self, iterations: int = 1000, *, seed: int = 1, spec: str | Path | None = None):
+        """Monte Carlo uncertainty of this footprint from the pedigree of its activity data and background factors
+        (``core.uncertainty``, decision record 0015): a ``core.result.Uncertainty``."""
+        from methodology.core import result as R
+        from methodology.core import uncertainty as U
+
+        sp = U.load_spec(spec or U.DEFAULT_SPEC)
+        mc = U.run(self.enterprise, self.foreground, self.factors, gwp_indicators(), iterations=iterations,
+                   seed=seed, spec=sp)
+        if not len(mc.samples):
+            raise CalculationError(f"Monte Carlo: none of {iterations} iterations kept the rule's balances")
+        st = U.statistics(mc.samples)
+        return R.Uncertainty(
+            method=U.METHOD, spec=R.FileRef(id=sp.uncertainty.id, version=sp.uncertainty.version, path=sp.path,
+                                            sha256=sp.sha256),
+            iterations=st.iterations, rejected=mc.rejected, seed=seed,
+            deterministic_kg_co2e=self.calculate_without_brightway().gwp100_kg_co2e.total, mean=st.mean,
+            median=st.median, sd=st.sd, cv=st.cv, p2_5=st.p2_5, p97_5=st.p97_5, quantities=len(mc.names),
+            drivers=[R.UncertaintyDriver(quantity=q, share=round(x, 4))
+                     for q, x in U.contribution_to_variance(mc.samples, mc.multipliers, mc.names)],
+            not_sampled=U.NOT_SAMPLED)
+
+    def with_uncertainty(self, result: Result, iterations: int = 1000, *, seed: int = 1) -> Result:
+        """``result`` with its ``uncertainty`` (``monte_carlo``); 0 iterations leaves it without."""
+        return result if iterations <= 0 else result.model_copy(
+            update={"uncertainty": self.monte_carlo(iterations, seed=seed)})
 
     def grid_factor_results(self) -> dict[str, Result | str]:
         """This enterprise under each grid basis the rule offers (``national``, and ``regional`` when the rule lists

@@ -379,11 +379,14 @@ def _bincount(keys: np.ndarray, weights: np.ndarray, minlength: int) -> np.ndarr
 # the benchmarkable core: totals only
 # ---------------------------------------------------------------------------------------------
 def evaluate(foregrounds: Sequence[Foreground], factors: FactorSet,
-             cfs: Mapping[str, Mapping[str, float]] | None = None) -> dict[str, np.ndarray]:
+             cfs: Mapping[str, Mapping[str, float]] | None = None, *,
+             factor_multipliers: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """kg CO2e per declared unit of every enterprise: ``{"fossil", "biogenic", "land_use", "total"}``.
 
     ``h^T = C B S`` with ``S = A^-1 F`` from one factorisation; per enterprise ``sum_r a_r H[:, k_r]``: the
     totals of the ``contributions`` tables without building them (tested equal).
+    ``factor_multipliers``: per background factor id, one multiplier of its emissions per enterprise (Monte
+    Carlo iterations stacked as enterprises, ``core.uncertainty``); factors not named keep their emissions.
     """
     indicators, C = characterisation(cfs)
     st = stack(foregrounds, factors)
@@ -391,6 +394,14 @@ def evaluate(foregrounds: Sequence[Foreground], factors: FactorSet,
     H = C @ st.B.toarray()
     a = st.entry_mult * own_scaling(st, scaling(st))[st.entry_col]
     ent = st.enterprise_of[st.entry_col]
+    if factor_multipliers:
+        M = np.ones((n_e, len(st.background)))
+        for j, fid in enumerate(st.background):
+            if fid in factor_multipliers:
+                M[:, j] = factor_multipliers[fid]
+        bg = st.entry_src >= st.n_foreground
+        a = a.copy()
+        a[bg] *= M[ent[bg], st.entry_src[bg] - st.n_foreground]
     out = {ind: _bincount(ent, weights=a * H[indicators.index(ind), st.entry_src], minlength=n_e)
            for ind in INDICATORS}
     out["total"] = sum((out[ind] for ind in INDICATORS), np.zeros(n_e))

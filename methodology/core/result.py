@@ -415,6 +415,32 @@ class Traceability(Model):
     unverified_sources: list[str] = Field(description="sources used that are not verified: to check")
 
 
+class UncertaintyDriver(Model):
+    quantity: str = Field(description="'data:<process>.<key>' (an activity datum) or 'factor:<id>' (its emissions)")
+    share: float = Field(description="squared rank correlation with the total, normalised over all quantities")
+
+
+class Uncertainty(Model):
+    """Monte Carlo uncertainty of the total from the pedigree of the data and factors (core.uncertainty, decision
+    record 0015)."""
+
+    method: str
+    spec: FileRef = Field(description="the uncertainty data file (pedigree factors, basic uncertainties)")
+    iterations: int = Field(description="accepted iterations (evaluated)")
+    rejected: int = Field(description="iterations whose perturbed data broke a balance the rule checks")
+    seed: int
+    deterministic_kg_co2e: float
+    mean: float
+    median: float
+    sd: float
+    cv: float
+    p2_5: float
+    p97_5: float
+    quantities: int = Field(description="uncertain quantities sampled (activity data and background factors)")
+    drivers: list[UncertaintyDriver] = Field(description="the quantities that drive the spread, largest first")
+    not_sampled: str = Field(description="what is held at its value")
+
+
 class Result(Model):
     schema_version: Literal["2.4"] = SCHEMA_VERSION
     enterprise: Enterprise
@@ -439,6 +465,7 @@ class Result(Model):
     carbon_balance_kg_c: dict[str, CarbonFlows]
     direct_emissions: list[MechanismFigures]
     product_carbon: ProductCarbon
+    uncertainty: Uncertainty | None = Field(None, description="Monte Carlo uncertainty when computed (null if not)")
     balances: Balances
     process_scaling: dict[str, float]
     data_quality: DataQuality

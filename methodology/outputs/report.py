@@ -313,3 +313,25 @@ def improve_first_table(result: Result | dict) -> pd.DataFrame:
     rows = [{**x, "worst_indicators": ", ".join(x["worst_indicators"])}
             for x in as_json(result)["data_quality"]["improve_first"]]
     return rounded(pd.DataFrame(rows), 3)
+
+
+def uncertainty_table(result: Result | dict) -> pd.DataFrame:
+    """The Monte Carlo statistics of the total (kg CO2e per declared unit), or an empty table if none was run."""
+    u = as_json(result).get("uncertainty")
+    if not u:
+        return pd.DataFrame()
+    rows = [{"statistic": k, "kg CO2e": u[k]} for k in ("deterministic_kg_co2e", "mean", "median", "sd", "p2_5",
+                                                         "p97_5")]
+    rows.append({"statistic": "cv", "kg CO2e": u["cv"]})
+    return rounded(pd.DataFrame(rows), 3)
+
+
+def uncertainty_text(result: Result | dict) -> str:
+    u = as_json(result).get("uncertainty")
+    if not u:
+        return "No Monte Carlo run (monte_carlo_iterations = 0)."
+    drivers = "; ".join(f"{d['quantity']} {d['share']:.0%}" for d in u["drivers"][:5])
+    return (f"{u['iterations']} iterations kept of {u['iterations'] + u['rejected']} (seed {u['seed']}; "
+            f"{u['rejected']} had physically impossible sampled data), {u['quantities']} uncertain quantities. "
+            f"95 % interval {u['p2_5']:.0f} to {u['p97_5']:.0f} kg CO2e around a median of {u['median']:.0f}. "
+            f"Spread driven by: {drivers}. Held at their values: {u['not_sampled']}.")

@@ -1,0 +1,91 @@
+"""Monte Carlo uncertainty (``core.uncertainty``, ``Study.monte_carlo``, decision record 0015): the pedigree sigma
+by hand, the sampler, factor multipliers in the evaluator by hand, and the run on shipped enterprises."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from methodology.core import compute
+from methodology.core import uncertainty as U
+from methodology.study import Study
+
+ROOT = Path(__file__).resolve().parent.parent
+EAF = ROOT / "parameters" / "steel" / "sd-scrap-eaf-mill-b.yaml"
+WORKS_A = ROOT / "parameters" / "steel" / "sd-integrated-works-a.yaml"
+ONES = dict.fromkeys(U.INDICATORS, 1)
+
+
+def test_sigma_by_hand():
+    spec = U.load_spec()
+    # all scores 1: only the basic uncertainty, sigma = ln(1.05) / 2
+    assert U.sigma(ONES, 1.05, spec) == pytest.approx(math.log(1.05) / 2, rel=1e-12)
+    # technological 2 (U = 1.18) and reliability 3 (U = 1.61): sqrt(ln 1.05^2 + ln 1.18^2 + ln 1.61^2) / 2
+    scores = ONES | {"technological": 2, "reliability": 3}
+    expected = math.sqrt(math.log(1.05) ** 2 + math.log(1.18) ** 2 + math.log(1.61) ** 2) / 2
+    assert U.sigma(scores, 1.05, spec) == pytest.approx(expected, rel=1e-12)
+    # a weighted score of 1.5 takes half of ln(U(2)) (linear between whole scores)
+    assert U.sigma(ONES | {"technological": 1.5}, 1.0, spec) == pytest.approx(math.log(1.18) / 4, rel=1e-12)
+
+
+def test_draw_gives_lognormal_multipliers_with_median_one_and_the_sigma_asked():
+    m = U.draw(np.array([0.0, 0.2, 0.5]), 20000, seed=7)
+    assert (m[:, 0] == 1).all()
+    logs = np.log(m[:, 1:])
+    assert np.median(logs, axis=0) == pytest.approx([0, 0], abs=0.02)
+    assert logs.std(axis=0) == pytest.approx([0.2, 0.5], rel=0.03)
+    assert (U.draw(np.array([0.3]), 50, seed=3) == U.draw(np.array([0.3]), 50, seed=3)).all()  # seeded
+
+
+def test_factor_multipliers_scale_exactly_that_factors_contribution():
+    st = Study.prepare(EAF)
+    res = st.calculate_without_brightway()
+    grid = sum(x.total for x in res.by_input if x.source == "grid-cn-2023-pcf")
+    tot = compute.evaluate([st.foreground] * 2, st.factors,
+                           factor_multipliers={"grid-cn-2023-pcf": np.array([1.0, 2.0])})["total"]
+    assert tot[0] == pytest.approx(res.gwp100_kg_co2e.total, abs=1e-5)  # the result rounds to 6 decimals
+    assert tot[1] - tot[0] == pytest.approx(grid, abs=1e-5) and grid > 100
+
+
+def test_what_is_sampled_and_what_is_held():
+    st = Study.prepare(WORKS_A)
+    names = {f"{p}.{k}" for (p, k), _ in U.sampled_data(st.enterprise)}
+    assert {"coke-oven.coking_coal", "blast-furnace.pci_coal", "site-electricity-supply.grid_electricity"} <= names
+    # products made and flows between the site's own processes are tied by its balances: not sampled
+    assert not names & {"bof.liquid_steel", "blast-furnace.hot_metal", "bof.hot_metal", "hot-strip-mill.crude_steel"}
+
+
+def test_monte_carlo_on_a_shipped_enterprise():
+    st = Study.prepare(EAF)
+    u = st.monte_carlo(400, seed=11)
+    assert u.iterations + u.rejected == 400 and u.iterations > 300
+    assert u.p2_5 < u.median < u.p97_5 and u.p2_5 < u.deterministic_kg_co2e < u.p97_5
+    assert u.cv == pytest.approx(u.sd / u.mean, rel=1e-12) and 0.02 < u.cv < 1
+    assert sum(d.share for d in u.drivers) <= 1 + 1e-9
+    assert u.drivers[0].quantity in {"factor:grid-cn-2023-pcf", "data:site-electricity-supply.grid_electricity"}
+    again = st.monte_carlo(400, seed=11)
+    assert (again.mean, again.p97_5) == (u.mean, u.p97_5)  # reproducible from its seed
+    res = st.with_uncertainty(st.calculate_without_brightway(), 50, seed=2)
+    assert res.uncertainty.iterations + res.uncertainty.rejected == 50 and res.uncertainty.spec.id == \
+        "pedigree-uncertainty"
+    assert st.with_uncertainty(res.model_copy(update={"uncertainty": None}), 0).uncertainty is None
+
+
+def test_better_activity_data_narrow_the_interval(tmp_path):
+    """The same mill with every activity datum rated 1 (measured, complete, on site, this year): only the basic
+    uncertainty of the data remains, so the spread shrinks and what is left is driven by the factors."""
+    from conftest import write_variant
+
+    def measured(d):
+        d["default_data_quality"] = dict.fromkeys(U.INDICATORS, 1)
+        for proc in d["processes"].values():
+            for flow in proc.values():
+                if isinstance(flow, dict):
+                    flow.pop("data_quality", None)
+    better = Study.prepare(write_variant(tmp_path, EAF, measured)).monte_carlo(400, seed=11)
+    base = Study.prepare(EAF).monte_carlo(400, seed=11)
+    assert better.cv < base.cv
+    assert better.drivers[0].quantity.startswith("factor:")
