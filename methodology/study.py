@@ -296,9 +296,20 @@ class Study:
             iterations=st.iterations, rejected=mc.rejected, seed=seed,
             deterministic_kg_co2e=self.calculate_without_brightway().gwp100_kg_co2e.total, mean=st.mean,
             median=st.median, sd=st.sd, cv=st.cv, p2_5=st.p2_5, p97_5=st.p97_5, quantities=len(mc.names),
+            held_by_balance=list(mc.held),
             drivers=[R.UncertaintyDriver(quantity=q, share=round(x, 4))
                      for q, x in U.contribution_to_variance(mc.samples, mc.multipliers, mc.names)],
             not_sampled=U.NOT_SAMPLED)
+
+    def sensitivity(self, n: int = 256, *, seed: int = 1, spec: str | Path | None = None):
+        """Sobol indices (first and total order) of the total per group of uncertain quantities, with SALib
+        (``core.sensitivity``; the quantities and distributions of ``monte_carlo``); ``n`` base samples."""
+        from methodology.core import sensitivity
+        from methodology.core import uncertainty as U
+
+        m = U.model(self.enterprise, self.foreground, self.factors, gwp_indicators(),
+                    U.load_spec(spec or U.DEFAULT_SPEC))
+        return sensitivity.sobol(m, n=n, seed=seed)
 
     def with_uncertainty(self, result: Result, iterations: int = 1000, *, seed: int = 1) -> Result:
         """``result`` with its ``uncertainty`` (``monte_carlo``); 0 iterations leaves it without."""

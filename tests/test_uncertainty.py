@@ -56,6 +56,10 @@ def test_what_is_sampled_and_what_is_held():
     assert {"coke-oven.coking_coal", "blast-furnace.pci_coal", "site-electricity-supply.grid_electricity"} <= names
     # products made and flows between the site's own processes are tied by its balances: not sampled
     assert not names & {"bof.liquid_steel", "blast-furnace.hot_metal", "bof.hot_metal", "hot-strip-mill.crude_steel"}
+    # coal is to coke what the coke oven's carbon balance allows: two sigma less coal already leaves more carbon
+    # in the coke than came in, so the coal is bound by the balance and held at its value
+    u = st.monte_carlo(200, seed=4)
+    assert u.held_by_balance == ["data:coke-oven.coking_coal"] and u.rejected <= 10
 
 
 def test_monte_carlo_on_a_shipped_enterprise():

@@ -159,6 +159,7 @@ class MonteCarlo:
     multipliers: np.ndarray  # accepted iterations x quantities
     seed: int
     spec: UncertaintySpec
+    held: tuple[str, ...] = ()  # data bound by the site's carbon balances, held at their values
 
 
 def _factor_sigmas(ed, fg, factors, spec: UncertaintySpec) -> tuple[list[str], list[float]]:
@@ -205,45 +206,95 @@ def sampled_data(ed) -> list[tuple[tuple[str, str], object]]:
     return out
 
 
-def run(ed, fg, factors, cfs, *, iterations: int, seed: int, spec: UncertaintySpec) -> MonteCarlo:
-    """Sample the activity data and the background factors' emissions, rebuild the foreground per iteration
-    and evaluate all iterations together (module docstring)."""
-    from dataclasses import replace
+@dataclass
+class Model:
+    """The uncertain quantities of one enterprise and how to evaluate its total for rows of multipliers."""
 
-    from methodology.core.balances import enterprise_balances
-    from methodology.core.foreground import build_foreground
+    ed: object
+    factors: object
+    cfs: Mapping
+    items: list  # ((process, key), Datum) sampled
+    names: tuple[str, ...]  # "data:<process>.<key>" then "factor:<id>"
+    sigmas: np.ndarray
+    held: tuple[str, ...]  # data held at their values because the site's carbon balances bind them
+
+    @property
+    def n_data(self) -> int:
+        return len(self.items)
+
+    def foreground(self, row: np.ndarray):
+        """The foreground from one row of multipliers (data part), or None if its data are physically impossible."""
+        from dataclasses import replace
+
+        from methodology.core.balances import enterprise_balances
+        from methodology.core.foreground import build_foreground
+        from methodology.errors import MethodologyError
+
+        ed = self.ed
+        data = dict(ed.data) | {key: replace(d, amount=d.amount * x, tkm={m: t * x for m, t in d.tkm.items()})
+                                for (key, d), x in zip(self.items, row[: self.n_data], strict=True)}
+        edi = replace(ed, data=data)
+        try:  # the rule's balance checks judge reported data, not sampled data: only impossibilities stop a row
+            return build_foreground(edi, self.factors, enterprise_balances(edi).process_gases)
+        except MethodologyError:
+            return None
+
+    def totals(self, M: np.ndarray) -> tuple[np.ndarray, list[int]]:
+        """The total of every row of ``M`` that can be evaluated, and the indices of those rows."""
+        from methodology.errors import MethodologyError
+
+        fgs, rows = [], []
+        for i in range(len(M)):
+            fg = self.foreground(M[i])
+            if fg is not None:
+                fgs.append(fg)
+                rows.append(i)
+        f_names = list(self.names[self.n_data:])
+        try:
+            return _evaluate(fgs, self.factors, self.cfs, M[rows, self.n_data:], f_names), rows
+        except MethodologyError:  # some sampled system cannot be solved: find it, one row at a time
+            keep = [p for p in range(len(fgs)) if _solvable(fgs[p], self, M[[rows[p]], self.n_data:], f_names)]
+            fgs, rows = [fgs[p] for p in keep], [rows[p] for p in keep]
+            return _evaluate(fgs, self.factors, self.cfs, M[rows, self.n_data:], f_names), rows
+
+
+def _solvable(fg, model: Model, mult: np.ndarray, f_names: list[str]) -> bool:
     from methodology.errors import MethodologyError
 
-    items = sampled_data(ed)
+    try:
+        _evaluate([fg], model.factors, model.cfs, mult, f_names)
+    except MethodologyError:
+        return False
+    return True
+
+
+def model(ed, fg, factors, cfs, spec: UncertaintySpec) -> Model:
+    """The uncertain quantities (``sampled_data`` and the background factors) with their sigmas. A datum whose
+    value at exp(-2 sigma) or exp(+2 sigma), all else at its value, already makes a process's carbon leaving
+    exceed its carbon entering (the purchased coke of an anode plant that makes anodes of it) is bound by the
+    site's balances: it is held at its value and listed in ``held``."""
     b = spec.basic_uncertainty
+    items = sampled_data(ed)
     data_sig = [sigma(d.data_quality.model_dump(), b.transport_tkm if d.tkm and not d.amount else b.activity_data,
                       spec) for _, d in items]
     f_names, f_sig = _factor_sigmas(ed, fg, factors, spec)
-    names = tuple([f"data:{p}.{k}" for (p, k), _ in items] + f_names)
-    sigmas = np.array(data_sig + f_sig)
-    M = draw(sigmas, iterations, seed)
-    fgs, accepted = [], []
-    for i in range(iterations):
-        data = dict(ed.data) | {key: replace(d, amount=d.amount * x, tkm={m: t * x for m, t in d.tkm.items()})
-                                for (key, d), x in zip(items, M[i, : len(items)], strict=True)}
-        edi = replace(ed, data=data)
-        try:  # the balance checks of the rule judge reported data, not sampled data: not applied here
-            fgs.append(build_foreground(edi, factors, enterprise_balances(edi).process_gases))
-        except MethodologyError:
-            continue
-        accepted.append(i)
-    n_data = len(items)
-    try:
-        totals = _evaluate(fgs, factors, cfs, M[accepted, n_data:], f_names)
-    except MethodologyError:  # some sampled system cannot be solved: find it, one iteration at a time
-        keep = []
-        for pos in range(len(fgs)):
-            try:
-                _evaluate([fgs[pos]], factors, cfs, M[[accepted[pos]], n_data:], f_names)
-            except MethodologyError:
-                continue
-            keep.append(pos)
-        fgs, accepted = [fgs[p] for p in keep], [accepted[p] for p in keep]
-        totals = _evaluate(fgs, factors, cfs, M[accepted, n_data:], f_names)
-    return MonteCarlo(samples=totals, rejected=iterations - len(accepted), names=names, sigmas=sigmas,
-                      multipliers=M[accepted], seed=seed, spec=spec)
+    probe = Model(ed, factors, cfs, items, (), np.array(data_sig), ())
+    free, held = [], []
+    for j, ((p, k), _) in enumerate(items):
+        ok = all(probe.foreground(np.where(np.arange(len(items)) == j, math.exp(z * data_sig[j]), 1.0)) is not None
+                 for z in (-2, 2))
+        (free if ok else held).append(j)
+    return Model(ed, factors, cfs, [items[j] for j in free],
+                 tuple([f"data:{items[j][0][0]}.{items[j][0][1]}" for j in free] + f_names),
+                 np.array([data_sig[j] for j in free] + f_sig),
+                 tuple(f"data:{items[j][0][0]}.{items[j][0][1]}" for j in held))
+
+
+def run(ed, fg, factors, cfs, *, iterations: int, seed: int, spec: UncertaintySpec) -> MonteCarlo:
+    """Sample the activity data and the background factors' emissions, rebuild the foreground per iteration
+    and evaluate all iterations together (module docstring)."""
+    m = model(ed, fg, factors, cfs, spec)
+    M = draw(m.sigmas, iterations, seed)
+    totals, rows = m.totals(M)
+    return MonteCarlo(samples=totals, rejected=iterations - len(rows), names=m.names, sigmas=m.sigmas,
+                      multipliers=M[rows], seed=seed, spec=spec, held=m.held)

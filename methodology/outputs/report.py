@@ -335,3 +335,10 @@ def uncertainty_text(result: Result | dict) -> str:
             f"{u['rejected']} had physically impossible sampled data), {u['quantities']} uncertain quantities. "
             f"95 % interval {u['p2_5']:.0f} to {u['p97_5']:.0f} kg CO2e around a median of {u['median']:.0f}. "
             f"Spread driven by: {drivers}. Held at their values: {u['not_sampled']}.")
+
+
+def sobol_table(sobol) -> pd.DataFrame:
+    """Sobol indices per group of quantities (``Study.sensitivity``), largest total-order index first."""
+    rows = [{"group": x.group, "quantities": x.quantities, "S1": x.S1, "S1_conf": x.S1_conf, "ST": x.ST,
+             "ST_conf": x.ST_conf} for x in sobol.indices]
+    return rounded(pd.DataFrame(rows), 3)
