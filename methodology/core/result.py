@@ -437,8 +437,9 @@ class Uncertainty(Model):
     p2_5: float
     p97_5: float
     quantities: int = Field(description="uncertain quantities sampled (activity data and background factors)")
-    held_by_balance: list[str] = Field(default_factory=list, description="data held at their values because the "
-                                       "site's carbon balances bind them (e.g. the coke an anode plant makes anodes of)")
+    held_by_balance: list[str] = Field(
+        default_factory=list, description="data held at their values because the site's carbon balances bind them "
+        "(e.g. the coke an anode plant makes anodes of)")
     drivers: list[UncertaintyDriver] = Field(description="the quantities that drive the spread, largest first")
     not_sampled: str = Field(description="what is held at its value")
 

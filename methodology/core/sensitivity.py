@@ -47,9 +47,9 @@ def group_of(name: str, factors) -> str:
 def sobol(m: Model, *, n: int, seed: int) -> Sobol:
     """First- and total-order Sobol indices of the total per group of quantities (module docstring). ``n``: base
     samples (SALib wants a power of two)."""
-    from scipy.stats import norm
     from SALib.analyze import sobol as analyze
     from SALib.sample import sobol as sample
+    from scipy.stats import norm
 
     groups = [group_of(q, m.factors) for q in m.names]
     problem = {"num_vars": len(m.names), "names": list(m.names), "bounds": [[0.0, 1.0]] * len(m.names),

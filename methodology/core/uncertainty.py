@@ -280,7 +280,7 @@ def model(ed, fg, factors, cfs, spec: UncertaintySpec) -> Model:
     f_names, f_sig = _factor_sigmas(ed, fg, factors, spec)
     probe = Model(ed, factors, cfs, items, (), np.array(data_sig), ())
     free, held = [], []
-    for j, ((p, k), _) in enumerate(items):
+    for j in range(len(items)):
         ok = all(probe.foreground(np.where(np.arange(len(items)) == j, math.exp(z * data_sig[j]), 1.0)) is not None
                  for z in (-2, 2))
         (free if ok else held).append(j)
