@@ -278,7 +278,8 @@ class Study:
         pf = read_parameter_file(self.parameter_file)
         return Study.check(pf, rule, self.factors, self.parameter_file, assessment_date=self.assessment_date)
 
-    def monte_carlo(self, iterations: int = 1000, *, seed: int = 1, spec: str | Path | None = None):
+    def monte_carlo(self, iterations: int = 10_000, *, seed: int = 1, spec: str | Path | None = None,
+                    deterministic: float | None = None):
         """Monte Carlo uncertainty of this footprint from the pedigree of its activity data and background factors
         (``core.uncertainty``, decision record 0015): a ``core.result.Uncertainty``."""
         from methodology.core import result as R
@@ -294,7 +295,8 @@ class Study:
             method=U.METHOD, spec=R.FileRef(id=sp.uncertainty.id, version=sp.uncertainty.version, path=sp.path,
                                             sha256=sp.sha256),
             iterations=st.iterations, rejected=mc.rejected, seed=seed,
-            deterministic_kg_co2e=self.calculate_without_brightway().gwp100_kg_co2e.total, mean=st.mean,
+            deterministic_kg_co2e=deterministic if deterministic is not None
+            else self.calculate_without_brightway().gwp100_kg_co2e.total, mean=st.mean,
             median=st.median, sd=st.sd, cv=st.cv, p2_5=st.p2_5, p97_5=st.p97_5, quantities=len(mc.names),
             held_by_balance=list(mc.held),
             drivers=[R.UncertaintyDriver(quantity=q, share=round(x, 4))
@@ -311,10 +313,10 @@ class Study:
                     U.load_spec(spec or U.DEFAULT_SPEC))
         return sensitivity.sobol(m, n=n, seed=seed)
 
-    def with_uncertainty(self, result: Result, iterations: int = 1000, *, seed: int = 1) -> Result:
+    def with_uncertainty(self, result: Result, iterations: int = 10_000, *, seed: int = 1) -> Result:
         """``result`` with its ``uncertainty`` (``monte_carlo``); 0 iterations leaves it without."""
-        return result if iterations <= 0 else result.model_copy(
-            update={"uncertainty": self.monte_carlo(iterations, seed=seed)})
+        return result if iterations <= 0 else result.model_copy(update={"uncertainty": self.monte_carlo(
+            iterations, seed=seed, deterministic=result.gwp100_kg_co2e.total)})
 
     def grid_factor_results(self) -> dict[str, Result | str]:
         """This enterprise under each grid basis the rule offers (``national``, and ``regional`` when the rule lists

@@ -93,3 +93,66 @@ def test_better_activity_data_narrow_the_interval(tmp_path):
     base = Study.prepare(EAF).monte_carlo(400, seed=11)
     assert better.cv < base.cv
     assert better.drivers[0].quantity.startswith("factor:")
+
+
+ALL = sorted((ROOT / "parameters").glob("*/*.yaml"))
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.stem)
+def test_vectorised_iterations_equal_iterations_built_one_by_one(path):
+    """The affine map of the foreground (core.mc_fast) gives, row for row, what building each iteration's
+    foreground and evaluating it gives, for every shipped enterprise."""
+    from methodology.schema.methods import gwp_indicators
+
+    st = Study.prepare(path)
+    m = U.model(st.enterprise, st.foreground, st.factors, gwp_indicators(), U.load_spec())
+    M = U.draw(m.sigmas, 60, seed=9)
+    fast, rows = m.totals(M)
+    slow, rows_slow = U.model(st.enterprise, st.foreground, st.factors, gwp_indicators(),
+                              U.load_spec()).totals_by_building(M)
+    assert m._affine, "the shipped enterprises' foregrounds are affine in their sampled data"
+    assert rows == rows_slow
+    assert fast == pytest.approx(slow, rel=1e-10)
+
+
+def test_a_partition_allocation_is_not_affine_and_is_built_row_by_row():
+    from methodology.schema.methods import gwp_indicators
+
+    st = Study.prepare(WORKS_A).with_variant(ROOT / "standards" / "steel" / "variants" / "economic-allocation.yaml")
+    m = U.model(st.enterprise, st.foreground, st.factors, gwp_indicators(), U.load_spec())
+    M = U.draw(m.sigmas, 20, seed=9)
+    fast, rows = m.totals(M)
+    assert m._affine is False  # revenue shares are ratios of amounts: the check at random points finds it
+    assert fast == pytest.approx(m.totals_by_building(M)[0], rel=1e-12) and len(rows) == 20
+
+
+def test_ten_thousand_iterations_by_default_and_the_compute_only_rows_carry_the_interval():
+    from methodology.execution.compute_only import compute_rows
+
+    st = Study.prepare(EAF)
+    u = st.monte_carlo(seed=1)
+    assert u.iterations + u.rejected == 10_000
+    (row,) = compute_rows([st], monte_carlo_iterations=10_000)
+    assert (row["mc_median_kg_co2e"], row["mc_p2_5_kg_co2e"], row["mc_p97_5_kg_co2e"]) == (u.median, u.p2_5, u.p97_5)
+    (plain,) = compute_rows([st])
+    assert plain["mc_median_kg_co2e"] is None
+
+
+def test_agrees_with_brightways_own_monte_carlo_on_a_model_without_balances(tmp_path, bw_project):
+    """The grinding station buys everything and derives no emission from a balance: sampling its data (workbench)
+    and sampling the same exchanges in Brightway (bw2calc, use_distributions=True) must give one distribution."""
+    from methodology.brightway import engine
+    from methodology.schema.methods import gwp_indicators
+
+    st = Study.prepare(ROOT / "parameters" / "cement" / "js-grinding-station-c.yaml")
+    m = U.model(st.enterprise, st.foreground, st.factors, {"fossil": gwp_indicators()["fossil"]}, U.load_spec())
+    m.sigmas[m.n_data:] = 0.0  # background held: Brightway's template background has no distributions
+    ours, _ = m.totals(U.draw(m.sigmas, 4000, seed=1))
+    sig = {(p, k): float(s) for ((p, k), _), s in zip(m.items, m.sigmas[: m.n_data], strict=True)}
+    sig |= {(p, f"{k} transport ({mode})"): s for (p, k), s in list(sig.items()) for mode in ("rail", "road", "sea")}
+    with engine.run_project(tmp_path, st.factors) as bd:
+        engine.write_foreground(bd, st.foreground, st.factors, uncertainty=sig)
+        theirs = engine.monte_carlo_scores(bd, st.foreground, 400, seed=1)
+    assert np.median(theirs) == pytest.approx(np.median(ours), rel=0.04)
+    assert np.percentile(theirs, 97.5) == pytest.approx(np.percentile(ours, 97.5), rel=0.1)
+    assert np.std(theirs) > 0.1 * np.median(theirs)  # the distributions were really applied

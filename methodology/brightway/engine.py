@@ -422,10 +422,20 @@ def supplier_db_name(fg: Foreground) -> str:
     return f"supplier values {fg.enterprise} {fg.product}"
 
 
-def write_foreground(bd, fg: Foreground, fs: FactorSet) -> str:
+def _lognormal(amount: float, sigma: float | None) -> dict:
+    """Brightway's (stats_arrays) lognormal uncertainty fields of an exchange, median ``amount``."""
+    if not sigma or not amount:
+        return {}
+    return {"uncertainty type": 2, "loc": float(np.log(abs(amount))), "scale": float(sigma), "negative": amount < 0}
+
+
+def write_foreground(bd, fg: Foreground, fs: FactorSet,
+                     uncertainty: Mapping[tuple[str, str], float] | None = None) -> str:
     """Write the foreground as Brightway activities built from plain values (never copied DBs). The enterprise's
     supplier values (factors the study added to the file's set) go into a database of their own in the run's
-    private project: the template's background is never written."""
+    private project: the template's background is never written. ``uncertainty``: (process id, exchange label)
+    -> sigma of a lognormal around the exchange's amount, for Brightway's own Monte Carlo (the benchmark)."""
+    sig = uncertainty or {}
     name = foreground_db_name(fg)
     bg = background_db_name(fs)
     added = set(fs.added)
@@ -439,13 +449,14 @@ def write_foreground(bd, fg: Foreground, fs: FactorSet) -> str:
     for pid, p in fg.processes.items():
         exchanges = [{"input": (name, pid), "amount": p.output, "type": "production"}]
         for e in p.exchanges:
+            u = _lognormal(e.amount, sig.get((pid, e.label)))
             if e.kind == "biosphere":
                 exchanges.append({"input": flow[Gas(e.target)], "amount": e.amount, "type": "biosphere",
-                                  "comment": e.label})
+                                  "comment": e.label, **u})
             else:
                 db = name if e.linked_to == "foreground" else (supplier_db_name(fg) if e.target in added else bg)
                 exchanges.append({"input": (db, e.target), "amount": e.amount, "type": "technosphere",
-                                  "comment": f"{e.label} [{e.origin.value}]"})
+                                  "comment": f"{e.label} [{e.origin.value}]", **u})
         data[(name, pid)] = {"name": p.name, "unit": p.unit, "location": "CN", "type": "process",
                              "reference product": p.product, "exchanges": exchanges,
                              "stage": p.stage, "allocation_factor": p.allocation_factor}
@@ -481,6 +492,23 @@ def calculate(bd, fg: Foreground, fs: FactorSet) -> Calculation:
         cfs[key] = _cfs_by_gas(bd, method)
     m = _matrices_from_lca(bd, lca, fg, fs)
     return Calculation(scores, first_tier_contributions(m, fg, np.asarray(lca.supply_array)), cfs)
+
+
+def monte_carlo_scores(bd, fg: Foreground, iterations: int, seed: int) -> np.ndarray:
+    """Brightway's own Monte Carlo of the footprint (``bw2calc.LCA(..., use_distributions=True)`` iterated) on the
+    foreground as written, with the uncertainty of its exchanges: the fossil GWP100 score of each iteration."""
+    import bw2calc as bc
+
+    final = bd.get_node(database=foreground_db_name(fg), code=fg.final_process)
+    fu, data_objs, remap = bd.prepare_lca_inputs({final: fg.demand}, method=INDICATORS["fossil"])
+    lca = bc.LCA(fu, data_objs=data_objs, remapping_dicts=remap, use_distributions=True, seed_override=seed)
+    lca.lci()
+    lca.lcia()
+    out = np.empty(iterations)
+    for i in range(iterations):
+        next(lca)
+        out[i] = lca.score
+    return out
 
 
 def _cfs_by_gas(bd, method) -> dict[str, float]:

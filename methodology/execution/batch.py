@@ -535,11 +535,11 @@ def run_summary(out: Path) -> str | None:
 
 def compute_only(p: Plan) -> tuple[list[dict], list[dict]]:
     """All valid enterprises evaluated in one process with one factorisation per factor set."""
-    from methodology.execution.compute_only import compute_rows
+    from methodology.execution.compute_only import MONTE_CARLO_ITERATIONS, compute_rows
 
     specs = p.todo + p.skipped
     t0 = time.perf_counter()
-    out = compute_rows([p.studies[s.parameter_file] for s in specs])
+    out = compute_rows([p.studies[s.parameter_file] for s in specs], monte_carlo_iterations=MONTE_CARLO_ITERATIONS)
     per = round((time.perf_counter() - t0) / max(len(specs), 1), 6)
     records = [_base(s) | {"status": "failed" if isinstance(r, Exception) else "ok",
                            "error": str(r) if isinstance(r, Exception) else None, "wall_s": per}

@@ -14,10 +14,23 @@ from methodology.errors import MethodologyError
 from methodology.outputs.table import result_row
 from methodology.study import Study, calculate_without_brightway
 
+MONTE_CARLO_ITERATIONS = 10_000  # compute-only batches: as the notebooks' default and seed, the same interval
 
-def compute_rows(studies: Sequence[Study]) -> list[dict | MethodologyError]:
-    """Rows of the results table (``table.result_row``) for many studies, one factorisation per factor set; a
-    study whose calculation fails has its error in its place."""
+
+def compute_rows(studies: Sequence[Study], *, monte_carlo_iterations: int = 0) -> list[dict | MethodologyError]:
+    """Rows of the results table (``table.result_row``) for many studies, one factorisation per factor set, each
+    with its Monte Carlo interval (as a notebook run gives it); a study whose calculation fails has its error in
+    its place. A Monte Carlo that cannot run leaves the row without an interval, not without a result; 0
+    iterations: none."""
     results = calculate_without_brightway(studies, keep_going=True)
-    return [r if isinstance(r, MethodologyError) else result_row(r, st.rule.rule_set.industry)
-            for st, r in zip(studies, results, strict=True)]
+    rows: list[dict | MethodologyError] = []
+    for st, r in zip(studies, results, strict=True):
+        if isinstance(r, MethodologyError):
+            rows.append(r)
+            continue
+        try:
+            r = st.with_uncertainty(r, monte_carlo_iterations)
+        except MethodologyError:
+            pass
+        rows.append(result_row(r, st.rule.rule_set.industry))
+    return rows

@@ -52,6 +52,8 @@ def result_row(result: Result | dict, industry: str | None = None) -> dict:
         # fractions 0-1 of the absolute contributions resting on verified / unverified / no factors, and on
         # partial, proxy, illustrative factors (result.json traceability, decision record 0009)
         **{f"trace_{k}": trace.get(k) for k in TRACE_SHARES},
+        # Monte Carlo of the total (result.json uncertainty, decision record 0015); empty when none was run
+        **_uncertainty_columns(result.get("uncertainty")),
         "checks_all_passed": all(v for v in checks.values() if isinstance(v, bool)),
         "within_route_plausible_range": checks.get("within_route_plausible_range"),
         "review_items": len(checks.get("review", [])),
@@ -68,6 +70,12 @@ def result_row(result: Result | dict, industry: str | None = None) -> dict:
         "software_version": prov["software"].get("pcf-workbench"),
     }
     return row
+
+
+def _uncertainty_columns(u: dict | None) -> dict:
+    u = u or {}
+    return {"mc_median_kg_co2e": u.get("median"), "mc_p2_5_kg_co2e": u.get("p2_5"),
+            "mc_p97_5_kg_co2e": u.get("p97_5"), "mc_cv": u.get("cv"), "mc_iterations": u.get("iterations")}
 
 
 def results_frame(rows: list[dict]):
