@@ -26,6 +26,7 @@ NOTEBOOK = ROOT / "notebooks" / "product.ipynb"
 # every notebook storing a record
 NOTEBOOKS = [NOTEBOOK, ROOT / "notebooks" / "cement.ipynb", ROOT / "notebooks" / "aluminium.ipynb"]
 VARIANTS = ROOT / "notebooks" / "rule-variants.ipynb"  # a committee notebook: its record is the comparison
+VALIDATION = [ROOT / "notebooks" / f"validation-{x}.ipynb" for x in ("steel", "cement", "aluminium")]
 SANITIZE = ROOT / "tests" / "nbval-sanitize.cfg"
 RECORD = ROOT / "scripts" / "record_notebook.py"
 MARK = "# NBVAL_CHECK_OUTPUT"
@@ -148,7 +149,7 @@ def test_changed_emission_factor_fails_nbval_in_a_checked_cell(tmp_path):
     assert recorded_total in cells[printed], cells[printed]  # the stored figure is what was compared
 
 
-@pytest.mark.parametrize("notebook", [*NOTEBOOKS, VARIANTS], ids=lambda p: p.stem)
+@pytest.mark.parametrize("notebook", [*NOTEBOOKS, VARIANTS, *VALIDATION], ids=lambda p: p.stem)
 def test_recording_again_gives_the_committed_notebook(tmp_path, notebook):
     out = tmp_path / "recorded.ipynb"
     proc = subprocess.run([sys.executable, str(RECORD), "--notebook", str(notebook), "--output", str(out)],
@@ -160,7 +161,16 @@ def test_recording_again_gives_the_committed_notebook(tmp_path, notebook):
 
 
 def test_the_recorder_knows_every_notebook_with_a_record():
-    assert [p.name for p in _recorder().NOTEBOOKS] == [p.name for p in [*NOTEBOOKS, VARIANTS]]
+    assert [p.name for p in _recorder().NOTEBOOKS] == [p.name for p in [*NOTEBOOKS, VARIANTS, *VALIDATION]]
+
+
+@pytest.mark.parametrize("notebook", VALIDATION, ids=lambda p: p.stem)
+def test_validation_notebooks_store_every_case_within_its_tolerance(notebook):
+    nb = nbformat.read(notebook, as_version=4)
+    (cell,) = [code_cells(nb)[i] for i in checked_numbers(nb)]
+    text = "".join(o.get("text", "") for o in cell.outputs)
+    done, total = (int(x) for x in text.split(" cases")[0].split(" of "))
+    assert done == total > 0, text
 
 
 def test_rule_variants_notebook_stores_the_comparison():

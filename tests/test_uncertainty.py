@@ -156,3 +156,23 @@ def test_agrees_with_brightways_own_monte_carlo_on_a_model_without_balances(tmp_
     assert np.median(theirs) == pytest.approx(np.median(ours), rel=0.04)
     assert np.percentile(theirs, 97.5) == pytest.approx(np.percentile(ours, 97.5), rel=0.1)
     assert np.std(theirs) > 0.1 * np.median(theirs)  # the distributions were really applied
+
+
+def test_tornado_and_batch_views_of_the_uncertainty(tmp_path):
+    from methodology.outputs import figures, summary
+    from methodology.outputs.table import result_row, results_frame
+
+    rows = []
+    for p in (EAF, WORKS_A):
+        st = Study.prepare(p)
+        res = st.with_uncertainty(st.calculate_without_brightway(), 500, seed=1)
+        rows.append(result_row(res, "steel"))
+    paths = figures.save_all(res, tmp_path)
+    assert paths[-1].name == "uncertainty.png" and paths[-1].stat().st_size > 1000
+    assert "uncertainty.png" not in [p.name for p in figures.save_all(res.model_copy(update={"uncertainty": None}),
+                                                                    tmp_path / "none")]
+    df = results_frame(rows)
+    t = summary.uncertainty_table(df)
+    assert len(t) == 2
+    assert (t["mc_p2_5_kg_co2e"] < t["mc_median_kg_co2e"]).all() and t["mc_top_driver"].notna().all()
+    assert "uncertainty.png" in [p.name for p in summary.save_figures(df, tmp_path)]

@@ -71,7 +71,22 @@ def save_all(result: Result | dict, out_dir: str | Path) -> list[Path]:
         else:
             breakdown_bars(result, key, ax, title)
         paths.append(save_png(ax.figure, out / name))
+    if result.get("uncertainty"):
+        paths.append(save_png(uncertainty_tornado(result).figure, out / "uncertainty.png"))
     return paths
+
+
+def uncertainty_tornado(result: Result | dict, ax=None):
+    """What drives the spread of the total (Monte Carlo ``uncertainty.drivers``: share of the variance by rank
+    correlation), largest on top, with the 95 % interval in the title."""
+    u = as_json(result)["uncertainty"]
+    ax = ax or new_axes((8, 0.35 * max(len(u["drivers"]), 3) + 1.5))
+    drivers = u["drivers"][::-1]
+    ax.barh([d["quantity"] for d in drivers], [100 * d["share"] for d in drivers], color="#4f81bd")
+    ax.set_xlabel("share of the variance of the total (%)")
+    ax.set_title(f"Uncertainty: 95 % interval {u['p2_5']:.0f}-{u['p97_5']:.0f} kg CO2e, median {u['median']:.0f} "
+                 f"({u['iterations']} iterations)", fontsize=10)
+    return ax
 
 
 def save_png(fig, path: str | Path) -> Path:

@@ -342,3 +342,21 @@ def sobol_table(sobol) -> pd.DataFrame:
     rows = [{"group": x.group, "quantities": x.quantities, "S1": x.S1, "S1_conf": x.S1_conf, "ST": x.ST,
              "ST_conf": x.ST_conf} for x in sobol.indices]
     return rounded(pd.DataFrame(rows), 3)
+
+
+def validation_table(rows: list[dict]) -> pd.DataFrame:
+    """Validation cases (``execution.validation.evaluate``): published and computed values, relative difference
+    and tolerance, whether within it."""
+    df = pd.DataFrame(rows)
+    return rounded(df[["case", "published", "computed", "unit", "difference", "tolerance", "within"]], 4)
+
+
+def validation_text(cases) -> str:
+    """Each case's title, source and explanation, as Markdown."""
+    out = []
+    for c in cases.cases:
+        p = c.published
+        check = "checked against the document" if p.verified else "not yet checked against the document"
+        out.append(f"**{c.id}**: {c.title}. Published: {p.value:g} {p.unit} ({p.document}, {p.table}, {p.year}; "
+                   f"{check}). Tolerance {c.tolerance:.1%}. {' '.join(c.explanation.split())}")
+    return "\n\n".join(out)

@@ -320,6 +320,39 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", str(text)).strip("-") or "product"
 
 
+MC = ("mc_median_kg_co2e", "mc_p2_5_kg_co2e", "mc_p97_5_kg_co2e")
+
+
+def uncertainty_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Per enterprise and product with a Monte Carlo: the total, median and 95 % interval, cv and what drives the
+    spread most (``mc_*`` columns of the results table)."""
+    if df.empty or MC[0] not in df.columns or df[MC[0]].isna().all():
+        return _with_note(pd.DataFrame(), "no Monte Carlo in these results")
+    cols = ["enterprise", "product", "route", TOTAL, *MC, "mc_cv", "mc_top_driver", "mc_top_driver_share"]
+    return df.dropna(subset=[MC[0]])[[c for c in cols if c in df.columns]].sort_values(["product", "enterprise"])
+
+
+def uncertainty_figure(df: pd.DataFrame, path: str | Path | None = None):
+    """Each enterprise's 95 % interval (Monte Carlo) as a bar from the 2.5th to the 97.5th percentile, its median
+    and its deterministic total, grouped by product."""
+    t = uncertainty_table(df)
+    fig, ax = _figure(8, 0.32 * max(len(t), 4) + 1.5)
+    if t.empty:
+        _no_results(ax, "no Monte Carlo in these results")
+        return _finish(fig, path)
+    labels = [f"{p} | {e}" for p, e in zip(t["product"], t["enterprise"], strict=True)]
+    y = np.arange(len(t))
+    ax.hlines(y, t[MC[1]], t[MC[2]], color="#4f81bd", linewidth=5, alpha=0.6, label="95 % interval")
+    ax.scatter(t[MC[0]], y, color="#1f3b73", zorder=3, s=18, label="median")
+    ax.scatter(t[TOTAL], y, color="#c0504d", marker="|", zorder=4, s=120, label="deterministic")
+    ax.set_yticks(y, labels)
+    ax.invert_yaxis()
+    ax.set_xlabel(UNIT_LABEL)
+    ax.legend(loc="lower right", fontsize=8)
+    ax.set_title("Uncertainty of each footprint (Monte Carlo, 95 % interval)")
+    return _finish(fig, path)
+
+
 def save_figures(df: pd.DataFrame, batch_dir: str | Path, subdir: str = "figures") -> list[Path]:
     """Write the batch figures as PNG into ``batch_dir/figures``: ``distribution.png`` and one
     ``stages-<product>.png`` per product. No results: no figures (empty list)."""
@@ -332,6 +365,9 @@ def save_figures(df: pd.DataFrame, batch_dir: str | Path, subdir: str = "figures
         path = out / f"stages-{_slug(product)}.png"
         stacked_stage_figure(df, product, path)
         paths.append(path)
+    if not uncertainty_table(df).empty:
+        paths.append(out / "uncertainty.png")
+        uncertainty_figure(df, paths[-1])
     return paths
 
 
