@@ -27,7 +27,7 @@ from pydantic import Field
 
 from methodology.errors import InputFileError
 from methodology.schema.common import SEMVER, FileBacked, Strict
-from methodology.schema.loading import ContentCache, parse_model
+from methodology.schema.loading import model_loader
 
 INDICATORS = ("technological", "temporal", "geographical", "completeness", "reliability")
 METHOD = ("Monte Carlo: activity data and background factor emissions lognormal around their values, sigma from "
@@ -68,16 +68,11 @@ class UncertaintySpec(FileBacked):
     basic_uncertainty: BasicUncertainty
 
 
-_LOADED = ContentCache()
+_load = model_loader(UncertaintySpec, InputFileError)
 
 
 def load_spec(path: str | Path = DEFAULT_SPEC) -> UncertaintySpec:
-    def build(raw: dict, sha: str) -> UncertaintySpec:
-        spec = parse_model(UncertaintySpec, raw, path, InputFileError)
-        spec._path, spec._sha256 = str(path), sha
-        return spec
-
-    return _LOADED.load(path, InputFileError, build)
+    return _load(path)
 
 
 def _ln_factor(table: Sequence[float], score: float) -> float:

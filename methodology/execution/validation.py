@@ -20,7 +20,7 @@ from pydantic import Field
 from methodology.core.mechanisms import minerals, process
 from methodology.errors import InputFileError
 from methodology.schema.common import FileBacked, Strict
-from methodology.schema.loading import ContentCache, parse_model
+from methodology.schema.loading import model_loader
 
 FUNCTIONS = {
     "clinker_factor": lambda i: minerals.clinker_factor(**i),
@@ -66,16 +66,11 @@ class Cases(FileBacked):
     cases: list[Case]
 
 
-_LOADED = ContentCache()
+_load = model_loader(Cases, InputFileError)
 
 
 def load_cases(path: str | Path) -> Cases:
-    def build(raw: dict, sha: str) -> Cases:
-        c = parse_model(Cases, raw, path, InputFileError)
-        c._path, c._sha256 = str(path), sha
-        return c
-
-    return _LOADED.load(path, InputFileError, build)
+    return _load(path)
 
 
 def _enterprise_figure(e: Enterprise, root: Path, studies: dict) -> float:

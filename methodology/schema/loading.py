@@ -281,6 +281,22 @@ class ContentCache:
         return value
 
 
+def model_loader(model, error: type[InputFileError]):
+    """``load(path)`` for a file-backed model (``common.FileBacked``): parsed strictly, its path and sha256 recorded,
+    the same bytes at the same path giving the same object (``ContentCache``); problems raise ``error``."""
+    cache = ContentCache()
+
+    def load(path: str | Path):
+        def build(raw: dict, sha: str):
+            obj = parse_model(model, raw, path, error)
+            obj._path, obj._sha256 = str(path), sha
+            return obj
+
+        return cache.load(path, error, build)
+
+    return load
+
+
 def field_path(loc: tuple) -> str:
     out = ""
     for part in loc:

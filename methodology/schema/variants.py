@@ -34,7 +34,7 @@ from pydantic import Field
 
 from methodology.errors import Problem, RuleError
 from methodology.schema.common import KEBAB, SEMVER, FileBacked, Strict
-from methodology.schema.loading import ContentCache, parse_model
+from methodology.schema.loading import model_loader
 
 SEPARATOR = "."
 
@@ -124,15 +124,9 @@ def base_problem(variant: Variant, rule_id: str, rule_version: str) -> Problem |
     return None
 
 
-_LOADED = ContentCache()
+_load = model_loader(Variant, RuleError)
 
 
 def load_variant(path: str | Path) -> Variant:
     """Read and check a variant file (strict schema; ``RuleError`` naming the file and the field)."""
-
-    def build(raw: dict, sha: str) -> Variant:
-        v = parse_model(Variant, raw, path, RuleError)
-        v._path, v._sha256 = str(path), sha
-        return v
-
-    return _LOADED.load(path, RuleError, build)
+    return _load(path)
