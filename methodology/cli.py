@@ -168,6 +168,20 @@ def cmd_diff(args) -> int:
     return 0
 
 
+def cmd_rule_doc(args) -> int:
+    """Write each rule as one HTML page (``outputs.ruledoc``): <out>/<rule id>-<version>.html."""
+    from methodology.outputs.files import atomic_write_text
+    from methodology.outputs.ruledoc import html_document
+    from methodology.schema.rules import load_rule
+
+    for path in args.rules:
+        rule = load_rule(path)
+        out = Path(args.out) / f"{rule.id}-{rule.version}.html"
+        atomic_write_text(out, html_document(rule))
+        print(f"wrote {out}")
+    return 0
+
+
 def cmd_lock(args) -> int:
     """Record the sha256 of every catalogued rule version in standards/rules.lock.yaml (decision record 0013)."""
     import hashlib
@@ -321,6 +335,10 @@ def build_parser() -> argparse.ArgumentParser:
     df.add_argument("new", nargs="?", type=input_file, help="another rule file (e.g. the next version)")
     df.add_argument("--variant", type=input_file, help="a rule variant file applied to OLD, instead of NEW")
     df.set_defaults(func=cmd_diff)
+    rd = sub.add_parser("rule-doc", help="write each rule as a readable HTML document (no Jupyter needed)")
+    rd.add_argument("rules", nargs="+", type=input_file, help="rule files")
+    rd.add_argument("--out", default="runs/rules", type=output_folder, help="output folder (default: runs/rules)")
+    rd.set_defaults(func=cmd_rule_doc)
     lk = sub.add_parser("lock", help="record the content (sha256) of every rule version in standards/rules.lock.yaml")
     lk.add_argument("--amend", nargs=2, action="append", metavar=("ID", "VERSION"),
                     help="re-record a version whose content changed (a draft not yet released)")
