@@ -158,3 +158,24 @@ def test_parameter_folders_above_the_working_folder_are_searched(tmp_path, monke
     assert [p.name for p in find_parameter_files(["../params"])] == ["y.yaml"]
     monkeypatch.chdir(ROOT / "notebooks")
     assert len(find_parameter_files(["../parameters"])) == len(list((ROOT / "parameters").rglob("*.yaml")))
+
+
+def test_a_grid_factor_variant_moves_every_enterprise_by_exactly_its_grid_kwh_times_the_difference(tmp_path):
+    """A variant whose effect is known exactly: every enterprise's grid purchases at the North China factor
+    (0.7439) instead of the national one (0.6205) change its total by grid kWh x 0.1234, nothing else."""
+    grid_rows = {}
+    for path in sorted((ROOT / "parameters").glob("*/*.yaml")):
+        res = Study.prepare(path).calculate_without_brightway()
+        grid_rows[res.enterprise.id, res.product.id] = sum(x.total for x in res.by_input
+                                                            if x.source == "grid-cn-2023-pcf") / 0.6205
+    variants = []
+    for rule, version in (("cn-pcr-steel", "1.4.0"), ("cn-pcr-cement", "1.1.0"), ("cn-pcr-aluminium", "1.1.0")):
+        variants.append(variant_file(tmp_path, [
+            {"set": "electricity.allowed_factors", "value": ["grid-cn-2023-pcf", "grid-cn-north-2023-pcf"]},
+            {"set": "electricity.default_factor", "value": "grid-cn-north-2023-pcf"}], base=(rule, version),
+            name=f"{rule}.yaml"))
+    t = compare([ROOT / "parameters"], variants, log=lambda m: None).table
+    assert (t["status"] == "ok").all() and len(t) == len(grid_rows)
+    for _, r in t.iterrows():
+        kwh = grid_rows[r["enterprise"], r["product"]]
+        assert r["change_kg_co2e"] == pytest.approx(kwh * (0.7439 - 0.6205), rel=1e-9, abs=1e-6), r["enterprise"]
