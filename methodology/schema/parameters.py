@@ -11,6 +11,7 @@ import copy
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -38,6 +39,50 @@ class DataQuality(Strict):
 
     def mean(self) -> float:
         return sum(getattr(self, k) for k in DQ_INDICATORS) / len(DQ_INDICATORS)
+
+
+class Basis(StrEnum):
+    """How a value was obtained, as a parameter file may say it instead of giving pedigree scores."""
+
+    measured = "measured"
+    calculated = "calculated"
+    estimated = "estimated"
+    default = "default"
+
+
+class Region(StrEnum):
+    """Where a value comes from, relative to the site."""
+
+    site = "site"
+    province = "province"
+    country = "country"
+    abroad = "abroad"
+    unknown = "unknown"
+
+
+# Pedigree scores derived from what a file says (Weidema & Wesnaes 1996, as ecoinvent's data quality guideline
+# defines the scores): reliability 1 verified measurement, 2 calculated from measurements (partly assumed),
+# 4 qualified estimate, 5 non-qualified estimate; geographical 1 the area under study, 2 a larger area including it
+# (the province), 3 the country, 4 a similar area elsewhere, 5 unknown; temporal by the years between the data's
+# year and the end of the reference period: under 3, 6, 10, 15 years give 1 to 4, more 5.
+RELIABILITY_OF_BASIS = {Basis.measured: 1, Basis.calculated: 2, Basis.estimated: 4, Basis.default: 5}
+GEOGRAPHICAL_OF_REGION = {Region.site: 1, Region.province: 2, Region.country: 3, Region.abroad: 4, Region.unknown: 5}
+TEMPORAL_YEARS = ((3, 1), (6, 2), (10, 3), (15, 4))
+
+
+def derived_quality(base: DataQuality, *, basis: Basis | None, year: int | None, region: Region | None,
+                    period_end_year: int) -> DataQuality:
+    """``base`` (the file's default scores) with reliability, temporal and geographical scores replaced by what the
+    value's ``basis``, ``year`` and ``region`` say (those not given keep the default)."""
+    change = {}
+    if basis is not None:
+        change["reliability"] = RELIABILITY_OF_BASIS[basis]
+    if region is not None:
+        change["geographical"] = GEOGRAPHICAL_OF_REGION[region]
+    if year is not None:
+        age = max(period_end_year - year, 0)
+        change["temporal"] = next((score for limit, score in TEMPORAL_YEARS if age < limit), 5)
+    return base.model_copy(update=change)
 
 
 class Distance(Strict):
@@ -70,7 +115,10 @@ class Value(Strict):
     unit: str
     source: str
     primary: bool = True
-    data_quality: DataQuality | None = None
+    data_quality: DataQuality | None = Field(None, description="pedigree scores; or say basis, year, region")
+    basis: Basis | None = Field(None, description="how the value was obtained (derives the reliability score)")
+    year: int | None = Field(None, ge=1900, le=2100, description="the year the value is for (derives temporal)")
+    region: Region | None = Field(None, description="where it comes from relative to the site (geographical)")
     transport: list[Distance] = []
     carbon_content: Measured | None = None
     net_calorific_value: Measured | None = None
@@ -419,11 +467,25 @@ class _Checker:
         if f.primary_data_mandatory and not v.primary:
             self.add(f"{where}.primary", "secondary data", "primary (measured) data: the rule makes it mandatory")
         tkm = self._tkm(f, v, amount, where, modes)
-        dq = v.data_quality or self.pf.default_data_quality
+        dq = self._quality(v, where)
         carbon, ncv = self._properties(f, v, where)
         supplied = self._measured(f, v.supplier_footprint, "supplier_footprint", f"kg/({f.unit})", where)
         return Datum(pid, f.key, amount, f.unit, v.source, v.primary, dq, tkm, carbon, ncv, supplied,
                      v.supplier_footprint if supplied is not None else None)
+
+    def _quality(self, v: Value, where: str) -> DataQuality:
+        """The value's pedigree: its scores if given, else the file's default with what basis, year and region
+        say; giving both scores and any of those is refused (which would win?)."""
+        said = v.basis is not None or v.year is not None or v.region is not None
+        if v.data_quality is not None:
+            if said:
+                self.add(f"{where}.data_quality", "pedigree scores and basis/year/region",
+                         "one of the two: the scores, or basis, year and region to derive them from")
+            return v.data_quality
+        if not said:
+            return self.pf.default_data_quality
+        return derived_quality(self.pf.default_data_quality, basis=v.basis, year=v.year, region=v.region,
+                               period_end_year=self.pf.reference_period.end.year)
 
     def _tkm(self, f: FlowSpec, v: Value, amount: float, where: str, modes: set[str]) -> dict[str, float]:
         tkm: dict[str, float] = {}
