@@ -313,10 +313,21 @@ class Study:
                     U.load_spec(spec or U.DEFAULT_SPEC))
         return sensitivity.sobol(m, n=n, seed=seed)
 
-    def with_uncertainty(self, result: Result, iterations: int = 10_000, *, seed: int = 1) -> Result:
-        """``result`` with its ``uncertainty`` (``monte_carlo``); 0 iterations leaves it without."""
-        return result if iterations <= 0 else result.model_copy(update={"uncertainty": self.monte_carlo(
-            iterations, seed=seed, deterministic=result.gwp100_kg_co2e.total)})
+    def with_uncertainty(self, result: Result, iterations: int = 10_000, *, seed: int = 1,
+                         sobol_samples: int = 1024) -> Result:
+        """``result`` with its ``uncertainty`` (``monte_carlo``) and the Sobol indices (``sensitivity``, with
+        ``sobol_samples`` base samples; 0: none); 0 iterations leaves the result without uncertainty."""
+        if iterations <= 0:
+            return result
+        from methodology.core import result as R
+
+        u = self.monte_carlo(iterations, seed=seed, deterministic=result.gwp100_kg_co2e.total)
+        if sobol_samples > 0:
+            s = self.sensitivity(sobol_samples, seed=seed)
+            u = u.model_copy(update={"sobol_base_samples": s.base_samples, "sobol": [
+                R.SobolGroup(group=x.group, quantities=x.quantities, S1=round(x.S1, 4), S1_conf=round(x.S1_conf, 4),
+                             ST=round(x.ST, 4), ST_conf=round(x.ST_conf, 4)) for x in s.indices]})
+        return result.model_copy(update={"uncertainty": u})
 
     def grid_factor_results(self) -> dict[str, Result | str]:
         """This enterprise under each grid basis the rule offers (``national``, and ``regional`` when the rule lists

@@ -72,9 +72,10 @@ def test_monte_carlo_on_a_shipped_enterprise():
     assert u.drivers[0].quantity in {"factor:grid-cn-2023-pcf", "data:site-electricity-supply.grid_electricity"}
     again = st.monte_carlo(400, seed=11)
     assert (again.mean, again.p97_5) == (u.mean, u.p97_5)  # reproducible from its seed
-    res = st.with_uncertainty(st.calculate_without_brightway(), 50, seed=2)
+    res = st.with_uncertainty(st.calculate_without_brightway(), 50, seed=2, sobol_samples=64)
     assert res.uncertainty.iterations + res.uncertainty.rejected == 50 and res.uncertainty.spec.id == \
         "pedigree-uncertainty"
+    assert res.uncertainty.sobol_base_samples == 64 and res.uncertainty.sobol[0].ST >= res.uncertainty.sobol[-1].ST
     assert st.with_uncertainty(res.model_copy(update={"uncertainty": None}), 0).uncertainty is None
 
 

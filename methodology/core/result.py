@@ -420,6 +420,15 @@ class UncertaintyDriver(Model):
     share: float = Field(description="squared rank correlation with the total, normalised over all quantities")
 
 
+class SobolGroup(Model):
+    group: str = Field(description="'data: <process>' or 'factors: <category>'")
+    quantities: int
+    S1: float = Field(description="first-order Sobol index")
+    S1_conf: float
+    ST: float = Field(description="total-order Sobol index")
+    ST_conf: float
+
+
 class Uncertainty(Model):
     """Monte Carlo uncertainty of the total from the pedigree of the data and factors (core.uncertainty, decision
     record 0015)."""
@@ -442,6 +451,9 @@ class Uncertainty(Model):
         "(e.g. the coke an anode plant makes anodes of)")
     drivers: list[UncertaintyDriver] = Field(description="the quantities that drive the spread, largest first")
     not_sampled: str = Field(description="what is held at its value")
+    sobol: list[SobolGroup] | None = Field(None, description="Sobol indices per group of quantities, largest ST "
+                                                              "first (SALib; core.sensitivity); null if not run")
+    sobol_base_samples: int | None = None
 
 
 class Result(Model):

@@ -338,9 +338,13 @@ def uncertainty_text(result: Result | dict) -> str:
 
 
 def sobol_table(sobol) -> pd.DataFrame:
-    """Sobol indices per group of quantities (``Study.sensitivity``), largest total-order index first."""
-    rows = [{"group": x.group, "quantities": x.quantities, "S1": x.S1, "S1_conf": x.S1_conf, "ST": x.ST,
-             "ST_conf": x.ST_conf} for x in sobol.indices]
+    """Sobol indices per group of quantities, largest total-order index first: from ``Study.sensitivity`` or from a
+    result's ``uncertainty.sobol`` (empty when none)."""
+    if isinstance(sobol, Result | dict):
+        rows = (as_json(sobol).get("uncertainty") or {}).get("sobol") or []
+    else:
+        rows = [{"group": x.group, "quantities": x.quantities, "S1": x.S1, "S1_conf": x.S1_conf, "ST": x.ST,
+                 "ST_conf": x.ST_conf} for x in sobol.indices]
     return rounded(pd.DataFrame(rows), 3)
 
 

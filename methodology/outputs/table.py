@@ -75,9 +75,11 @@ def result_row(result: Result | dict, industry: str | None = None) -> dict:
 def _uncertainty_columns(u: dict | None) -> dict:
     u = u or {}
     top = (u.get("drivers") or [{}])[0]
+    sob = (u.get("sobol") or [{}])[0]
     return {"mc_median_kg_co2e": u.get("median"), "mc_p2_5_kg_co2e": u.get("p2_5"),
             "mc_p97_5_kg_co2e": u.get("p97_5"), "mc_cv": u.get("cv"), "mc_iterations": u.get("iterations"),
-            "mc_top_driver": top.get("quantity"), "mc_top_driver_share": top.get("share")}
+            "mc_top_driver": top.get("quantity"), "mc_top_driver_share": top.get("share"),
+            "sobol_top_group": sob.get("group"), "sobol_top_st": sob.get("ST")}
 
 
 def results_frame(rows: list[dict]):
