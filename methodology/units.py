@@ -14,6 +14,16 @@ _DEFINITIONS = [
     "MNm3 = 1e6 * Nm3",
     "m3 = meter ** 3",
     "tkm = tonne * kilometer",
+    # Chinese statistical units (issue 12): 万 (wan, 1e4) and 亿 (yi, 1e8) as prefixes of any unit (万t, 万Nm3,
+    # 万tce), spelled out where the unit already carries a prefix (万kWh, 亿kWh); standard coal equivalent after
+    # GB/T 2589-2020 (General rules for calculation of the comprehensive energy consumption): 1 kgce = 29,307.6 kJ.
+    "万- = 1e4",
+    "亿- = 1e8",
+    "万kWh = 1e4 * kWh",
+    "亿kWh = 1e8 * kWh",
+    "万MWh = 1e4 * MWh",
+    "tce = 29.3076 * gigajoule",
+    "kgce = 29.3076 * megajoule",
 ]
 
 
