@@ -32,8 +32,9 @@ def test_a_parameter_file_in_wan_tonnes_gives_the_same_footprint(tmp_path):
     def in_wan(d):
         for proc in d["processes"].values():
             for flow in proc.values():
-                if not isinstance(flow, dict) or not isinstance(flow.get("value"), int | float):
+                if not isinstance(flow, dict) or "value" not in flow:
                     continue
+                flow["value"] = float(flow["value"])  # PyYAML reads 457.6e6 as text; the workbench's loader does not
                 if flow.get("unit") == "t":
                     flow["value"] = flow["value"] / 1e4
                     flow["unit"] = "万t"
