@@ -98,13 +98,73 @@ def results_frame(rows: list[dict]):
     return df.sort_values(["industry", "product", "route", "enterprise"]).reset_index(drop=True)
 
 
+KG = "kg CO2e per declared unit"
+# name -> (meaning, unit) of every fixed column; prefixed and generated columns in ``describe`` (docs/batch.md)
+COLUMNS = {
+    "enterprise": ("enterprise id (parameter file)", ""), "enterprise_name": ("enterprise name", ""),
+    "province": ("province of the site", ""), "illustrative": ("fictional enterprise and data", "true/false"),
+    "product": ("declared product id (rule)", ""), "product_family": ("product family (grade, type), if any", ""),
+    "route": ("production route id (rule)", ""), "industry": ("industry of the rule", ""),
+    "declared_unit": ("amount and unit the figures are per", ""),
+    **{f"gwp100_{k}_kg_co2e": (f"GWP100 (IPCC AR6) {k.replace('_', ' ')}", KG) for k in TOTALS},
+    "dq_weighted_score": ("pedigree score of the activity data, weighted by contribution", "1 best - 5 worst"),
+    "dq_factor_score": ("pedigree score of the factors, weighted by contribution", "1 best - 5 worst"),
+    "dq_combined_score": ("per input the worse of activity and factor, weighted (the rule's limit)", "1 - 5"),
+    "dq_primary_data_share": ("share of the footprint resting on primary data", "fraction 0-1"),
+    "dq_meets_rule": ("the data quality meets the rule's requirements", "true/false"),
+    **{f"trace_{k}": (f"share of the absolute contributions resting on {k.removesuffix('_share').replace('_', ' ')}"
+                      " factors", "fraction 0-1") for k in TRACE_SHARES},
+    "mc_median_kg_co2e": ("Monte Carlo median of the total", KG),
+    "mc_p2_5_kg_co2e": ("Monte Carlo 2.5th percentile of the total", KG),
+    "mc_p97_5_kg_co2e": ("Monte Carlo 97.5th percentile of the total", KG),
+    "mc_cv": ("Monte Carlo coefficient of variation of the total", "ratio"),
+    "mc_iterations": ("Monte Carlo iterations kept", "count"),
+    "mc_top_driver": ("the uncertain quantity that drives the spread most (data:<process>.<key> or factor:<id>)", ""),
+    "mc_top_driver_share": ("its share of the variance (normalised squared rank correlation)", "fraction 0-1"),
+    "sobol_top_group": ("the group of quantities with the largest total-order Sobol index", ""),
+    "sobol_top_st": ("its total-order Sobol index", "0-1"),
+    "checks_all_passed": ("every check of the result passed", "true/false"),
+    "within_route_plausible_range": ("the total lies in the rule's plausible range for the route", "true/false"),
+    "review_items": ("values outside plausible ranges the rule makes warnings", "count"),
+    "electricity_factor": ("factor the grid purchases took", ""),
+    "allocation": ("the rule's co-product approach", ""),
+    "rule_set": ("product category rule id", ""), "rule_set_version": ("its version", ""),
+    "rule_set_sha256": ("sha256 of the rule file (its content)", ""),
+    "factor_set": ("emission-factor set id", ""), "factor_set_version": ("its version", ""),
+    "factor_set_sha256": ("sha256 of the factor-set file", ""),
+    "parameter_file": ("the parameter file", "path"), "parameter_sha256": ("sha256 of the parameter file", ""),
+    "software_version": ("PCF Workbench version", ""),
+}
+PREFIX_MEANING = {
+    "stage:": ("GWP100 total of life-cycle stage <id>", KG),
+    "origin:": ("GWP100 total of origin <id> (direct, electricity, upstream, transport, credit, ...)", KG),
+    "gas:": ("GWP100 total of gas group <id>", KG),
+}
+
+
+def describe(columns) -> list[dict]:
+    """The column dictionary of a results table: name, meaning and unit of each column, in the table's order."""
+    out = []
+    for c in columns:
+        prefix = next((p for p in PREFIXES if c.startswith(p)), None)
+        meaning, unit = (PREFIX_MEANING[prefix][0].replace("<id>", c[len(prefix):]), PREFIX_MEANING[prefix][1]) \
+            if prefix else COLUMNS.get(c, ("", ""))
+        out.append({"column": c, "meaning": meaning, "unit": unit})
+    return out
+
+
 def write_table(df, out_dir: str | Path, stem: str = "results") -> list[Path]:
-    """CSV and Parquet, each written atomically."""
-    from methodology.outputs.files import atomic_write_bytes, atomic_write_text
+    """CSV (UTF-8 with a byte-order mark, so that Excel shows Chinese names) and Parquet, and the column
+    dictionary ``<stem>-columns.csv`` (name, meaning, unit), each written atomically."""
+    import pandas as pd
+
+    from methodology.outputs.files import atomic_write_bytes
 
     out_dir = Path(out_dir)
     csv = out_dir / f"{stem}.csv"
-    atomic_write_text(csv, df.to_csv(index=False))
+    atomic_write_bytes(csv, df.to_csv(index=False).encode("utf-8-sig"))
     pq = out_dir / f"{stem}.parquet"
     atomic_write_bytes(pq, df.to_parquet(index=False))
-    return [csv, pq]
+    cols = out_dir / f"{stem}-columns.csv"
+    atomic_write_bytes(cols, pd.DataFrame(describe(df.columns)).to_csv(index=False).encode("utf-8-sig"))
+    return [csv, pq, cols]
