@@ -22,9 +22,12 @@ DPI = 110
 
 
 def new_axes(figsize=(8, 4.5)):
-    """Axes on a new Agg figure, outside pyplot."""
+    """Axes on a new Agg figure, outside pyplot; Chinese text renders (``fonts.use_cjk``)."""
     from matplotlib.figure import Figure
 
+    from methodology.outputs.fonts import use_cjk
+
+    use_cjk()
     return Figure(figsize=figsize).subplots()
 
 

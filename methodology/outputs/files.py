@@ -33,7 +33,8 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 def write_result(result, out_dir: str | Path) -> Path:
     """Write ``result.json`` (a ``core.result.Result``, or its JSON content) atomically into ``out_dir``, and beside
     it the same footprint as a PACT v3 ``ProductFootprint`` validated against the official schema
-    (``outputs.pact``). A result PACT cannot express gets, instead of the PACT file, a ``.refused.txt`` saying why."""
+    (``outputs.pact``; a result PACT cannot express gets a ``.refused.txt`` saying why instead) and its label
+    (``label.svg``, ``label.png``; ``outputs.label``)."""
     from methodology.core.result import as_json
     from methodology.outputs import pact
 
@@ -49,4 +50,7 @@ def write_result(result, out_dir: str | Path) -> Path:
     else:
         refused.unlink(missing_ok=True)
         atomic_write_text(target, json.dumps(footprint, indent=2, ensure_ascii=False) + "\n")
+    from methodology.outputs import label
+
+    label.write(data, out_dir)  # label.svg and label.png: the footprint on a printable label
     return path
