@@ -111,7 +111,9 @@ def test_vectorised_iterations_equal_iterations_built_one_by_one(path):
     fast, rows = m.totals(M)
     slow, rows_slow = U.model(st.enterprise, st.foreground, st.factors, gwp_indicators(),
                               U.load_spec()).totals_by_building(M)
-    assert m._affine, "the shipped enterprises' foregrounds are affine in their sampled data"
+    # steel, cement and aluminium foregrounds are affine in their data (system expansion); a partition allocation
+    # is not, and is then built row by row: either way the rows must agree
+    assert m._affine or path.parent.name not in {"steel", "cement", "aluminium"}
     assert rows == rows_slow
     assert fast == pytest.approx(slow, rel=1e-10)
 
