@@ -179,3 +179,25 @@ def test_tornado_and_batch_views_of_the_uncertainty(tmp_path):
     assert len(t) == 2
     assert (t["mc_p2_5_kg_co2e"] < t["mc_median_kg_co2e"]).all() and t["mc_top_driver"].notna().all()
     assert "uncertainty.png" in [p.name for p in summary.save_figures(df, tmp_path)]
+
+
+def test_uncertainty_as_given_replaces_the_pedigrees(tmp_path):
+    """A value or a factor may state its own lognormal (gsd2, with its source); a tiny one everywhere leaves the
+    Monte Carlo mean at the deterministic result."""
+    from conftest import write_variant
+
+    def given(d):
+        for proc in d["processes"].values():
+            for flow in proc.values():
+                if isinstance(flow, dict) and "value" in flow:
+                    flow.pop("data_quality", None)
+                    flow["uncertainty"] = {"gsd2": 1.0001, "source": "test: near certain"}
+    factors = write_variant(tmp_path, ROOT / "standards" / "factors" / "cn-core.yaml", lambda d: [
+        f.update(uncertainty={"gsd2": 1.0001, "source": "test"}) for f in d["factors"]], "cn-core.yaml")
+    st = Study.prepare(write_variant(tmp_path, EAF, given), factor_file=factors)
+    u = st.monte_carlo(2000, seed=3)
+    assert u.mean == pytest.approx(u.deterministic_kg_co2e, rel=1e-4)
+    assert u.p97_5 / u.p2_5 < 1.002
+    from methodology.schema.methods import gwp_indicators
+    m = U.model(st.enterprise, st.foreground, st.factors, gwp_indicators(), U.load_spec())
+    assert m.sigmas == pytest.approx(math.log(1.0001) / 2)

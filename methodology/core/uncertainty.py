@@ -168,7 +168,7 @@ def _factor_sigmas(ed, fg, factors, spec: UncertaintySpec) -> tuple[list[str], l
         scores = fq.factor_pedigree(f, fq.Use.emissions, factors.sources, province=ed.params.enterprise.province,
                                     years=(period.start.year, period.end.year))
         names.append(f"factor:{fid}")
-        sig.append(sigma(scores, basic.get(f.category.value, 1.0), spec))
+        sig.append(f.uncertainty.sigma if f.uncertainty else sigma(scores, basic.get(f.category.value, 1.0), spec))
     return names, sig
 
 
@@ -290,8 +290,9 @@ def model(ed, fg, factors, cfs, spec: UncertaintySpec) -> Model:
     site's balances: it is held at its value and listed in ``held``."""
     b = spec.basic_uncertainty
     items = sampled_data(ed)
-    data_sig = [sigma(d.data_quality.model_dump(), b.transport_tkm if d.tkm and not d.amount else b.activity_data,
-                      spec) for _, d in items]
+    data_sig = [d.uncertainty.sigma if d.uncertainty else sigma(
+        d.data_quality.model_dump(), b.transport_tkm if d.tkm and not d.amount else b.activity_data, spec)
+        for _, d in items]
     f_names, f_sig = _factor_sigmas(ed, fg, factors, spec)
     probe = Model(ed, factors, cfs, items, (), np.array(data_sig), ())
     free, held = [], []

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from types import UnionType
-from typing import Annotated, Union, get_args, get_origin
+from typing import Annotated, Literal, Union, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, PrivateAttr, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from methodology.units import UnitParseError, parse_unit
 
@@ -95,3 +95,19 @@ def _parsed_unit(v: str) -> str:
 
 # a unit string the workbench's pint registry parses ('t', 'GJ/t', 'kg/(t*km)', '' for a pure number)
 Unit = Annotated[str, AfterValidator(_parsed_unit)]
+
+
+class GivenUncertainty(Strict):
+    """An uncertainty stated for a value or a factor instead of the one its pedigree gives (decision record 0015):
+    lognormal around the value, ``gsd2`` the squared geometric standard deviation (the value times or divided by
+    it bounds the 95 % interval), with where it comes from."""
+
+    distribution: Literal["lognormal"] = "lognormal"
+    gsd2: float = Field(gt=1, le=100, description="squared geometric standard deviation, > 1")
+    source: str
+
+    @property
+    def sigma(self) -> float:
+        import math
+
+        return math.log(self.gsd2) / 2

@@ -17,7 +17,7 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from methodology.errors import FactorSetError, Problem
 from methodology.gases import Gas
-from methodology.schema.common import KEBAB, SEMVER, FileBacked, Strict, Unit
+from methodology.schema.common import KEBAB, SEMVER, FileBacked, GivenUncertainty, Strict, Unit
 from methodology.schema.geography import GridRegions
 from methodology.schema.loading import ContentCache, parse_model
 from methodology.units import UnitParseError, conversion_factor
@@ -112,6 +112,7 @@ class Factor(Strict):
     limitations: list[Limitation] = []
     basis: ElectricityBasis | None = None
     note: str | None = None
+    uncertainty: GivenUncertainty | None = Field(None, description="of its emissions, instead of its pedigree's")
     properties: Properties = Properties()
     emissions: list[Emission] = []
 

@@ -18,7 +18,7 @@ from typing import Annotated
 from pydantic import Field, ValidationError, field_validator
 
 from methodology.errors import ParameterFileError, Problem
-from methodology.schema.common import KEBAB, SEMVER, FileBacked, Strict
+from methodology.schema.common import KEBAB, SEMVER, FileBacked, GivenUncertainty, Strict
 from methodology.schema.factors import FactorSet
 from methodology.schema.loading import field_loc, field_path, parse_yaml, problems_from, read_input
 from methodology.schema.processes import Severity
@@ -119,6 +119,7 @@ class Value(Strict):
     basis: Basis | None = Field(None, description="how the value was obtained (derives the reliability score)")
     year: int | None = Field(None, ge=1900, le=2100, description="the year the value is for (derives temporal)")
     region: Region | None = Field(None, description="where it comes from relative to the site (geographical)")
+    uncertainty: GivenUncertainty | None = Field(None, description="its uncertainty, instead of the pedigree's")
     transport: list[Distance] = []
     carbon_content: Measured | None = None
     net_calorific_value: Measured | None = None
@@ -195,6 +196,7 @@ class Datum:
     ncv_gj_per_unit: float | None = None  # measured net calorific value, GJ per unit of the flow
     supplier_kg_co2e_per_unit: float | None = None  # the supplier's footprint, kg CO2e per unit of the flow
     supplier: SupplierFootprint | None = None  # where that footprint comes from
+    uncertainty: GivenUncertainty | None = None  # stated by the file instead of the pedigree's (Monte Carlo)
 
 
 @dataclass(frozen=True)
@@ -471,7 +473,7 @@ class _Checker:
         carbon, ncv = self._properties(f, v, where)
         supplied = self._measured(f, v.supplier_footprint, "supplier_footprint", f"kg/({f.unit})", where)
         return Datum(pid, f.key, amount, f.unit, v.source, v.primary, dq, tkm, carbon, ncv, supplied,
-                     v.supplier_footprint if supplied is not None else None)
+                     v.supplier_footprint if supplied is not None else None, v.uncertainty)
 
     def _quality(self, v: Value, where: str) -> DataQuality:
         """The value's pedigree: its scores if given, else the file's default with what basis, year and region
