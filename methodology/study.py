@@ -127,6 +127,20 @@ def rule_with_selection(rule: Rule, selection: dict[str, str], factors: FactorSe
     return variant
 
 
+def rule_with_allocation(rule: Rule, approach: str, factors: FactorSet | None = None) -> Rule:
+    """The rule with another rule-wide ``allocation.approach`` (mass, energy, economic, system_expansion), read
+    again from its file and checked like any rule; processes with their own approach keep it. For comparing
+    allocation bases (ISO 14044 4.3.4.2; docs/decisions/0003); its sha256 says which approach was chosen."""
+    raw = read_yaml(rule.path, RuleError)
+    raw = {**raw, "allocation": {**raw["allocation"], "approach": approach}}  # a copy: the file's cache stays
+    variant = parse_model(Rule, raw, rule.path, RuleError)
+    variant._path, variant._sha256 = rule.path, f"{rule.sha256}+allocation={approach}"
+    problems = variant.reference_problems() + (check_against_factor_set(variant, factors) if factors else [])
+    if problems:
+        raise RuleError(rule.path, [Problem(rule.path, fld, found, expected) for fld, found, expected in problems])
+    return variant
+
+
 def preload() -> None:
     """Read every catalogued factor set and rule into the loaders' caches, and the unit registry.
 
@@ -234,6 +248,13 @@ class Study:
         pf = read_parameter_file(self.parameter_file)
         return Study.check(pf, rule, self.factors, self.parameter_file, assessment_date=self.assessment_date)
 
+
+    def with_allocation(self, approach: str) -> Study:
+        """The same enterprise under its rule with another rule-wide allocation approach (``rule_with_allocation``),
+        to show what the choice of basis moves."""
+        rule = rule_with_allocation(self.rule, approach, self.factors)
+        pf = read_parameter_file(self.parameter_file)
+        return Study.check(pf, rule, self.factors, self.parameter_file, assessment_date=self.assessment_date)
 
     def with_product(self, product: str) -> Study:
         """The same enterprise and data declaring another product of its rule (e.g. an intermediate that is also

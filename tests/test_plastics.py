@@ -174,3 +174,14 @@ def test_total_outside_the_route_range_is_a_warning_in_the_result(tmp_path):
 ])
 def test_negative_fixtures(tmp_path, src, change, problem):
     refused_with(tmp_path, src, change, problem)
+
+
+def test_study_with_allocation_is_the_rule_with_another_basis(tmp_path):
+    # Study.with_allocation (what the notebook shows) gives what an edited rule gives; mass again is unchanged
+    st = Study.prepare(A_HDPE)
+    rule = write_variant(tmp_path, RULE, lambda d: d["allocation"].update(approach="energy"))
+    energy = st.with_allocation("energy").calculate_without_brightway().gwp100_kg_co2e.total
+    assert energy == pytest.approx(result(A_HDPE, rule).gwp100_kg_co2e.total, rel=1e-12)
+    assert st.with_allocation("mass").calculate_without_brightway().gwp100_kg_co2e.total == pytest.approx(
+        st.calculate_without_brightway().gwp100_kg_co2e.total, rel=1e-12)
+    assert st.rule.allocation.approach.value == "mass"  # the study's own rule is not changed
