@@ -34,7 +34,8 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "product.ipynb"
 # every notebook that stores a reproducibility record (its parameters cell names its reference enterprise)
-NOTEBOOKS = [NOTEBOOK, ROOT / "notebooks" / "cement.ipynb", ROOT / "notebooks" / "aluminium.ipynb"]
+NOTEBOOKS = [NOTEBOOK, ROOT / "notebooks" / "cement.ipynb", ROOT / "notebooks" / "aluminium.ipynb",
+             ROOT / "notebooks" / "plastics.ipynb"]
 SANITIZE = ROOT / "tests" / "nbval-sanitize.cfg"
 MARK = "NBVAL_CHECK_OUTPUT"
 

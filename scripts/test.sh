@@ -14,4 +14,4 @@ mkdir -p "$BRIGHTWAY2_DIR"
 .venv/bin/pcf setup
 .venv/bin/pytest -p no:cacheprovider --nbval-lax --nbval-current-env \
   --nbval-sanitize-with tests/nbval-sanitize.cfg notebooks/product.ipynb notebooks/cement.ipynb \
-  notebooks/aluminium.ipynb
+  notebooks/aluminium.ipynb notebooks/plastics.ipynb

@@ -24,7 +24,8 @@ pytestmark = pytest.mark.notebook
 
 NOTEBOOK = ROOT / "notebooks" / "product.ipynb"
 # every notebook storing a record
-NOTEBOOKS = [NOTEBOOK, ROOT / "notebooks" / "cement.ipynb", ROOT / "notebooks" / "aluminium.ipynb"]
+NOTEBOOKS = [NOTEBOOK, ROOT / "notebooks" / "cement.ipynb", ROOT / "notebooks" / "aluminium.ipynb",
+             ROOT / "notebooks" / "plastics.ipynb"]
 SANITIZE = ROOT / "tests" / "nbval-sanitize.cfg"
 RECORD = ROOT / "scripts" / "record_notebook.py"
 MARK = "# NBVAL_CHECK_OUTPUT"
