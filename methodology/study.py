@@ -163,6 +163,15 @@ def _rule_variant(rule: Rule, raw: dict, tag: str, factors: FactorSet | None, so
     return variant
 
 
+def rule_with_allocation(rule: Rule, approach: str, factors: FactorSet | None = None) -> Rule:
+    """The rule with another rule-wide ``allocation.approach`` (mass, energy, economic, system_expansion), read
+    again from its file and checked like any rule; processes with their own approach keep it. For comparing
+    allocation bases (ISO 14044 4.3.4.2; docs/decisions/0003); its sha256 says which approach was chosen."""
+    raw = read_yaml(rule.path, RuleError)
+    raw = {**raw, "allocation": {**raw["allocation"], "approach": approach}}  # a copy: the file's cache stays
+    return _rule_variant(rule, raw, f"allocation={approach}", factors)
+
+
 def preload() -> None:
     """Read every catalogued factor set and rule into the loaders' caches, and the unit registry.
 
@@ -344,6 +353,13 @@ class Study:
     def with_variant(self, variant: str | Path | Variant) -> Study:
         """The same enterprise under its rule with a variant file's changes applied (``schema.variants``)."""
         rule = rule_with_variant(self.rule, variant, self.factors)
+        pf = read_parameter_file(self.parameter_file)
+        return Study.check(pf, rule, self.factors, self.parameter_file, assessment_date=self.assessment_date)
+
+    def with_allocation(self, approach: str) -> Study:
+        """The same enterprise under its rule with another rule-wide allocation approach (``rule_with_allocation``),
+        to show what the choice of basis moves."""
+        rule = rule_with_allocation(self.rule, approach, self.factors)
         pf = read_parameter_file(self.parameter_file)
         return Study.check(pf, rule, self.factors, self.parameter_file, assessment_date=self.assessment_date)
 

@@ -19,7 +19,9 @@ FACTORS = ROOT / "standards" / "factors" / "cn-core.yaml"
 ENTERPRISES = sorted((ROOT / "parameters" / "steel").glob("*.yaml"))
 CEMENT_ENTERPRISES = sorted((ROOT / "parameters" / "cement").glob("*.yaml"))
 ALUMINIUM_ENTERPRISES = sorted((ROOT / "parameters" / "aluminium").glob("*.yaml"))
-ALL_ENTERPRISES = ENTERPRISES + CEMENT_ENTERPRISES + ALUMINIUM_ENTERPRISES  # every shipped file, every industry
+PLASTICS_ENTERPRISES = sorted((ROOT / "parameters" / "plastics").glob("*.yaml"))
+ALL_ENTERPRISES = (ENTERPRISES + CEMENT_ENTERPRISES + ALUMINIUM_ENTERPRISES
+                   + PLASTICS_ENTERPRISES)  # every shipped file, every industry
 
 
 @pytest.fixture(scope="session")

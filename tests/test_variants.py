@@ -169,7 +169,9 @@ def test_a_grid_factor_variant_moves_every_enterprise_by_exactly_its_grid_kwh_ti
         grid_rows[res.enterprise.id, res.product.id] = sum(x.total for x in res.by_input
                                                             if x.source == "grid-cn-2023-pcf") / 0.6205
     variants = []
-    for rule, version in (("cn-pcr-steel", "1.4.0"), ("cn-pcr-cement", "1.1.0"), ("cn-pcr-aluminium", "1.1.0")):
+    from methodology.schema import catalogue
+
+    for rule, version in sorted((e.id, e.version) for e in catalogue.entries("rule")):
         variants.append(variant_file(tmp_path, [
             {"set": "electricity.allowed_factors", "value": ["grid-cn-2023-pcf", "grid-cn-north-2023-pcf"]},
             {"set": "electricity.default_factor", "value": "grid-cn-north-2023-pcf"}], base=(rule, version),

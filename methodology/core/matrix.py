@@ -51,11 +51,14 @@ def first_tier_contributions(m: Matrices, fg: Foreground, s: np.ndarray | None =
     records: list[tuple[str, str, str, Gas, float]] = []
     scaling: dict[str, float] = {}
     cache: dict[int, np.ndarray] = {}
+    s_max = float(np.abs(s).max(initial=0.0))
     for j, (kind, pid) in enumerate(m.activities):
         if kind != "foreground":
             continue
-        scaling[pid] = float(s[j])
-        if s[j] == 0:
+        # a column no demand reaches (a product of a multi-output process that nothing in the product system
+        # uses) gets the round-off of Brightway's single-precision solve instead of 0: it runs 0 times
+        scaling[pid] = float(s[j]) if abs(s[j]) > NOISE * s_max else 0.0
+        if scaling[pid] == 0:
             continue
         direct = B[:, j].toarray().ravel() * s[j]
         records += [(pid, DIRECT, Origin.direct.value, m.flows[g], kg) for g, kg in enumerate(direct)]

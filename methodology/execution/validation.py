@@ -44,7 +44,7 @@ class Enterprise(Strict):
     parameter_file: str = Field(description="relative to the repository root")
     process: str | None = None
     mechanism: str | None = None
-    quantity: Literal["co2e", "detail", "total"] = "co2e"
+    quantity: Literal["co2e", "detail", "total", "product_fossil_carbon"] = "co2e"
     detail: str | None = Field(None, description="a key of the mechanism's detail (quantity: detail)")
     per: str | None = Field(None, description="flow key of the process whose annual amount divides the figure")
 
@@ -83,6 +83,8 @@ def _enterprise_figure(e: Enterprise, root: Path, studies: dict) -> float:
     st, res = studies[e.parameter_file]
     if e.quantity == "total":
         return res.gwp100_kg_co2e.total
+    if e.quantity == "product_fossil_carbon":  # kg C per declared unit (PACT fossilCarbonContent)
+        return res.product_carbon.fossil_kg_c
     (m,) = [d for d in res.direct_emissions if d.process == e.process and d.mechanism == e.mechanism]
     if e.quantity == "detail":
         value = float(m.detail[e.detail])
