@@ -24,6 +24,9 @@ def test_every_column_of_a_real_table_is_described(tmp_path):
     back = pd.read_csv(paths[0])
     assert list(back.columns) == list(df.columns)  # pandas reads the mark away
     assert list(pd.read_csv(paths[2])["column"]) == list(df.columns)
+    book = pd.read_excel(paths[3], sheet_name=None)  # results.xlsx: the table and its dictionary
+    assert list(book) == ["results", "columns"] and list(book["results"].columns) == list(df.columns)
+    assert book["results"]["gwp100_total_kg_co2e"].iloc[0] == df["gwp100_total_kg_co2e"].iloc[0]
 
 
 def test_docs_batch_md_lists_every_column_with_its_meaning():

@@ -166,5 +166,29 @@ def write_table(df, out_dir: str | Path, stem: str = "results") -> list[Path]:
     pq = out_dir / f"{stem}.parquet"
     atomic_write_bytes(pq, df.to_parquet(index=False))
     cols = out_dir / f"{stem}-columns.csv"
-    atomic_write_bytes(cols, pd.DataFrame(describe(df.columns)).to_csv(index=False).encode("utf-8-sig"))
-    return [csv, pq, cols]
+    dictionary = pd.DataFrame(describe(df.columns))
+    atomic_write_bytes(cols, dictionary.to_csv(index=False).encode("utf-8-sig"))
+    xlsx = out_dir / f"{stem}.xlsx"
+    atomic_write_bytes(xlsx, _xlsx(df, dictionary))
+    return [csv, pq, cols, xlsx]
+
+
+def _xlsx(df, dictionary) -> bytes:
+    """The table and its column dictionary as an Excel workbook (openpyxl): sheet ``results`` with a frozen header
+    row and filters, sheet ``columns`` with each column's meaning and unit."""
+    import io
+
+    import pandas as pd
+
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
+        df.to_excel(xw, sheet_name="results", index=False)
+        dictionary.to_excel(xw, sheet_name="columns", index=False)
+        ws = xw.sheets["results"]
+        ws.freeze_panes = "B2"
+        ws.auto_filter.ref = ws.dimensions
+        for sheet in ("results", "columns"):
+            for col in xw.sheets[sheet].columns:
+                width = max(len(str(c.value or "")) for c in col[:50])
+                xw.sheets[sheet].column_dimensions[col[0].column_letter].width = min(max(10, width + 2), 60)
+    return buf.getvalue()
