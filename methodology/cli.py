@@ -59,7 +59,29 @@ def cmd_validate(args) -> int:
         except MethodologyError as exc:
             print(f"ERR {exc}", file=sys.stderr)
             status = 1
+            if args.send_back and isinstance(exc, InputFileError):
+                for out in _send_back(path, exc, args.send_back):
+                    print(f"    send-back list: {out}", file=sys.stderr)
     return status
+
+
+def _send_back(path: Path, exc: InputFileError, folder: str) -> list[Path]:
+    """The problems of one file as a list an analyst returns to the enterprise: ``<file stem>-send-back.csv``
+    (UTF-8 with a byte-order mark) and ``.xlsx``, one row per problem (file, field, found, expected)."""
+    import io
+
+    import pandas as pd
+
+    from methodology.outputs.files import atomic_write_bytes
+
+    df = pd.DataFrame([{"file": str(path), "field": p.field, "found": p.found, "expected": p.expected}
+                       for p in exc.problems])
+    base = Path(folder) / f"{path.stem}-send-back"
+    atomic_write_bytes(base.with_suffix(".csv"), df.to_csv(index=False).encode("utf-8-sig"))
+    buf = io.BytesIO()
+    df.to_excel(buf, index=False, sheet_name="problems", engine="openpyxl")
+    atomic_write_bytes(base.with_suffix(".xlsx"), buf.getvalue())
+    return [base.with_suffix(".csv"), base.with_suffix(".xlsx")]
 
 
 def _factor_sets(args) -> list:
@@ -292,6 +314,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="cmd", required=True)
     v = sub.add_parser("validate", help="validate rule, factor-set or parameter files")
     v.add_argument("files", nargs="+")  # each read and reported by the loader, one by one
+    v.add_argument("--send-back", default=None, type=output_folder, metavar="FOLDER",
+                   help="write each invalid file's problems as <file>-send-back.csv and .xlsx into FOLDER")
     v.set_defaults(func=cmd_validate)
     s = sub.add_parser("setup", help="build the Brightway project of each factor set offline (once; reused)")
     s.add_argument("--force", action="store_true", help="rebuild even if present")

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ENTERPRISES, FACTORS, ROOT
+from conftest import ENTERPRISES, FACTORS, ROOT, write_variant
 
 from methodology import cli
 from methodology.errors import MethodologyError
@@ -175,3 +175,19 @@ def test_last_resort_handler(raised, status, line, monkeypatch, tmp_path, capsys
         assert "Traceback" in text and "ZeroDivisionError: boom" in text and "in command" in text
     else:
         assert not logs
+
+
+def test_validate_writes_a_send_back_list_per_invalid_file(tmp_path):
+    import pandas as pd
+
+    bad = write_variant(tmp_path, ROOT / "parameters" / "steel" / "sd-scrap-eaf-mill-b.yaml",
+                        lambda d: (d.update(route="scrap-eaff", product="crude-steal")), "bad-mill.yaml")
+    out = tmp_path / "send-back"
+    proc = subprocess.run([sys.executable, "-m", "methodology", "validate", str(bad), "--send-back", str(out)],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 1
+    csv = pd.read_csv(out / "bad-mill-send-back.csv")
+    assert set(csv["field"]) >= {"product", "route"} and (csv["file"] == str(bad)).all()
+    xlsx = pd.read_excel(out / "bad-mill-send-back.xlsx")
+    assert list(xlsx["field"]) == list(csv["field"])
+    assert (out / "bad-mill-send-back.csv").read_bytes().startswith(b"\xef\xbb\xbf")
