@@ -181,13 +181,16 @@ def test_validate_writes_a_send_back_list_per_invalid_file(tmp_path):
     import pandas as pd
 
     bad = write_variant(tmp_path, ROOT / "parameters" / "steel" / "sd-scrap-eaf-mill-b.yaml",
-                        lambda d: (d.update(route="scrap-eaff", product="crude-steal")), "bad-mill.yaml")
+                        lambda d: (d.update(route="scrap-eaff", product="crude-steal"), d["enterprise"].pop("name"),
+                                   d["default_data_quality"].update(temporal=9)), "bad-mill.yaml")
     out = tmp_path / "send-back"
     proc = subprocess.run([sys.executable, "-m", "methodology", "validate", str(bad), "--send-back", str(out)],
                           capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 1
     csv = pd.read_csv(out / "bad-mill-send-back.csv")
-    assert set(csv["field"]) >= {"product", "route"} and (csv["file"] == str(bad)).all()
+    # one pass: the schema problems (a missing name, a score of 9) and the rule's (product, route) together
+    assert set(csv["field"]) == {"enterprise.name", "default_data_quality.temporal", "product", "route"}
+    assert (csv["file"] == str(bad)).all()
     xlsx = pd.read_excel(out / "bad-mill-send-back.xlsx")
     assert list(xlsx["field"]) == list(csv["field"])
     assert (out / "bad-mill-send-back.csv").read_bytes().startswith(b"\xef\xbb\xbf")

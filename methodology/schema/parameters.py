@@ -263,12 +263,42 @@ class IncompleteParameterFile(ParameterFileError):
 _OPTIONAL_TOP = {"electricity_factor", "prices", "parameters", "product_family"}
 
 
+# placeholders for broken descriptive fields, so that the rest of the file is still checked against its rule in the
+# same pass (the field itself is reported once, from the schema; nothing is computed from a partial file)
+_PLACEHOLDERS = {
+    ("enterprise", "id"): "invalid-enterprise-id", ("enterprise", "name"): "(invalid name)",
+    ("enterprise", "province"): "(invalid province)", ("enterprise", "illustrative"): True,
+    ("enterprise", "description"): None, ("enterprise", "grid_region"): None,
+    ("default_data_quality",): dict.fromkeys(("technological", "temporal", "geographical", "completeness",
+                                               "reliability"), 5),
+}
+
+
+def _placeholder(raw: dict, loc: list) -> str | None:
+    """Put a placeholder where a descriptive field is broken; the field path it replaced, or None."""
+    key = tuple(loc[:2]) if loc and loc[0] == "enterprise" else tuple(loc[:1])
+    if key not in _PLACEHOLDERS:
+        return None
+    if key[0] == "enterprise":
+        if not isinstance(raw.get("enterprise"), dict):
+            return None
+        raw["enterprise"][key[1]] = _PLACEHOLDERS[key]
+    else:
+        raw[key[0]] = _PLACEHOLDERS[key]
+    return field_path(key)
+
+
 def _pruned(raw: dict, exc: ValidationError) -> tuple[dict | None, tuple[str, ...]]:
-    """``raw`` without the entries the schema errors are in, or None when a required part is broken."""
+    """``raw`` without the entries the schema errors are in (descriptive fields replaced by placeholders), or
+    None when a required part is broken."""
     raw = copy.deepcopy(raw)
     removed: list[str] = []
     for err in exc.errors():
         loc = list(field_loc(err))
+        replaced = _placeholder(raw, loc)
+        if replaced is not None:
+            removed.append(replaced)
+            continue
         if loc and loc[0] in ("processes", "parameters") and len(loc) >= 2 and isinstance(raw.get(loc[0]), dict):
             keep = loc[:3] if len(loc) >= 3 and isinstance(raw[loc[0]].get(loc[1]), dict) else loc[:2]
         elif loc and (err["type"] == "extra_forbidden" or loc[0] in _OPTIONAL_TOP):
