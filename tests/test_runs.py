@@ -43,6 +43,8 @@ def test_papermill_run_per_enterprise(path, bw_project, tmp_path):
     # the same footprint as a PACT v3 ProductFootprint, beside result.json (schema-checked in test_pact.py)
     assert f"{result['gwp100_kg_co2e']['total']:,.0f}" in (outcome.out_dir / "label.svg").read_text(encoding="utf-8")
     assert (outcome.out_dir / "label.png").stat().st_size > 10_000
+    assert f"<b>{result['gwp100_kg_co2e']['total']:,.1f}</b> kg CO2e" in (outcome.out_dir / "report.html").read_text(
+        encoding="utf-8")
     assert (outcome.out_dir / "figures" / "uncertainty.png").is_file()  # the notebook ran its Monte Carlo
     footprint = json.loads((outcome.out_dir / "pact-v3.0.3.json").read_text(encoding="utf-8"))
     assert footprint["pcf"]["fossilGhgEmissions"] == f"{result['gwp100_kg_co2e']['fossil']:.3f}".rstrip("0").rstrip(".")

@@ -33,8 +33,9 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 def write_result(result, out_dir: str | Path) -> Path:
     """Write ``result.json`` (a ``core.result.Result``, or its JSON content) atomically into ``out_dir``, and beside
     it the same footprint as a PACT v3 ``ProductFootprint`` validated against the official schema
-    (``outputs.pact``; a result PACT cannot express gets a ``.refused.txt`` saying why instead) and its label
-    (``label.svg``, ``label.png``; ``outputs.label``)."""
+    (``outputs.pact``; a result PACT cannot express gets a ``.refused.txt`` saying why instead), its label
+    (``label.svg``, ``label.png``; ``outputs.label``) and the CFP study report (``report.html``;
+    ``outputs.study_report``)."""
     from methodology.core.result import as_json
     from methodology.outputs import pact
 
@@ -50,7 +51,22 @@ def write_result(result, out_dir: str | Path) -> Path:
     else:
         refused.unlink(missing_ok=True)
         atomic_write_text(target, json.dumps(footprint, indent=2, ensure_ascii=False) + "\n")
-    from methodology.outputs import label
+    from methodology.outputs import label, study_report
 
     label.write(data, out_dir)  # label.svg and label.png: the footprint on a printable label
+    atomic_write_text(Path(out_dir) / "report.html", study_report.html_report(data, _rule_of(data)))
     return path
+
+
+def _rule_of(data: dict):
+    """The rule a result was computed under, when its file still holds that content (else None: the report then
+    leaves out the boundary diagram rather than draw another rule's)."""
+    from methodology.errors import MethodologyError
+    from methodology.schema.rules import load_rule
+
+    ref = data["provenance"]["rule_set"]
+    try:
+        rule = load_rule(ref["path"])
+    except (MethodologyError, OSError):
+        return None
+    return rule if rule.sha256 == ref["sha256"] else None
