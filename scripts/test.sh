@@ -10,7 +10,8 @@ PY=${PYTHON:-python3}
 export BRIGHTWAY2_DIR="${PCF_TEST_BRIGHTWAY_DIR:-$PWD/runs/test-brightway}"
 mkdir -p "$BRIGHTWAY2_DIR"
 .venv/bin/ruff check methodology tests notebooks benchmarks
-.venv/bin/pytest
+# two workers (the CI machine has 2 cores; each test session gets its own Brightway folder, tests/conftest.py)
+.venv/bin/pytest -n 2 --dist worksteal
 .venv/bin/pcf setup
 .venv/bin/pytest -p no:cacheprovider --nbval-lax --nbval-current-env \
   --nbval-sanitize-with tests/nbval-sanitize.cfg notebooks/product.ipynb notebooks/cement.ipynb \
