@@ -180,3 +180,24 @@ def test_a_precursor_the_category_does_not_have_is_refused(tmp_path):
         load_goods(bad)
     assert "goods[6] precursor 1: found pig-iron; expected a relevant precursor of cement: cement-clinker, " \
            "calcined-clay" in str(e.value)
+
+
+def test_a_compute_only_batch_writes_one_cbam_table(tmp_path):
+    from methodology.execution.compute_only import compute_rows
+
+    studies = [Study.prepare(PARAMS / rel) for rel in ("steel/sd-scrap-eaf-mill-b.yaml",
+                                                         "plastics/xj-pvc-carbide-d.yaml",
+                                                         "cement/js-grinding-station-c.yaml")]
+    results: list[dict] = []
+    compute_rows(studies, collect=results)
+    assert len(results) == 3
+    cbam.write_batch(results, tmp_path)
+    rows = _csv(tmp_path / "cbam.csv")
+    assert {x["enterprise_id"] for x in rows} == {"sd-scrap-eaf-mill-b", "js-grinding-station-c"}  # no PVC
+    for r in (results[0], results[2]):
+        mine = [x for x in rows if x["enterprise_id"] == r["enterprise"]["id"]]
+        assert _value(mine, "specific total embedded emissions") == pytest.approx(cbam.figures_of(r).see_total)
+    sheet = list(openpyxl.load_workbook(tmp_path / "cbam.xlsx", read_only=True)["cbam"].iter_rows(values_only=True))
+    assert sheet[0][:3] == ("enterprise_id", "product_id", "parameter_file") and len(sheet) == len(rows) + 1
+    cbam.write_batch(results[1:2], tmp_path)  # a batch of no CBAM good leaves no table of an earlier one
+    assert not (tmp_path / "cbam.csv").exists()

@@ -100,15 +100,36 @@ def write(result: dict, out_dir: str | Path) -> list[Path]:
     another product, none (and none left from an earlier result)."""
     import pandas as pd
 
+    fig = figures_of(result, grid_kg_per_kwh=_grid_value(result))
+    return _write(None if fig is None else pd.DataFrame(rows(result, fig), columns=COLUMNS), Path(out_dir))
+
+
+def write_batch(results: list[dict], out_dir: str | Path) -> list[Path]:
+    """One ``cbam.csv`` / ``cbam.xlsx`` for a batch without run folders (``pcf batch --compute-only``): the rows of
+    each result whose product is a CBAM good, after its ``enterprise_id``, ``product_id`` and ``parameter_file``;
+    none when no result is a CBAM good."""
+    import pandas as pd
+
+    out, tables = Path(out_dir), []
+    for r in results:
+        fig = figures_of(r, grid_kg_per_kwh=_grid_value(r))
+        if fig is not None:
+            df = pd.DataFrame(rows(r, fig), columns=COLUMNS)
+            df.insert(0, "parameter_file", r["provenance"]["parameter_file"]["path"])
+            df.insert(0, "product_id", r["product"]["id"])
+            df.insert(0, "enterprise_id", r["enterprise"]["id"])
+            tables.append(df)
+    return _write(pd.concat(tables, ignore_index=True) if tables else None, out)
+
+
+def _write(df, out: Path) -> list[Path]:
+    """The table as cbam.csv and cbam.xlsx, each atomically; None: remove those an earlier result left."""
     from methodology.outputs.files import atomic_write_bytes
 
-    out = Path(out_dir)
-    fig = figures_of(result, grid_kg_per_kwh=_grid_value(result))
-    if fig is None:
+    if df is None:
         for name in FILES:
             (out / name).unlink(missing_ok=True)
         return []
-    df = pd.DataFrame(rows(result, fig), columns=COLUMNS)
     atomic_write_bytes(out / "cbam.csv", df.to_csv(index=False).encode("utf-8-sig"))
     atomic_write_bytes(out / "cbam.xlsx", _xlsx(df))
     return [out / name for name in FILES]
@@ -117,20 +138,22 @@ def write(result: dict, out_dir: str | Path) -> list[Path]:
 def _xlsx(df) -> bytes:
     import io
 
+    import openpyxl.utils
     import pandas as pd
 
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as xw:
         df.to_excel(xw, sheet_name="cbam", index=False)
-        notes = df[df.section == "boundary notes"][["item", "basis"]].rename(columns={"basis": "note"})
+        keys = [c for c in df.columns if c not in COLUMNS]  # enterprise and product in a batch's table
+        notes = df[df.section == "boundary notes"][[*keys, "item", "basis"]].rename(columns={"basis": "note"})
         notes.to_excel(xw, sheet_name="boundary notes", index=False)
         ws = xw.sheets["cbam"]
-        ws.freeze_panes = "C2"
+        ws.freeze_panes = ws.cell(row=2, column=len(keys) + 3)
         ws.auto_filter.ref = ws.dimensions
-        for col, width in zip("ABCDEF", (16, 60, 14, 16, 70, 70), strict=True):
-            ws.column_dimensions[col].width = width
-        for cell in ws["C"][1:]:
+        for i, width in enumerate([28] * len(keys) + [16, 60, 14, 16, 70, 70]):
+            ws.column_dimensions[openpyxl.utils.get_column_letter(i + 1)].width = width
+        for cell in ws[openpyxl.utils.get_column_letter(len(keys) + 3)][1:]:
             if isinstance(cell.value, float):
                 cell.number_format = "0.0000"
-        xw.sheets["boundary notes"].column_dimensions["B"].width = 140
+        xw.sheets["boundary notes"].column_dimensions[openpyxl.utils.get_column_letter(len(keys) + 2)].width = 140
     return buf.getvalue()
