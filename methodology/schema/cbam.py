@@ -33,6 +33,7 @@ class Header(Strict):
     version: str
     date: str
     regulations: dict[str, str] = Field(description="the acts the file follows, by key")
+    decision: str = Field(description="the decision record governing the mapping, relative to the repository")
 
 
 class Category(Strict):
@@ -86,7 +87,8 @@ class GoodsFile(FileBacked):
     goods: list[Good]
 
     def reference_problems(self) -> list[tuple[str, str, str]]:
-        out = []
+        out = [] if (ROOT / self.cbam.decision).is_file() else [("cbam.decision", self.cbam.decision,
+                                                                  "a decision record file of the repository")]
         for key, c in self.categories.items():
             out += [(f"categories.{key}.precursors", p, "a key of categories")
                     for p in c.precursors if p not in self.categories]
