@@ -539,8 +539,13 @@ def compute_only(p: Plan) -> tuple[list[dict], list[dict]]:
 
     specs = p.todo + p.skipped
     t0 = time.perf_counter()
-    out = compute_rows([p.studies[s.parameter_file] for s in specs], monte_carlo_iterations=MONTE_CARLO_ITERATIONS)
+    results: list[dict] = []
+    out = compute_rows([p.studies[s.parameter_file] for s in specs], monte_carlo_iterations=MONTE_CARLO_ITERATIONS,
+                       collect=results)
     per = round((time.perf_counter() - t0) / max(len(specs), 1), 6)
+    from methodology.outputs import cbam
+
+    cbam.write_batch(results, batch_dir(p.runs_dir, "compute-only"))  # no run folders: one CBAM table
     records = [_base(s) | {"status": "failed" if isinstance(r, Exception) else "ok",
                            "error": str(r) if isinstance(r, Exception) else None, "wall_s": per}
                for s, r in zip(specs, out, strict=True)]

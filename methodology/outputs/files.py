@@ -35,7 +35,8 @@ def write_result(result, out_dir: str | Path) -> Path:
     it the same footprint as a PACT v3 ``ProductFootprint`` validated against the official schema
     (``outputs.pact``; a result PACT cannot express gets a ``.refused.txt`` saying why instead), its label
     (``label.svg``, ``label.png``; ``outputs.label``) and the CFP study report (``report.html``;
-    ``outputs.study_report``)."""
+    ``outputs.study_report``) with its PDF (``report.pdf``; ``outputs.pdf_report``), and for a CBAM good its
+    embedded emissions (``cbam.csv``, ``cbam.xlsx``; ``outputs.cbam``)."""
     from methodology.core.result import as_json
     from methodology.outputs import pact
 
@@ -51,10 +52,13 @@ def write_result(result, out_dir: str | Path) -> Path:
     else:
         refused.unlink(missing_ok=True)
         atomic_write_text(target, json.dumps(footprint, indent=2, ensure_ascii=False) + "\n")
-    from methodology.outputs import label, study_report
+    from methodology.outputs import cbam, label, pdf_report, study_report
 
     label.write(data, out_dir)  # label.svg and label.png: the footprint on a printable label
-    atomic_write_text(Path(out_dir) / "report.html", study_report.html_report(data, _rule_of(data)))
+    report = study_report.html_report(data, _rule_of(data))
+    atomic_write_text(Path(out_dir) / "report.html", report)
+    atomic_write_bytes(Path(out_dir) / "report.pdf", pdf_report.pdf_bytes(report))  # the same page on A4
+    cbam.write(data, out_dir)  # cbam.csv and cbam.xlsx when the product is a CBAM good
     return path
 
 

@@ -7,7 +7,7 @@ quality, factors with their sources and verification status, the traceability sh
 fossil, biogenic and land use; by stage with a waterfall, by process, by gas; the credits), uncertainty and
 sensitivity when a Monte Carlo ran, interpretation (what dominates, what the data quality and the unverified
 sources mean), limitations, and the illustrative flag. Everything comes from ``result.json`` and the rule; nothing
-is computed here. A PDF is not produced (no registry package renders this HTML without a browser here).
+is computed here. ``outputs.pdf_report`` lays the same page out as ``report.pdf``.
 """
 
 from __future__ import annotations

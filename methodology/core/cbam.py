@@ -1,0 +1,216 @@
+"""CBAM embedded emissions of one result: a pure function of ``result.json`` and the good's entry in
+``standards/cbam/goods.yaml``, following the attribution of Implementing Regulation (EU) 2025/2547 Annex III (the
+transitional rules of 2023/1773 Annex III, section F, are the same in structure):
+
+    SEE_dir = (AttrEm_dir + EE_prec,dir) / AL        SEE_ind = (AttrEm_ind + EE_prec,ind) / AL
+
+with AL the activity level (here one declared unit, in t of good). From the result:
+
+- attributed direct emissions ``AttrEm_dir``: the direct emissions of the good's own production processes, of
+  the gases the category counts (Regulation 2023/956 Annex I), per declared unit: each process's
+  ``direct_emissions[].kg_per_year`` x its ``process_scaling`` x its allocation factor x GWP100 (AR6, the
+  method's). Processes that make a precursor within the installation are the precursor's (its embedded
+  emissions, own-made); processes generating electricity are the electricity's (indirect); processes the goods
+  file excludes leave the boundary. The direct emissions the result books on exported process gases (the
+  surplus columns ``<process>::<gas>``: ``by_origin.direct`` minus the processes' sum) stay with the good.
+- indirect emissions ``AttrEm_ind``: grid electricity as the result counts it (the ``by_input`` rows of
+  electricity factors = kWh x the grid factor) plus the direct emissions of the on-site generation processes.
+- purchased precursors ``EE_prec``: the ``by_input`` rows of their factors (the factor set's cradle-to-gate
+  value, not split into direct and indirect: counted as direct; CBAM asks for the supplier's SEE instead).
+
+Everything else the PCF counts lies outside the CBAM boundary: the upstream burden of purchased inputs that are
+not precursors, transport, co-product credits, gases CBAM does not count, excluded processes. ``reconciliation``
+lists each, so that the CBAM total plus them gives the PCF total.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from methodology.errors import CalculationError
+from methodology.gases import Gas
+from methodology.schema.cbam import Category, Good
+
+OWN, PRECURSOR, ELECTRICITY, EXCLUDED = "good", "precursor", "electricity", "excluded"
+ROUNDING = 1e-4  # kg CO2e per declared unit: result.json rounds its figures to 1e-6 kg, a few dozen of them add up
+
+
+@dataclass(frozen=True)
+class Line:
+    section: str  # direct | indirect | precursors | specific | reconciliation
+    item: str
+    kg_co2e: float  # per declared unit
+    basis: str = ""
+    note: str = ""
+    quantity: float | None = None  # e.g. kWh per declared unit
+    quantity_unit: str = ""
+
+
+@dataclass(frozen=True)
+class CbamFigures:
+    good: Good
+    category: Category
+    tonnes_per_unit: float  # t of good in one declared unit
+    direct: list[Line]
+    indirect: list[Line]
+    precursors: list[Line]
+    reconciliation: list[Line]
+    notes: list[str] = field(default_factory=list)
+
+    @staticmethod
+    def _sum(lines) -> float:
+        return sum(x.kg_co2e for x in lines)
+
+    @property
+    def see_direct(self) -> float:
+        """Specific direct embedded emissions, t CO2e per t of good."""
+        return (self._sum(self.direct) + self._sum(self.precursors)) / 1000 / self.tonnes_per_unit
+
+    @property
+    def see_indirect(self) -> float:
+        return self._sum(self.indirect) / 1000 / self.tonnes_per_unit
+
+    @property
+    def see_total(self) -> float:
+        return self.see_direct + self.see_indirect
+
+
+def tonnes_per_unit(declared_unit: Mapping) -> float:
+    factor = {"t": 1.0, "kg": 1e-3}.get(declared_unit["unit"])
+    if factor is None:
+        raise CalculationError(f"CBAM figures are per tonne of good: the declared unit '{declared_unit['unit']}' "
+                               "is not a mass (expected t or kg)")
+    return declared_unit["amount"] * factor
+
+
+def _roles(good: Good) -> dict[str, tuple[str, str]]:
+    """process -> (role, precursor category or exclusion reason)"""
+    roles = {p: (ELECTRICITY, "") for p in good.electricity_generation}
+    roles |= {x.process: (EXCLUDED, x.why) for x in good.excluded_processes}
+    for pre in good.own_precursors:  # a precursor of the good's own category made on site is the good's process
+        if pre.category != good.category:
+            roles |= {p: (PRECURSOR, pre.category) for p in pre.processes}
+    return roles
+
+
+def process_direct(result: Mapping, gwp: Mapping[str, float]) -> dict[str, dict[str, float]]:
+    """kg CO2e per declared unit of each process's direct emissions, by gas: ``kg_per_year`` x scaling x allocation
+    factor x GWP."""
+    scaling, alloc = result["process_scaling"], result["allocation"]["factors"]
+    out: dict[str, dict[str, float]] = {}
+    for d in result["direct_emissions"]:
+        p = d["process"]
+        for gas, kg in d["kg_per_year"].items():
+            by_gas = out.setdefault(p, {})
+            by_gas[gas] = by_gas.get(gas, 0.0) + kg * scaling.get(p, 0.0) * alloc.get(p, 1.0) * gwp[gas]
+    return out
+
+
+def _direct_lines(result, good, category, gwp) -> tuple[list[Line], dict[str, list[Line]], list[Line], list[Line]]:
+    """Own processes' lines, own precursors' lines by category, on-site generation lines, and what is left out."""
+    counted = {g.value for g in category.gases}
+    roles, names = _roles(good), {p["process"]: p["name"] for p in result["by_process"]}
+    own, precursors, generation, left_out = [], {}, [], []
+    per_process = process_direct(result, gwp)
+    for p, by_gas in per_process.items():
+        role, what = roles.get(p, (OWN, ""))
+        kg_in = sum(v for g, v in by_gas.items() if g in counted)
+        kg_out = sum(v for g, v in by_gas.items() if g not in counted)
+        if kg_out:
+            gases = ", ".join(sorted(g for g in by_gas if g not in counted))
+            left_out.append(Line("reconciliation", f"gases CBAM does not count: {names.get(p, p)}", kg_out,
+                                 f"{p}: {gases}", "Regulation (EU) 2023/956 Annex I lists the gases of each good"))
+        line = Line("direct", names.get(p, p), kg_in, f"process {p}: direct emissions of "
+                    + ", ".join(sorted(g for g in by_gas if g in counted)))
+        if role == EXCLUDED:
+            left_out.append(Line("reconciliation", f"excluded process: {names.get(p, p)}", kg_in, f"process {p}", what))
+        elif role == ELECTRICITY:
+            generation.append(Line("indirect", f"electricity generated on site: {names.get(p, p)}", kg_in,
+                                   f"process {p}: its direct emissions, attributed to the electricity it supplies"))
+        elif role == PRECURSOR:
+            precursors.setdefault(what, []).append(line)
+        else:
+            own.append(line)
+    residual = result["by_origin"].get("direct", {}).get("total", 0.0) - sum(
+        v for by_gas in per_process.values() for v in by_gas.values())
+    if abs(residual) > ROUNDING:
+        own.append(Line("direct", "process gases leaving the product system", residual,
+                        "by_origin.direct minus the processes' direct emissions (the surplus columns <process>::<gas>)",
+                        "the PCF takes out the carbon of the gas exported; CBAM deducts only its natural-gas "
+                        "equivalent (WG_corr,exp, Implementing Regulation (EU) 2025/2547 Annex III): review"))
+    return own, precursors, generation, left_out
+
+
+def _input_lines(result, good, grid_kg_per_kwh) -> tuple[list[Line], list[Line], list[Line]]:
+    """Grid electricity (indirect), purchased precursors, and the rest of the purchased inputs (outside)."""
+    used, names = result["factors_used"], {}
+    for pre in good.purchased_precursors:
+        names |= {f: pre.category for f in pre.factors}
+    grid, bought, outside = [], [], {}
+    for row in result["by_input"]:
+        f = row["factor"]
+        if f is None:
+            continue
+        cat = used.get(f, {}).get("category")
+        if cat == "electricity":
+            kwh = row["total"] / grid_kg_per_kwh if grid_kg_per_kwh and f == result["electricity_factor"] else None
+            grid.append(Line("indirect", f"grid electricity: {used[f]['name']}", row["total"],
+                             f"factor {f}" + (f", {grid_kg_per_kwh:g} kg CO2e/kWh x {kwh:,.1f} kWh" if kwh else ""),
+                             "the PCF's grid factor; CBAM takes the Commission's default factor of the country unless "
+                             "the operator shows another (Implementing Regulation (EU) 2025/2547 Annex III)",
+                             kwh, "kWh" if kwh else ""))
+        elif f in names:
+            bought.append(Line("precursors", f"purchased {names[f]}: {used[f]['name']}", row["total"],
+                               f"factor {f} (cradle-to-gate, {used[f]['status']})",
+                               "the factor set's value stands in for the supplier's embedded emissions; not split "
+                               "into direct and indirect, counted as direct"))
+        else:
+            key = {"transport": "transport of purchased inputs", "avoided_product": "co-product credits"}.get(
+                cat, "upstream of purchased inputs that are not precursors")
+            outside[key] = outside.get(key, 0.0) + row["total"]
+    rest = [Line("reconciliation", k, v, "by_input rows", "outside the CBAM boundary") for k, v in outside.items()]
+    return grid, bought, rest
+
+
+def embedded_emissions(result: Mapping, good: Good, category: Category, *, gwp: Mapping[str, float],
+                       grid_kg_per_kwh: float | None = None) -> CbamFigures:
+    """The CBAM figures of a result (module docstring). ``gwp``: kg CO2e per kg of each gas key (the result's
+    method); ``grid_kg_per_kwh``: the value of the result's grid factor, to state the kWh (optional)."""
+    own, own_pre, generation, left_out = _direct_lines(result, good, category, gwp)
+    grid, bought, rest = _input_lines(result, good, grid_kg_per_kwh)
+    precursors = [Line("precursors", f"own-made {cat}: {x.item}", x.kg_co2e, x.basis, "made within the installation")
+                  for cat, lines in own_pre.items() for x in lines] + bought
+    figures = CbamFigures(good, category, tonnes_per_unit(result["declared_unit"]), own, grid + generation,
+                          precursors, left_out + rest, _notes(good, category))
+    gap = result["gwp100_kg_co2e"]["total"] - sum(
+        x.kg_co2e for x in [*figures.direct, *figures.indirect, *figures.precursors, *figures.reconciliation])
+    if abs(gap) > ROUNDING:
+        figures.reconciliation.append(Line("reconciliation", "other differences", gap, "PCF total minus the above"))
+    return figures
+
+
+def _notes(good: Good, category: Category) -> list[str]:
+    gases = ", ".join(Gas(g).value for g in category.gases)
+    notes = [
+        "CBAM boundary, not the PCF's: the embedded emissions count the installation's direct emissions of the "
+        "good's production processes and of its relevant precursors, the indirect emissions of the electricity "
+        "consumed, and the embedded emissions of purchased precursors; the cradle-to-gate PCF also counts the "
+        "upstream burden of every purchased input that is no precursor (fuels, ores, fluxes, alloys other than "
+        "FeMn/FeCr/FeNi, anodes, alumina...), transport and co-product credits, which CBAM leaves out.",
+        f"Gases counted for {category.name}: {gases} (Regulation (EU) 2023/956 Annex I); CH4 and other gases the PCF "
+        "counts are left out; biogenic CO2 is not counted (biomass meeting the sustainability criteria has a zero "
+        "emission factor under CBAM, which the operator must show).",
+        ("Only the direct embedded emissions enter the CBAM obligation for this good (Regulation (EU) 2023/956 "
+         "Annex II); the indirect ones are reported." if not category.indirect_in_obligation else
+         "Direct and indirect embedded emissions both enter the CBAM obligation for this good."),
+        "Electricity is not split by process in the result: the indirect emissions include the electricity of every "
+        "process of the product system, excluded ones too.",
+        "Heat made on site (boilers) stays with the processes that are the good's own; it is not split by consumer.",
+        "Illustrative: the CN subheading and the mapping of processes follow standards/cbam/goods.yaml, to be "
+        "reviewed by the operator before the Communication Template is sent.",
+    ]
+    if good.cn_note:
+        notes.append(f"CN code {good.cn_code}: {good.cn_note}.")
+    notes += [f"{x.process} excluded: {x.why}." for x in good.excluded_processes]
+    return notes
