@@ -21,6 +21,7 @@ from methodology.study import Study
 ROOT = Path(__file__).resolve().parent.parent
 PARAMS = ROOT / "parameters"
 GRID = 0.6205  # kg CO2e/kWh: grid-cn-2023-pcf in standards/factors/cn-core.yaml (one co2e_fossil emission)
+CBAM_GRID = 0.5306  # kg CO2/kWh: grid-cn-2023-accounting, the CO2 factor of generation standards/cbam names
 
 
 def _result(rel: str) -> dict:
@@ -63,8 +64,11 @@ def test_scrap_eaf_crude_steel_by_hand(tmp_path):
     # lime, electrodes, oxygen: not precursors, outside the CBAM boundary)
     precursors = _input(r, "purchased-pig-iron") + _input(r, "ferromanganese")
     assert precursors == pytest.approx(95.576, abs=1e-3)
-    # Indirect: grid electricity 289.65 kg = 466.8 kWh x 0.6205 kg/kWh
-    grid = _input(r, "grid-cn-2023-pcf")
+    # Indirect: the PCF's grid electricity 289.65 kg = 466.8 kWh x 0.6205 kg CO2e/kWh; CBAM takes the CO2 factor of
+    # generation: 466.8 kWh x 0.5306 = 247.68 kg; the 41.97 kg between them lie outside the CBAM boundary
+    kwh = _input(r, "grid-cn-2023-pcf") / GRID
+    grid = kwh * CBAM_GRID
+    assert grid == pytest.approx(247.68, abs=0.01)
     write_result(r, tmp_path)
     rows = _csv(tmp_path / "cbam.csv")
     assert next(x["value"] for x in rows if x["item"] == "CN code") == "7207 11 14"
@@ -73,8 +77,10 @@ def test_scrap_eaf_crude_steel_by_hand(tmp_path):
     assert _value(rows, "embedded emissions of precursors") == pytest.approx(precursors / 1000)
     assert _value(rows, "specific direct embedded emissions (SEE direct)") == pytest.approx(
         (direct + precursors) / 1000)  # 0.167 t CO2e/t
-    assert _value(rows, "specific indirect embedded emissions (SEE indirect)") == pytest.approx(grid / 1000)  # 0.290
-    assert _value(rows, "electricity consumed (grid)") == pytest.approx(grid / GRID / 1000)  # MWh/t
+    assert _value(rows, "specific indirect embedded emissions (SEE indirect)") == pytest.approx(grid / 1000)  # 0.248
+    assert _value(rows, "electricity consumed (grid)") == pytest.approx(kwh / 1000)  # MWh/t
+    above = _value(rows, "grid electricity: the PCF's life-cycle factor above the CO2 factor of generation CBAM takes")
+    assert above == pytest.approx(kwh * (GRID - CBAM_GRID) / 1000)
     assert not any(x["item"].endswith("Ferrosilicon, purchased") for x in rows)
 
 
@@ -90,14 +96,14 @@ def test_integrated_cement_by_hand():
     clinker = (de["raw-meal-preparation"]["co2_fossil"] * s["raw-meal-preparation"]
                + sum(de["clinker-kiln"].values()) * s["clinker-kiln"])
     assert (grinding, clinker) == (pytest.approx(1.213, abs=1e-3), pytest.approx(700.288, abs=1e-3))
-    grid = _input(r, "grid-cn-2023-pcf")  # 33.02 kg
-    fig = cbam.figures_of(r, grid_kg_per_kwh=GRID)
+    grid = _input(r, "grid-cn-2023-pcf") / GRID * CBAM_GRID  # 33.02 kg = 53.2 kWh x 0.6205; CBAM: 28.24 kg
+    fig = cbam.figures_of(r)
     assert fig.good.cn_code == "2523 29 00" and fig.category.indirect_in_obligation
     assert sum(x.kg_co2e for x in fig.direct) == pytest.approx(grinding)
     assert [x.item.split(":")[0] for x in fig.precursors] == ["own-made cement-clinker"] * 2
     assert fig.see_direct == pytest.approx((grinding + clinker) / 1000)  # 0.7015 t CO2e/t
-    assert fig.see_indirect == pytest.approx(grid / 1000)  # 0.0330
-    assert fig.see_total == pytest.approx((grinding + clinker + grid) / 1000)  # 0.7345
+    assert fig.see_indirect == pytest.approx(grid / 1000)  # 0.0282
+    assert fig.see_total == pytest.approx((grinding + clinker + grid) / 1000)  # 0.7297
 
 
 def test_captive_coal_smelter_by_hand():
@@ -112,12 +118,12 @@ def test_captive_coal_smelter_by_hand():
     own = electrolysis + (de["anode-plant"]["co2_fossil"] + de["casting"]["co2_fossil"]) * k
     assert own == pytest.approx(1751.24, abs=0.01)  # 1,588.82 + 118.74 + 43.68 kg per t
     captive = de["captive-power-plant"]["co2_fossil"] * s["captive-power-plant"]  # 11,595 kg
-    grid = _input(r, "grid-cn-2023-pcf")  # 878.76 kg
+    grid = _input(r, "grid-cn-2023-pcf") / GRID * CBAM_GRID  # 878.76 kg at the PCF's factor; 751.44 kg at CBAM's
     refinery = de["alumina-refinery"]["co2_fossil"] * s["alumina-refinery"]  # 1,755 kg, excluded
     fig = cbam.figures_of(r)
     assert fig.good.cn_code == "7601 10 00" and not fig.category.indirect_in_obligation
     assert fig.see_direct == pytest.approx(own / 1000)  # 1.751 t CO2e/t
-    assert fig.see_indirect == pytest.approx((captive + grid) / 1000)  # 12.474
+    assert fig.see_indirect == pytest.approx((captive + grid) / 1000)  # 12.347
     excluded = next(x for x in fig.reconciliation if x.item.startswith("excluded process"))
     assert excluded.kg_co2e == pytest.approx(refinery)
     assert not fig.precursors  # unwrought aluminium has no relevant precursor; alumina is none

@@ -13,8 +13,10 @@ with AL the activity level (here one declared unit, in t of good). From the resu
   emissions, own-made); processes generating electricity are the electricity's (indirect); processes the goods
   file excludes leave the boundary. The direct emissions the result books on exported process gases (the
   surplus columns ``<process>::<gas>``: ``by_origin.direct`` minus the processes' sum) stay with the good.
-- indirect emissions ``AttrEm_ind``: grid electricity as the result counts it (the ``by_input`` rows of
-  electricity factors = kWh x the grid factor) plus the direct emissions of the on-site generation processes.
+- indirect emissions ``AttrEm_ind``: the grid electricity consumed (the kWh of the ``by_input`` row of the result's
+  grid factor) x the CO2 emission factor of generation the goods file names (Implementing Regulation (EU)
+  2023/1773 Annex III D.4.3; the PCF's life-cycle factor above it is a reconciliation line), electricity under a
+  contractual instrument at its own factor, plus the direct emissions of the on-site generation processes.
 - purchased precursors ``EE_prec``: the ``by_input`` rows of their factors (the factor set's cradle-to-gate
   value, not split into direct and indirect: counted as direct; CBAM asks for the supplier's SEE instead).
 
@@ -142,24 +144,47 @@ def _direct_lines(result, good, category, gwp) -> tuple[list[Line], dict[str, li
     return own, precursors, generation, left_out
 
 
-def _input_lines(result, good, grid_kg_per_kwh) -> tuple[list[Line], list[Line], list[Line]]:
+@dataclass(frozen=True)
+class GridFactors:
+    """kg per kWh of the result's grid factor (to find the kWh) and of the CO2 factor CBAM takes (``cbam``)."""
+
+    pcf: float | None
+    cbam_factor: str = ""
+    cbam: float | None = None
+    cbam_basis: str = ""
+
+
+def _grid_line(row: Mapping, name: str, grid: GridFactors, is_grid: bool) -> tuple[Line, float]:
+    """The indirect line of an electricity row and what the PCF counts above it (kg per declared unit)."""
+    kwh = row["total"] / grid.pcf if grid.pcf and is_grid else None
+    if kwh is not None and grid.cbam is not None:
+        kg = kwh * grid.cbam
+        return Line("indirect", f"grid electricity: {name}", kg,
+                    f"{grid.cbam:g} kg CO2/kWh (factor {grid.cbam_factor}) x {kwh:,.1f} kWh", grid.cbam_basis,
+                    kwh, "kWh"), row["total"] - kg
+    note = ("the PCF's grid factor: the kWh could not be found from it, so CBAM's CO2 factor was not applied"
+            if is_grid else "electricity under a contractual instrument at its own factor, as the PCF counts it")
+    return Line("indirect", f"{'grid ' if is_grid else ''}electricity: {name}", row["total"],
+                f"factor {row['factor']}", note), 0.0
+
+
+def _input_lines(result, good, grid: GridFactors) -> tuple[list[Line], list[Line], list[Line]]:
     """Grid electricity (indirect), purchased precursors, and the rest of the purchased inputs (outside)."""
     used, names = result["factors_used"], {}
     for pre in good.purchased_precursors:
         names |= {f: pre.category for f in pre.factors}
-    grid, bought, outside = [], [], {}
+    lines, bought, outside = [], [], {}
     for row in result["by_input"]:
         f = row["factor"]
         if f is None:
             continue
         cat = used.get(f, {}).get("category")
         if cat == "electricity":
-            kwh = row["total"] / grid_kg_per_kwh if grid_kg_per_kwh and f == result["electricity_factor"] else None
-            grid.append(Line("indirect", f"grid electricity: {used[f]['name']}", row["total"],
-                             f"factor {f}" + (f", {grid_kg_per_kwh:g} kg CO2e/kWh x {kwh:,.1f} kWh" if kwh else ""),
-                             "the PCF's grid factor; CBAM takes the Commission's default factor of the country unless "
-                             "the operator shows another (Implementing Regulation (EU) 2025/2547 Annex III)",
-                             kwh, "kWh" if kwh else ""))
+            line, above = _grid_line(row, used[f]["name"], grid, f == result["electricity_factor"])
+            lines.append(line)
+            if above:
+                key = "grid electricity: the PCF's life-cycle factor above the CO2 factor of generation CBAM takes"
+                outside[key] = outside.get(key, 0.0) + above
         elif f in names:
             bought.append(Line("precursors", f"purchased {names[f]}: {used[f]['name']}", row["total"],
                                f"factor {f} (cradle-to-gate, {used[f]['status']})",
@@ -170,15 +195,16 @@ def _input_lines(result, good, grid_kg_per_kwh) -> tuple[list[Line], list[Line],
                 cat, "upstream of purchased inputs that are not precursors")
             outside[key] = outside.get(key, 0.0) + row["total"]
     rest = [Line("reconciliation", k, v, "by_input rows", "outside the CBAM boundary") for k, v in outside.items()]
-    return grid, bought, rest
+    return lines, bought, rest
 
 
 def embedded_emissions(result: Mapping, good: Good, category: Category, *, gwp: Mapping[str, float],
-                       grid_kg_per_kwh: float | None = None) -> CbamFigures:
+                       grid: GridFactors | None = None) -> CbamFigures:
     """The CBAM figures of a result (module docstring). ``gwp``: kg CO2e per kg of each gas key (the result's
-    method); ``grid_kg_per_kwh``: the value of the result's grid factor, to state the kWh (optional)."""
+    method); ``grid``: the values of the result's grid factor (to find the kWh) and of CBAM's CO2 factor of
+    generation; without them grid electricity stays at the PCF's value."""
     own, own_pre, generation, left_out = _direct_lines(result, good, category, gwp)
-    grid, bought, rest = _input_lines(result, good, grid_kg_per_kwh)
+    grid, bought, rest = _input_lines(result, good, grid or GridFactors(None))
     precursors = [Line("precursors", f"own-made {cat}: {x.item}", x.kg_co2e, x.basis, "made within the installation")
                   for cat, lines in own_pre.items() for x in lines] + bought
     figures = CbamFigures(good, category, tonnes_per_unit(result["declared_unit"]), own, grid + generation,

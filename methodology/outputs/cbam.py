@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from methodology.core.cbam import CbamFigures, Line, embedded_emissions
+from methodology.core.cbam import CbamFigures, GridFactors, Line, embedded_emissions
 from methodology.schema.cbam import GoodsFile, default_goods
 
 FILES = ("cbam.csv", "cbam.xlsx")
@@ -21,7 +21,7 @@ COLUMNS = ["section", "item", "value", "unit", "basis", "note"]
 PER_T = "t CO2e/t good"
 
 
-def figures_of(result: dict, goods: GoodsFile | None = None, *, grid_kg_per_kwh: float | None = None
+def figures_of(result: dict, goods: GoodsFile | None = None, *, grid: GridFactors | None = None
                ) -> CbamFigures | None:
     """The CBAM figures of a result (its JSON form), None when its product is no CBAM good."""
     from methodology.schema.methods import gwp_indicators
@@ -34,7 +34,7 @@ def figures_of(result: dict, goods: GoodsFile | None = None, *, grid_kg_per_kwh:
     tables = gwp_indicators()
     gwp = {gas: cf for table in tables.values() for gas, cf in table.items()}
     return embedded_emissions(result, good, goods.categories[good.category], gwp=gwp,
-                              grid_kg_per_kwh=grid_kg_per_kwh)
+                              grid=grid if grid is not None else grid_factors(result, goods))
 
 
 def rows(result: dict, fig: CbamFigures) -> list[dict]:
@@ -75,24 +75,32 @@ def rows(result: dict, fig: CbamFigures) -> list[dict]:
     return out
 
 
-def _grid_value(result: dict) -> float | None:
-    """kg CO2e per kWh of the result's grid factor, from its factor set when the file still holds that content."""
+def grid_factors(result: dict, goods: GoodsFile | None = None) -> GridFactors:
+    """kg CO2e per kWh of the result's grid factor and of the CO2 factor CBAM takes (the goods file's
+    ``grid_electricity``), both from the result's factor set when the file still holds the content the result used;
+    values it cannot find stay None (grid electricity then keeps the PCF's value, and says so)."""
     from methodology.errors import MethodologyError
     from methodology.schema.factors import load_factor_set
     from methodology.schema.methods import gwp_indicators
 
+    goods = goods or default_goods()
+    choice = goods.cbam.grid_electricity
     ref = result["provenance"]["factor_set"]
     try:
         fs = load_factor_set(ref["path"])
     except (MethodologyError, OSError):
-        return None
+        return GridFactors(None, choice.factor, None, choice.basis)
     if fs.sha256 != ref["sha256"]:
-        return None
+        return GridFactors(None, choice.factor, None, choice.basis)
     fossil = gwp_indicators()["fossil"]
-    f = next((f for f in fs.factors if f.id == result["electricity_factor"]), None)
-    if f is None or str(f.reference_unit) != "kWh":
-        return None
-    return sum(e.value * fossil.get(e.gas.value, 1.0) for e in f.emissions)
+
+    def per_kwh(fid: str) -> float | None:
+        f = next((f for f in fs.factors if f.id == fid), None)
+        if f is None or str(f.reference_unit) != "kWh":
+            return None
+        return sum(e.value * fossil.get(e.gas.value, 1.0) for e in f.emissions)
+
+    return GridFactors(per_kwh(result["electricity_factor"]), choice.factor, per_kwh(choice.factor), choice.basis)
 
 
 def write(result: dict, out_dir: str | Path) -> list[Path]:
@@ -100,7 +108,7 @@ def write(result: dict, out_dir: str | Path) -> list[Path]:
     another product, none (and none left from an earlier result)."""
     import pandas as pd
 
-    fig = figures_of(result, grid_kg_per_kwh=_grid_value(result))
+    fig = figures_of(result)
     return _write(None if fig is None else pd.DataFrame(rows(result, fig), columns=COLUMNS), Path(out_dir))
 
 
@@ -112,7 +120,7 @@ def write_batch(results: list[dict], out_dir: str | Path) -> list[Path]:
 
     out, tables = Path(out_dir), []
     for r in results:
-        fig = figures_of(r, grid_kg_per_kwh=_grid_value(r))
+        fig = figures_of(r)
         if fig is not None:
             df = pd.DataFrame(rows(r, fig), columns=COLUMNS)
             df.insert(0, "parameter_file", r["provenance"]["parameter_file"]["path"])

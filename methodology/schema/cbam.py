@@ -28,12 +28,21 @@ class CbamFileError(InputFileError):
     """The CBAM goods file is invalid."""
 
 
+class GridElectricity(Strict):
+    """The emission factor CBAM's indirect emissions take for grid electricity (Implementing Regulation (EU)
+    2023/1773 Annex III D.4.3; 2025/2547 Annex III): a CO2 factor of generation, not the PCF's life-cycle one."""
+
+    factor: str = Field(pattern=KEBAB, description="factor id in the result's factor set (per kWh)")
+    basis: str = Field(description="the clause the choice follows and why this factor")
+
+
 class Header(Strict):
     id: str = Field(pattern=KEBAB)
     version: str
     date: str
     regulations: dict[str, str] = Field(description="the acts the file follows, by key")
     decision: str = Field(description="the decision record governing the mapping, relative to the repository")
+    grid_electricity: GridElectricity
 
 
 class Category(Strict):
