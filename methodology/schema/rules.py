@@ -769,8 +769,8 @@ class Rule(FileBacked):
         refs = []
         for proc in self.processes:
             refs += [(f"processes.{proc.id}.{f.key}.factor", f.factor) for f in proc.flows() if f.factor]
-            refs += [(f"processes.{proc.id}.emissions[{i}].factor", m.factor) for i, m in enumerate(proc.emissions)
-                     if isinstance(m, ProcessFactor)]
+            refs += [(f"processes.{proc.id}.emissions[{i}].factor", fid) for i, m in enumerate(proc.emissions)
+                     if isinstance(m, ProcessFactor) for fid in m.factor_ids()]
         for prod in self.intermediate_products:
             for attr in ("carbon_factor", "purchased_factor", "substitutes"):
                 if getattr(prod, attr):
@@ -865,7 +865,9 @@ def _process_factor_problems(rule: Rule, factors: FactorSet) -> list[tuple[str, 
     for proc in rule.processes:
         for i, m in enumerate(proc.emissions):
             where = f"processes.{proc.id}.emissions[{i}]"
-            if isinstance(m, ProcessFactor) and (f := factors.by_id.get(m.factor)) is not None:
+            used = [f for fid in m.factor_ids() if (f := factors.by_id.get(fid)) is not None] \
+                if isinstance(m, ProcessFactor) else []
+            for f in used:
                 out = proc.flow_by_key.get(m.output) if m.output else proc.reference
                 if f.category is not Category.process_emission:
                     problems.append((f"{where}.factor", f"'{f.id}' is {f.category.value}",
