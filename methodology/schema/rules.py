@@ -20,6 +20,7 @@ from methodology.schema import choices
 from methodology.schema.changelog import RuleChange, changes_problems, lock_problem
 from methodology.schema.choices import FactorChoice
 from methodology.schema.common import KEBAB, SEMVER, ClauseRef, FileBacked, Strict, Unit
+from methodology.schema.components import ComponentSpec
 from methodology.schema.factors import Category, FactorSet
 from methodology.schema.families import ProductFamily, family_problems
 from methodology.schema.loading import ContentCache, parse_model
@@ -96,6 +97,9 @@ class ProductSpec(Strict):
     families: list[ProductFamily] = Field(
         default_factory=list, description="families (grades, types) accounted separately; when given, every "
                                           "parameter file of the product names one (decision record 0010)")
+    components: list[ComponentSpec] = Field(
+        default_factory=list, description="declared components (nutrients ...): the footprint is also given per kg "
+                                          "of each (schema.components)")
 
     def family(self, family_id: str | None) -> ProductFamily | None:
         return next((f for f in self.families if f.id == family_id), None)
@@ -636,6 +640,9 @@ class Rule(FileBacked):
                       f"one of electricity.allowed_factors {self.electricity.allowed_factors}"))
         if self.electricity.grid_factor is GridFactor.regional and not self.electricity.regional_factors:
             p.append(("electricity.regional_factors", "none", "a factor per grid region (grid_factor: regional)"))
+        if any(x.components for x in self.products) and not convertible(self.declared_unit.unit, "kg"):
+            p.append(("declared_unit.unit", repr(self.declared_unit.unit),
+                      "a mass (t, kg): products declare components, whose figures are per kg of a mass"))
         return p
 
     def _route_link_problems(self, route: RouteSpec, makers: dict[str, str]) -> list[tuple[str, str, str]]:
