@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 from methodology.core.foreground import Foreground
+from methodology.gases import C_TO_CO2
 from methodology.schema.factors import FactorSet
 from methodology.schema.parameters import EnterpriseData
 
@@ -58,7 +59,11 @@ def product_carbon(ed: EnterpriseData, fg: Foreground, fs: FactorSet) -> dict:
         per_unit, basis = 0.0, "no carbon content known for the product"
     bio = factor.biogenic_share() if factor is not None else 0.0
     carbon = per_unit * fg.demand
-    return {"fossil_kg_c": round(carbon * (1 - bio), 6), "biogenic_kg_c": round(carbon * bio, 6), "basis": basis}
+    bound = rule.carbon_accounting.bound_co2
+    bound_kg = carbon * C_TO_CO2 if bound is not None and out.product in bound.products else None
+    return {"fossil_kg_c": round(carbon * (1 - bio), 6), "biogenic_kg_c": round(carbon * bio, 6), "basis": basis,
+            "bound_co2_kg": None if bound_kg is None else round(bound_kg, 6),
+            "bound_co2_treatment": None if bound_kg is None else bound.treatment.value}
 
 
 def per_component(components, declared_kg: float, total: float, excluding_biogenic: float) -> list[dict]:

@@ -138,6 +138,11 @@ class ProductCarbon(Model):
     fossil_kg_c: float
     biogenic_kg_c: float
     basis: str = Field(description="measured by the enterprise, the factor giving it, or none known")
+    bound_co2_kg: float | None = Field(
+        None, description="CO2 bound in one declared unit and released after the gate (the rule's "
+                          "carbon_accounting.bound_co2 products, e.g. urea): its carbon x 44/12; null otherwise")
+    bound_co2_treatment: str | None = Field(
+        None, description="not_credited: bound_co2_kg is counted in the total; credited: it is not (subtracted)")
 
 
 class ComponentFigures(Model):

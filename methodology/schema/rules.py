@@ -205,6 +205,24 @@ class CarbonBasis(StrEnum):
     energy = "energy"  # net calorific value x carbon per unit of energy (the national guideline's defaults)
 
 
+class BoundCO2Treatment(StrEnum):
+    """Whether CO2 bound in a product and released soon after the gate (urea) is credited at the gate."""
+
+    not_credited = "not_credited"  # counted as emitted where it is bound; the amount reported apart
+    credited = "credited"  # leaves in the product, not counted (the bound CO2 subtracted); reported apart
+
+
+class BoundCO2(Strict):
+    """CO2 a product binds and releases after the gate (urea hydrolysed after application, IPCC 2006 Vol. 4
+    Eq. 11.13): ``not_credited`` counts the CO2 of the product's carbon as emitted at the process making it,
+    ``credited`` lets it leave in the product; both report it (``result.json`` product_carbon.bound_co2_kg)."""
+
+    products: list[str] = Field(min_length=1, description="intermediate product ids (with a carbon_factor)")
+    treatment: BoundCO2Treatment = BoundCO2Treatment.not_credited
+    decision: str | None = Field(None, description="path of the decision record")
+    clause: list[ClauseRef] = []
+
+
 class CarbonAccounting(Strict):
     """How carbon balances count carbon: which carbon contents and whether fuel carbon is fully oxidised.
 
@@ -219,6 +237,8 @@ class CarbonAccounting(Strict):
     oxidation: Oxidation = Oxidation.complete
     decision: str | None = Field(None, description="path of the decision record")
     clause: list[ClauseRef] = []
+    bound_co2: BoundCO2 | None = Field(None, description="CO2 bound in products and released after the gate: "
+                                                         "credited or not (absent: carbon in products leaves)")
 
 
 class GridFactor(StrEnum):
@@ -640,6 +660,12 @@ class Rule(FileBacked):
                       f"one of electricity.allowed_factors {self.electricity.allowed_factors}"))
         if self.electricity.grid_factor is GridFactor.regional and not self.electricity.regional_factors:
             p.append(("electricity.regional_factors", "none", "a factor per grid region (grid_factor: regional)"))
+        bound = self.carbon_accounting.bound_co2
+        for i, pid in enumerate(bound.products if bound else []):
+            prod = self.product_by_id.get(pid)
+            if prod is None or prod.carbon_factor is None:
+                p.append((f"carbon_accounting.bound_co2.products[{i}]", repr(pid),
+                          "an intermediate product id with a carbon_factor (the carbon it binds)"))
         if any(x.components for x in self.products) and not convertible(self.declared_unit.unit, "kg"):
             p.append(("declared_unit.unit", repr(self.declared_unit.unit),
                       "a mass (t, kg): products declare components, whose figures are per kg of a mass"))
