@@ -30,7 +30,7 @@ def _check_fraction(value: float, unit: str) -> None:
     except UnitParseError as exc:
         raise ValueError(f"unit '{unit}' is not {_FRACTION}") from exc
     if not 0 < f <= 1:
-        raise ValueError(f"{value} {unit} is not {_FRACTION}")
+        raise ValueError(f"{value:g} {unit} is not {_FRACTION}")
 
 
 class ComponentContent(Strict):
@@ -98,6 +98,6 @@ def resolve(specs: list[ComponentSpec], given: dict[str, ComponentContent], prod
             continue
         try:
             out.append(Component(c.id, c.name, content.as_fraction(), content.source, origin))
-        except ValueError as exc:
-            problems.append((f"components.{c.id}", f"{content.value} {content.unit}".strip(), str(exc)))
+        except ValueError:
+            problems.append((f"components.{c.id}", f"{content.value:g} {content.unit}".strip(), _FRACTION))
     return out, problems
