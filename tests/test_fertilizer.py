@@ -54,6 +54,14 @@ def test_ammonia_energy_per_tonne_against_ipcc_table_3_1():
     assert gas == pytest.approx(36.984, abs=1e-3) and 30.2 < gas < 37.5 * 1.1
 
 
+def test_energy_per_unit_is_every_input_with_a_calorific_value():
+    from methodology.core.disclosures import energy_per_unit
+
+    st = Study.prepare(B_UREA)
+    rows = {r["input"]: r["GJ per unit"] for r in energy_per_unit(st.enterprise, st.factors, "ammonia-gas-reforming")}
+    assert rows == pytest.approx({"gas_feed": 186e6 * GAS_NCV / 300000, "gas_fuel": 99e6 * GAS_NCV / 300000})
+
+
 def test_gas_reforming_ammonia_carbon_balance():
     st = Study.prepare(B_UREA)
     balance = mech(st, "ammonia-gas-reforming", "carbon_balance")
@@ -86,10 +94,16 @@ def test_urea_bound_co2_not_credited_by_default_and_credited_by_the_variant(path
     assert default["checks"]["site_carbon_balance_closes"] and credited["checks"]["site_carbon_balance_closes"]
 
 
-def test_the_variant_is_the_rule_with_its_treatment_switched(tmp_path):
+def test_the_variant_and_with_bound_co2_are_the_rule_with_its_treatment_switched(tmp_path):
     rule = write_variant(tmp_path, RULE, lambda d: d["carbon_accounting"]["bound_co2"].update(treatment="credited"))
-    via_variant = Study.prepare(A_UREA).with_variant(CREDITED).calculate_without_brightway().gwp100_kg_co2e.total
+    st = Study.prepare(A_UREA)
+    via_variant = st.with_variant(CREDITED).calculate_without_brightway().gwp100_kg_co2e.total
     assert result(A_UREA, rule).gwp100_kg_co2e.total == pytest.approx(via_variant, rel=1e-12)
+    assert st.with_bound_co2("credited").calculate_without_brightway().gwp100_kg_co2e.total == pytest.approx(
+        via_variant, rel=1e-12)
+    assert st.rule.carbon_accounting.bound_co2.treatment.value == "not_credited"  # the study's rule unchanged
+    with pytest.raises(RuleError, match="carbon_accounting.bound_co2"):  # a rule without the section
+        Study.prepare(ROOT / "parameters" / "cement" / "js-grinding-station-c.yaml").with_bound_co2("credited")
 
 
 def test_products_without_bound_co2_report_none():

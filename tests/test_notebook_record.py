@@ -25,7 +25,7 @@ pytestmark = pytest.mark.notebook
 NOTEBOOK = ROOT / "notebooks" / "product.ipynb"
 # every notebook storing a record
 NOTEBOOKS = [NOTEBOOK, ROOT / "notebooks" / "cement.ipynb", ROOT / "notebooks" / "aluminium.ipynb",
-             ROOT / "notebooks" / "plastics.ipynb"]
+             ROOT / "notebooks" / "plastics.ipynb", ROOT / "notebooks" / "fertilizer.ipynb"]
 VARIANTS = ROOT / "notebooks" / "rule-variants.ipynb"  # a committee notebook: its record is the comparison
 VALIDATION = [ROOT / "notebooks" / f"validation-{x}.ipynb" for x in ("steel", "cement", "aluminium", "plastics")]
 SANITIZE = ROOT / "tests" / "nbval-sanitize.cfg"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from methodology.core.foreground import Foreground
+from methodology.core.foreground import Foreground, combustion_terms
 from methodology.gases import C_TO_CO2
 from methodology.schema.factors import FactorSet
 from methodology.schema.parameters import EnterpriseData
@@ -80,4 +80,20 @@ def per_component(components, declared_kg: float, total: float, excluding_biogen
                     "content_origin": c.origin, "kg_per_declared_unit": round(kg, 6),
                     "kg_co2e_per_kg": round(total / kg, 6),
                     "kg_co2e_per_kg_excluding_biogenic": round(excluding_biogenic / kg, 6)})
+    return out
+
+
+def energy_per_unit(ed: EnterpriseData, fs: FactorSet, pid: str) -> list[dict]:
+    """Per carbon-bearing input of one process with a net calorific value (feedstocks and fuels alike): GJ per unit
+    of the process's reference product, the enterprise's measured NCV replacing the factor's; the total fuel
+    requirement IPCC 2006 Vol. 3 Table 3.1 tabulates per t of ammonia is their sum."""
+    spec = ed.rule.process_by_id[pid]
+    made = ed.amount(pid, spec.reference.key)
+    out = []
+    for f in spec.inputs:
+        q = ed.amount(pid, f.key)
+        terms = combustion_terms(ed, fs, pid, f) if q and made else None
+        if terms is not None:
+            out.append({"input": f.key, "name": f.name, "GJ per unit": q * terms[0] / made,
+                        "per": f"{spec.reference.unit} {spec.reference.product}"})
     return out
