@@ -37,7 +37,8 @@ NOTEBOOK = ROOT / "notebooks" / "product.ipynb"
 NOTEBOOKS = [NOTEBOOK, ROOT / "notebooks" / "cement.ipynb", ROOT / "notebooks" / "aluminium.ipynb",
              ROOT / "notebooks" / "plastics.ipynb", ROOT / "notebooks" / "fertilizer.ipynb",
              ROOT / "notebooks" / "rule-variants.ipynb",
-             *(ROOT / "notebooks" / f"validation-{x}.ipynb" for x in ("steel", "cement", "aluminium", "plastics"))]
+             *(ROOT / "notebooks" / f"validation-{x}.ipynb" for x in
+               ("steel", "cement", "aluminium", "plastics", "fertilizer"))]
 SANITIZE = ROOT / "tests" / "nbval-sanitize.cfg"
 MARK = "NBVAL_CHECK_OUTPUT"
 

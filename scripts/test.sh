@@ -16,4 +16,4 @@ mkdir -p "$BRIGHTWAY2_DIR"
   --nbval-sanitize-with tests/nbval-sanitize.cfg notebooks/product.ipynb notebooks/cement.ipynb \
   notebooks/aluminium.ipynb notebooks/plastics.ipynb notebooks/fertilizer.ipynb notebooks/rule-variants.ipynb \
   notebooks/validation-steel.ipynb notebooks/validation-cement.ipynb notebooks/validation-aluminium.ipynb \
-  notebooks/validation-plastics.ipynb
+  notebooks/validation-plastics.ipynb notebooks/validation-fertilizer.ipynb
