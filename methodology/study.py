@@ -172,6 +172,18 @@ def rule_with_allocation(rule: Rule, approach: str, factors: FactorSet | None = 
     return _rule_variant(rule, raw, f"allocation={approach}", factors)
 
 
+def rule_with_bound_co2(rule: Rule, treatment: str, factors: FactorSet | None = None) -> Rule:
+    """The rule with another ``carbon_accounting.bound_co2.treatment`` (not_credited, credited), read again from
+    its file and checked like any rule; for showing both treatments of the CO2 bound in a product (urea)."""
+    raw = read_yaml(rule.path, RuleError)
+    acc = raw.get("carbon_accounting") or {}
+    if "bound_co2" not in acc:
+        raise RuleError(str(rule.path), [Problem(str(rule.path), "carbon_accounting.bound_co2", "nothing",
+                                            "a bound_co2 section whose treatment to change")])
+    raw = {**raw, "carbon_accounting": {**acc, "bound_co2": {**acc["bound_co2"], "treatment": treatment}}}
+    return _rule_variant(rule, raw, f"bound_co2={treatment}", factors)
+
+
 def preload() -> None:
     """Read every catalogued factor set and rule into the loaders' caches, and the unit registry.
 
@@ -360,6 +372,16 @@ class Study:
         """The same enterprise under its rule with another rule-wide allocation approach (``rule_with_allocation``),
         to show what the choice of basis moves."""
         rule = rule_with_allocation(self.rule, approach, self.factors)
+        pf = read_parameter_file(self.parameter_file)
+        return Study.check(pf, rule, self.factors, self.parameter_file, assessment_date=self.assessment_date)
+
+    def with_bound_co2(self, treatment: str) -> Study:
+        """The same enterprise under its rule with another treatment of the CO2 bound in products
+        (``rule_with_bound_co2``: not_credited or credited), as the fertilizer notebook shows."""
+        return self._under(rule_with_bound_co2(self.rule, treatment, self.factors))
+
+    def _under(self, rule: Rule) -> Study:
+        """The same parameter file checked against another version of its rule."""
         pf = read_parameter_file(self.parameter_file)
         return Study.check(pf, rule, self.factors, self.parameter_file, assessment_date=self.assessment_date)
 

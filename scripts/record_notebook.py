@@ -35,8 +35,10 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "product.ipynb"
 # every notebook that stores a reproducibility record (its parameters cell names its reference enterprise)
 NOTEBOOKS = [NOTEBOOK, ROOT / "notebooks" / "cement.ipynb", ROOT / "notebooks" / "aluminium.ipynb",
-             ROOT / "notebooks" / "plastics.ipynb", ROOT / "notebooks" / "rule-variants.ipynb",
-             *(ROOT / "notebooks" / f"validation-{x}.ipynb" for x in ("steel", "cement", "aluminium", "plastics"))]
+             ROOT / "notebooks" / "plastics.ipynb", ROOT / "notebooks" / "fertilizer.ipynb",
+             ROOT / "notebooks" / "rule-variants.ipynb",
+             *(ROOT / "notebooks" / f"validation-{x}.ipynb" for x in
+               ("steel", "cement", "aluminium", "plastics", "fertilizer"))]
 SANITIZE = ROOT / "tests" / "nbval-sanitize.cfg"
 MARK = "NBVAL_CHECK_OUTPUT"
 

@@ -20,6 +20,6 @@ mkdir -p "$BRIGHTWAY2_DIR"
 .venv/bin/pcf setup
 .venv/bin/pytest -p no:cacheprovider --nbval-lax --nbval-current-env \
   --nbval-sanitize-with tests/nbval-sanitize.cfg notebooks/product.ipynb notebooks/cement.ipynb \
-  notebooks/aluminium.ipynb notebooks/plastics.ipynb notebooks/rule-variants.ipynb \
+  notebooks/aluminium.ipynb notebooks/plastics.ipynb notebooks/fertilizer.ipynb notebooks/rule-variants.ipynb \
   notebooks/validation-steel.ipynb notebooks/validation-cement.ipynb notebooks/validation-aluminium.ipynb \
-  notebooks/validation-plastics.ipynb
+  notebooks/validation-plastics.ipynb notebooks/validation-fertilizer.ipynb

@@ -20,8 +20,9 @@ ENTERPRISES = sorted((ROOT / "parameters" / "steel").glob("*.yaml"))
 CEMENT_ENTERPRISES = sorted((ROOT / "parameters" / "cement").glob("*.yaml"))
 ALUMINIUM_ENTERPRISES = sorted((ROOT / "parameters" / "aluminium").glob("*.yaml"))
 PLASTICS_ENTERPRISES = sorted((ROOT / "parameters" / "plastics").glob("*.yaml"))
+FERTILIZER_ENTERPRISES = sorted((ROOT / "parameters" / "fertilizer").glob("*.yaml"))
 ALL_ENTERPRISES = (ENTERPRISES + CEMENT_ENTERPRISES + ALUMINIUM_ENTERPRISES
-                   + PLASTICS_ENTERPRISES)  # every shipped file, every industry
+                   + PLASTICS_ENTERPRISES + FERTILIZER_ENTERPRISES)  # every shipped file, every industry
 
 
 @pytest.fixture(scope="session")

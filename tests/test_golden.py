@@ -94,7 +94,8 @@ def test_a_wrong_golden_value_fails_naming_enterprise_figure_expected_and_found(
     assert "has no golden entry" in mismatch(path, result, "numpy", {})
 
 
-@pytest.mark.parametrize("name", ["product.ipynb", "cement.ipynb", "aluminium.ipynb", "plastics.ipynb"])
+@pytest.mark.parametrize("name", ["product.ipynb", "cement.ipynb", "aluminium.ipynb", "plastics.ipynb",
+                                  "fertilizer.ipynb"])
 def test_notebook_record_agrees_with_the_golden_total(name):
     """A notebook's stored total (its reference enterprise, 0.1 kg) is the golden total of that enterprise."""
     nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)

@@ -25,9 +25,10 @@ pytestmark = pytest.mark.notebook
 NOTEBOOK = ROOT / "notebooks" / "product.ipynb"
 # every notebook storing a record
 NOTEBOOKS = [NOTEBOOK, ROOT / "notebooks" / "cement.ipynb", ROOT / "notebooks" / "aluminium.ipynb",
-             ROOT / "notebooks" / "plastics.ipynb"]
+             ROOT / "notebooks" / "plastics.ipynb", ROOT / "notebooks" / "fertilizer.ipynb"]
 VARIANTS = ROOT / "notebooks" / "rule-variants.ipynb"  # a committee notebook: its record is the comparison
-VALIDATION = [ROOT / "notebooks" / f"validation-{x}.ipynb" for x in ("steel", "cement", "aluminium", "plastics")]
+VALIDATION = [ROOT / "notebooks" / f"validation-{x}.ipynb"
+              for x in ("steel", "cement", "aluminium", "plastics", "fertilizer")]
 SANITIZE = ROOT / "tests" / "nbval-sanitize.cfg"
 RECORD = ROOT / "scripts" / "record_notebook.py"
 MARK = "# NBVAL_CHECK_OUTPUT"

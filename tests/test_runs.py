@@ -1,5 +1,5 @@
-"""papermill runs of the industry's notebook per shipped enterprise (steel, cement, aluminium and plastics), and
-bad input writing nothing."""
+"""papermill runs of the industry's notebook per shipped enterprise (steel, cement, aluminium, plastics and
+fertilizer), and bad input writing nothing."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.notebook
 REQUIRED = {"enterprise", "product", "declared_unit", "gwp100_kg_co2e", "by_stage", "by_gas", "provenance"}
 
 
-RULE_VERSIONS = {"steel": "1.4.0", "cement": "1.1.0", "aluminium": "1.1.0", "plastics": "1.0.0"}
+RULE_VERSIONS = {"steel": "1.4.0", "cement": "1.1.0", "aluminium": "1.1.0", "plastics": "1.0.0", "fertilizer": "1.0.0"}
 
 
 @pytest.mark.parametrize("path", ALL_ENTERPRISES, ids=lambda p: p.stem)

@@ -22,7 +22,7 @@ from methodology.gases import C_TO_CO2, Gas
 from methodology.schema.factors import Category, FactorSet, SupplierValue, supplier_factor_id, with_supplier_values
 from methodology.schema.mechanisms import Oxidation
 from methodology.schema.parameters import EnterpriseData
-from methodology.schema.rules import AllocationApproach, FlowKind, Rule
+from methodology.schema.rules import AllocationApproach, BoundCO2Treatment, FlowKind, Rule
 from methodology.units import conversion_factor
 
 
@@ -377,7 +377,20 @@ class _Builder:
         coproducts = self.outputs(pid, carbon_out, feeds)
         direct, mechanisms = self.direct(pid, self.process_data(pid, carbon_in, carbon_out, bio))
         balance = next((r.carbon for r in mechanisms if r.carbon is not None), None)
-        return self.columns(pid, exchanges + feeds + direct, coproducts, mechanisms, balance)
+        return self.columns(pid, exchanges + feeds + direct + self.bound_co2(pid, carbon_out), coproducts,
+                            mechanisms, balance)
+
+    def bound_co2(self, pid: str, carbon_out: dict) -> list[Exchange]:
+        """The CO2 bound in the products of the rule's ``carbon_accounting.bound_co2`` that this process makes,
+        counted as emitted here when the rule does not credit it (their carbon x 44/12; decision record of the
+        rule). Not a mechanism: the carbon balance still sees the carbon leave in the product."""
+        bound = self.rule.carbon_accounting.bound_co2
+        if bound is None or bound.treatment is not BoundCO2Treatment.not_credited:
+            return []
+        return [Exchange("biosphere", Gas.co2_fossil.value, carbon_out[f.key] * C_TO_CO2, Origin.direct,
+                         f"CO2 bound in {f.key}, counted at the gate (not credited)", "biosphere")
+                for f in self.rule.process_by_id[pid].products
+                if f.product in bound.products and carbon_out.get(f.key)]
 
     def flow_carbon(self, pid: str, f) -> float:
         """kg C per unit of one flow of a process, as the carbon balance counts it (an export of a process gas:

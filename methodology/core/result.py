@@ -138,6 +138,24 @@ class ProductCarbon(Model):
     fossil_kg_c: float
     biogenic_kg_c: float
     basis: str = Field(description="measured by the enterprise, the factor giving it, or none known")
+    bound_co2_kg: float | None = Field(
+        None, description="CO2 bound in one declared unit and released after the gate (the rule's "
+                          "carbon_accounting.bound_co2 products, e.g. urea): its carbon x 44/12; null otherwise")
+    bound_co2_treatment: str | None = Field(
+        None, description="not_credited: bound_co2_kg is counted in the total; credited: it is not (subtracted)")
+
+
+class ComponentFigures(Model):
+    """The footprint per kg of one declared component of the product (a nutrient ...; schema.components)."""
+
+    id: str
+    name: str
+    content: float = Field(description="kg of the component per kg of product")
+    content_source: str
+    content_origin: str = Field(description="'rule' (the rule's content) or 'enterprise' (the parameter file's)")
+    kg_per_declared_unit: float = Field(description="kg of the component in one declared unit")
+    kg_co2e_per_kg: float = Field(description="gwp100_kg_co2e.total per kg of the component")
+    kg_co2e_per_kg_excluding_biogenic: float = Field(description="total_excluding_biogenic per kg of the component")
 
 
 class CarbonFlows(Model):
@@ -480,6 +498,8 @@ class Result(Model):
     carbon_balance_kg_c: dict[str, CarbonFlows]
     direct_emissions: list[MechanismFigures]
     product_carbon: ProductCarbon
+    per_component: list[ComponentFigures] = Field(
+        default_factory=list, description="the footprint per kg of each declared component (empty: none declared)")
     uncertainty: Uncertainty | None = Field(None, description="Monte Carlo uncertainty when computed (null if not)")
     balances: Balances
     process_scaling: dict[str, float]

@@ -23,13 +23,14 @@ from methodology.core import factor_quality as fq
 from methodology.core import result as R
 from methodology.core.balances import EnterpriseBalances, enterprise_balances
 from methodology.core.contributions import GASES, ORIGIN_CODE, ORIGINS, Contributions, characterisation_matrix
-from methodology.core.disclosures import direct_emissions_by_mechanism, product_carbon
+from methodology.core.disclosures import direct_emissions_by_mechanism, per_component, product_carbon
 from methodology.core.foreground import Foreground, Origin, applied_oxidation
 from methodology.errors import CalculationError
 from methodology.gases import GAS_GROUP
 from methodology.schema.factors import FactorSet
 from methodology.schema.parameters import DQ_INDICATORS, EnterpriseData
 from methodology.schema.rules import AllocationApproach, ProductSpec, Rule, Severity
+from methodology.units import conversion_factor
 
 SCHEMA_VERSION = R.SCHEMA_VERSION
 INDICATORS = ("fossil", "biogenic", "land_use")
@@ -584,6 +585,9 @@ def _assemble(*, ed: EnterpriseData, fg: Foreground, fs: FactorSet, contribution
         direct_emissions=[R.MechanismFigures(**d, **x) for d, x in zip(
             direct_emissions_by_mechanism(fg), traceability.mechanism_fields(tr, rule, fg), strict=True)],
         product_carbon=R.ProductCarbon(**product_carbon(ed, fg, fs)),
+        per_component=[R.ComponentFigures(**x) for x in per_component(
+            ed.components, du.amount * conversion_factor(du.unit, "kg"), total,
+            totals["fossil"] + totals["land_use"])],
         balances=balances,
         process_scaling=dict(contributions.scaling),
         data_quality=data_quality({p: float(w) for p, w, ok in zip(contributions.processes, weights, live,

@@ -46,7 +46,7 @@ def mechanism_uses(rule: Rule, ed: EnterpriseData, pid: str, spec, result) -> li
     flows = rule.process_by_id[pid].flow_by_key
     out: list[UseKey] = []
     if isinstance(spec, m.ProcessFactor):
-        out.append((spec.factor, Use.emissions))
+        out.append((result.detail.get("factor", spec.factor), Use.emissions))
     elif isinstance(spec, m.CarbonBalance) and result.carbon is not None:
         counted = [flows[k] for k, c in (*result.carbon.inputs.items(), *result.carbon.outputs.items())
                    if c and k in flows]  # not the residue term of the oxidation choice (carbon.UNOXIDISED)

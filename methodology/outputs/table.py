@@ -15,6 +15,7 @@ from methodology.core.result import Result, as_json
 
 TOTALS = ["total", "fossil", "biogenic", "land_use", "total_excluding_biogenic", "gross", "credits"]
 PREFIXES = ("stage:", "origin:", "gas:")
+PER_KG = "per_kg:"  # the footprint per kg of a declared component (result.json per_component); empty if none
 TRACE_SHARES = ("verified_share", "unverified_share", "no_factor_share", "partial_share", "proxy_share",
                 "illustrative_share")
 
@@ -43,6 +44,7 @@ def result_row(result: Result | dict, industry: str | None = None) -> dict:
     row |= {f"stage:{s['stage']}": s["total"] for s in result["by_stage"]}
     row |= {f"origin:{k}": v["total"] for k, v in result["by_origin"].items()}
     row |= {f"gas:{k}": v["total"] for k, v in result["by_gas"].items()}
+    row |= {f"{PER_KG}{c['id']}": c["kg_co2e_per_kg"] for c in result.get("per_component", [])}
     row |= {
         "dq_weighted_score": dq.get("weighted_score"),  # activity data; pedigree 1 (best) to 5
         "dq_factor_score": dq.get("factor_score"),
@@ -90,10 +92,11 @@ def results_frame(rows: list[dict]):
     if df.empty:
         return df
     breakdown = sorted(c for c in df.columns if c.startswith(PREFIXES))
-    first = [c for c in df.columns if not c.startswith(PREFIXES)]
+    per_kg = sorted(c for c in df.columns if c.startswith(PER_KG))
+    first = [c for c in df.columns if not c.startswith((*PREFIXES, PER_KG))]
     head = first[: first.index("declared_unit") + 1 + len(TOTALS)]
     tail = [c for c in first if c not in head]
-    df = df[head + breakdown + tail]
+    df = df[head + per_kg + breakdown + tail]
     df[breakdown] = df[breakdown].fillna(0.0)
     return df.sort_values(["industry", "product", "route", "enterprise"]).reset_index(drop=True)
 
@@ -139,6 +142,8 @@ PREFIX_MEANING = {
     "stage:": ("GWP100 total of life-cycle stage <id>", KG),
     "origin:": ("GWP100 total of origin <id> (direct, electricity, upstream, transport, credit, ...)", KG),
     "gas:": ("GWP100 total of gas group <id>", KG),
+    PER_KG: ("GWP100 total per kg of declared component <id> of the product (e.g. N, P2O5); empty when the "
+             "product declares no such component", "kg CO2e per kg of the component"),
 }
 
 
@@ -146,7 +151,7 @@ def describe(columns) -> list[dict]:
     """The column dictionary of a results table: name, meaning and unit of each column, in the table's order."""
     out = []
     for c in columns:
-        prefix = next((p for p in PREFIXES if c.startswith(p)), None)
+        prefix = next((p for p in (*PREFIXES, PER_KG) if c.startswith(p)), None)
         meaning, unit = (PREFIX_MEANING[prefix][0].replace("<id>", c[len(prefix):]), PREFIX_MEANING[prefix][1]) \
             if prefix else COLUMNS.get(c, ("", ""))
         out.append({"column": c, "meaning": meaning, "unit": unit})

@@ -125,7 +125,11 @@ class ProcessFactor(Strict):
     """
 
     type: Literal["process_factor"]
-    factor: str = Field(description="id of a process_emission factor: kg of gas per unit of the output")
+    factor: str | None = Field(None, description="id of a process_emission factor: kg of gas per unit of the "
+                                                 "output (or `technology` with `factors`)")
+    technology: Name | None = Field(None, description="choice parameter selecting the factor from `factors` (e.g. "
+                                                      "the plant's pressure class or abatement technology)")
+    factors: dict[str, str] = Field({}, description="{choice of `technology`: process_emission factor id}")
     output: Name | None = Field(None, description="output flow key; default: the reference product")
     measured: Name | None = Field(None, description="parameter: a measured factor replacing the default")
     gas: Gas | None = Field(None, description="the gas a measured value replaces (required with `measured`)")
@@ -134,11 +138,18 @@ class ProcessFactor(Strict):
 
     @model_validator(mode="after")
     def _gas_with_measured(self) -> ProcessFactor:
+        if (self.factor is None) == (self.technology is None) or bool(self.technology) != bool(self.factors):
+            raise ValueError("give either `factor` or `technology` (a choice parameter) with `factors` "
+                             "({choice: factor id})")
         if self.measured and self.gas is None:
             raise ValueError("`measured` needs `gas`: the gas whose factor the measured value replaces")
         if self.utilisation and not self.destruction:
             raise ValueError("`utilisation` needs `destruction`")
         return self
+
+    def factor_ids(self) -> list[str]:
+        """Every factor the mechanism may use (the one ``factor``, or each of ``factors``)."""
+        return [self.factor] if self.factor else list(dict.fromkeys(self.factors.values()))
 
 
 class PFCMethod(StrEnum):

@@ -19,6 +19,7 @@ from pydantic import Field, ValidationError, field_validator
 
 from methodology.errors import ParameterFileError, Problem
 from methodology.schema.common import KEBAB, SEMVER, FileBacked, GivenUncertainty, Strict
+from methodology.schema.components import Component, ComponentContent, resolve
 from methodology.schema.factors import FactorSet
 from methodology.schema.loading import field_loc, field_path, parse_yaml, problems_from, read_input
 from methodology.schema.processes import Severity
@@ -171,6 +172,9 @@ class ParameterFile(FileBacked):
     processes: dict[str, dict[str, Value]]
     parameters: dict[str, dict[str, ParameterValue]] = Field(
         default_factory=dict, description="process id -> parameter name -> value (parameters the rule declares)")
+    components: dict[str, ComponentContent] = Field(
+        default_factory=dict, description="component id -> mass fraction in the product (the declared product's "
+                                          "components the rule lists; replaces the rule's content)")
 
     @field_validator("processes")
     @classmethod
@@ -223,6 +227,7 @@ class EnterpriseData:
     parameters: dict[tuple[str, str], Param] = field(default_factory=dict)
     review: tuple[Problem, ...] = ()  # values outside a plausible range the rule makes a warning, for review
     grid_region: str | None = None  # the region whose factor grid purchases took (grid_factor: regional)
+    components: tuple[Component, ...] = ()  # the declared product's components with their contents
 
     def amount(self, process: str, key: str) -> float:
         d = self.data.get((process, key))
@@ -685,11 +690,14 @@ def validate(pf: ParameterFile, rule: Rule, factors: FactorSet, *, partial: bool
     params = c.parameters(present)
     c.plausibility(present, data)
     region = c.grid_region()
+    components, problems = resolve(rule.declared_product(pf.product).components, pf.components, pf.product)
+    for fld, found, expected in problems:
+        c.add(fld, found, expected)
     if c.problems:
         raise ParameterFileError(c.file, c.problems)
     el = pf.electricity_factor or (rule.electricity.regional_factors[region] if region
                                    else rule.electricity.default_factor)
-    return EnterpriseData(pf, rule, present, data, el, params, tuple(c.review), region)
+    return EnterpriseData(pf, rule, present, data, el, params, tuple(c.review), region, tuple(components))
 
 
 __all__ = ["read_parameter_file", "validate", "EnterpriseData", "Datum", "FlowKind"]

@@ -260,6 +260,7 @@ class ProcessSpec(Strict):
                 # a CaO content may be left unreported where the mechanism has a default factor to fall back on
                 optional = fld == "cao" and getattr(m, "default_factor", None) is not None
                 out += [(f"{where}.{fld}", x) for x in self._parameter_problem(fld, name, optional)]
+            out += [(f"{where}.factors", x) for x in self._factor_choice_problem(m)]
             for key in _co2_flows(m):
                 if key in counted:
                     out.append((where, f"the carbon of '{key}' is already counted by {counted[key]}: "
@@ -267,6 +268,14 @@ class ProcessSpec(Strict):
                 counted[key] = where
         out += self._balance_overlaps(counted)
         return out
+
+    def _factor_choice_problem(self, m) -> list[str]:
+        """Every choice of a process factor's ``technology`` parameter has a factor in ``factors``."""
+        spec = self.parameter_by_name.get(getattr(m, "technology", None) or "")
+        if m.type != "process_factor" or spec is None or not spec.is_choice:
+            return []
+        missing = [c for c in spec.choices if c not in m.factors]
+        return [f"no factor for the choices {missing} of parameter '{spec.name}'"] if missing else []
 
     def _flow_problem(self, mechanism: str, fld: str, key: str) -> list[str]:
         """A flow a mechanism names exists and is of a kind that field can use."""

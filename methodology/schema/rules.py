@@ -20,6 +20,7 @@ from methodology.schema import choices
 from methodology.schema.changelog import RuleChange, changes_problems, lock_problem
 from methodology.schema.choices import FactorChoice
 from methodology.schema.common import KEBAB, SEMVER, ClauseRef, FileBacked, Strict, Unit
+from methodology.schema.components import ComponentSpec
 from methodology.schema.factors import Category, FactorSet
 from methodology.schema.families import ProductFamily, family_problems
 from methodology.schema.loading import ContentCache, parse_model
@@ -96,6 +97,9 @@ class ProductSpec(Strict):
     families: list[ProductFamily] = Field(
         default_factory=list, description="families (grades, types) accounted separately; when given, every "
                                           "parameter file of the product names one (decision record 0010)")
+    components: list[ComponentSpec] = Field(
+        default_factory=list, description="declared components (nutrients ...): the footprint is also given per kg "
+                                          "of each (schema.components)")
 
     def family(self, family_id: str | None) -> ProductFamily | None:
         return next((f for f in self.families if f.id == family_id), None)
@@ -201,6 +205,24 @@ class CarbonBasis(StrEnum):
     energy = "energy"  # net calorific value x carbon per unit of energy (the national guideline's defaults)
 
 
+class BoundCO2Treatment(StrEnum):
+    """Whether CO2 bound in a product and released soon after the gate (urea) is credited at the gate."""
+
+    not_credited = "not_credited"  # counted as emitted where it is bound; the amount reported apart
+    credited = "credited"  # leaves in the product, not counted (the bound CO2 subtracted); reported apart
+
+
+class BoundCO2(Strict):
+    """CO2 a product binds and releases after the gate (urea hydrolysed after application, IPCC 2006 Vol. 4
+    Eq. 11.13): ``not_credited`` counts the CO2 of the product's carbon as emitted at the process making it,
+    ``credited`` lets it leave in the product; both report it (``result.json`` product_carbon.bound_co2_kg)."""
+
+    products: list[str] = Field(min_length=1, description="intermediate product ids (with a carbon_factor)")
+    treatment: BoundCO2Treatment = BoundCO2Treatment.not_credited
+    decision: str | None = Field(None, description="path of the decision record")
+    clause: list[ClauseRef] = []
+
+
 class CarbonAccounting(Strict):
     """How carbon balances count carbon: which carbon contents and whether fuel carbon is fully oxidised.
 
@@ -215,6 +237,8 @@ class CarbonAccounting(Strict):
     oxidation: Oxidation = Oxidation.complete
     decision: str | None = Field(None, description="path of the decision record")
     clause: list[ClauseRef] = []
+    bound_co2: BoundCO2 | None = Field(None, description="CO2 bound in products and released after the gate: "
+                                                         "credited or not (absent: carbon in products leaves)")
 
 
 class GridFactor(StrEnum):
@@ -636,6 +660,15 @@ class Rule(FileBacked):
                       f"one of electricity.allowed_factors {self.electricity.allowed_factors}"))
         if self.electricity.grid_factor is GridFactor.regional and not self.electricity.regional_factors:
             p.append(("electricity.regional_factors", "none", "a factor per grid region (grid_factor: regional)"))
+        bound = self.carbon_accounting.bound_co2
+        for i, pid in enumerate(bound.products if bound else []):
+            prod = self.product_by_id.get(pid)
+            if prod is None or prod.carbon_factor is None:
+                p.append((f"carbon_accounting.bound_co2.products[{i}]", repr(pid),
+                          "an intermediate product id with a carbon_factor (the carbon it binds)"))
+        if any(x.components for x in self.products) and not convertible(self.declared_unit.unit, "kg"):
+            p.append(("declared_unit.unit", repr(self.declared_unit.unit),
+                      "a mass (t, kg): products declare components, whose figures are per kg of a mass"))
         return p
 
     def _route_link_problems(self, route: RouteSpec, makers: dict[str, str]) -> list[tuple[str, str, str]]:
@@ -769,8 +802,8 @@ class Rule(FileBacked):
         refs = []
         for proc in self.processes:
             refs += [(f"processes.{proc.id}.{f.key}.factor", f.factor) for f in proc.flows() if f.factor]
-            refs += [(f"processes.{proc.id}.emissions[{i}].factor", m.factor) for i, m in enumerate(proc.emissions)
-                     if isinstance(m, ProcessFactor)]
+            refs += [(f"processes.{proc.id}.emissions[{i}].factor", fid) for i, m in enumerate(proc.emissions)
+                     if isinstance(m, ProcessFactor) for fid in m.factor_ids()]
         for prod in self.intermediate_products:
             for attr in ("carbon_factor", "purchased_factor", "substitutes"):
                 if getattr(prod, attr):
@@ -865,7 +898,9 @@ def _process_factor_problems(rule: Rule, factors: FactorSet) -> list[tuple[str, 
     for proc in rule.processes:
         for i, m in enumerate(proc.emissions):
             where = f"processes.{proc.id}.emissions[{i}]"
-            if isinstance(m, ProcessFactor) and (f := factors.by_id.get(m.factor)) is not None:
+            used = [f for fid in m.factor_ids() if (f := factors.by_id.get(fid)) is not None] \
+                if isinstance(m, ProcessFactor) else []
+            for f in used:
                 out = proc.flow_by_key.get(m.output) if m.output else proc.reference
                 if f.category is not Category.process_emission:
                     problems.append((f"{where}.factor", f"'{f.id}' is {f.category.value}",

@@ -20,7 +20,13 @@ def abated(ef: float, output: float, *, destruction: float = 0.0, utilisation: f
 
 def process_factor(spec: m.ProcessFactor, p: ProcessData, factors: FactorSet) -> MechanismResult:
     """kg of each gas of the factor per unit of the output, a measured value replacing the factor's ``gas``."""
-    fac = factors.get(spec.factor)
+    factor_id = spec.factor
+    if factor_id is None:
+        choice = str(p.parameter(spec.technology))
+        factor_id = spec.factors.get(choice)
+        if factor_id is None:
+            raise CalculationError(f"process '{p.process}': no process factor for {spec.technology} '{choice}'")
+    fac = factors.get(factor_id)
     unit = p.unit(spec.output)
     per_unit = conversion_factor(unit, fac.reference_unit)  # factor's reference units per unit of the output
     ef = {gas: kg * per_unit for gas, kg in fac.emissions_kg().items()}  # kg per unit of the output
@@ -31,9 +37,9 @@ def process_factor(spec: m.ProcessFactor, p: ProcessData, factors: FactorSet) ->
     utilisation = p.number(spec.utilisation, 1.0)
     q = p.amount(spec.output)
     kg = {gas: abated(v, q, destruction=destruction, utilisation=utilisation) for gas, v in ef.items()}
-    detail = {"factor": spec.factor, "ef_kg_per_unit": {g.value: v for g, v in ef.items()},
+    detail = {"factor": factor_id, "ef_kg_per_unit": {g.value: v for g, v in ef.items()},
               "measured": measured is not None, "destruction": destruction, "utilisation": utilisation}
-    return MechanismResult("process_factor", {g: v for g, v in kg.items() if v}, f"process emission ({spec.factor})",
+    return MechanismResult("process_factor", {g: v for g, v in kg.items() if v}, f"process emission ({factor_id})",
                            detail=detail)
 
 
