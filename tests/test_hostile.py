@@ -412,6 +412,11 @@ def test_ten_mistakes_are_listed_in_one_pass_with_the_path_once(tmp_path):
         lines = [x.strip() for x in out.splitlines() if x.strip().startswith("- ")]
         for name, _, fld, found in TEN_MISTAKES:
             assert any(x.startswith(f"- {fld}: found ") and found in x and "; expected " in x for x in lines), name
+    manifest = json.loads((tmp_path / "runs" / "compute-only" / "manifest.json").read_text(encoding="utf-8"))
+    (run,) = manifest["runs"]  # the invalid file still names its enterprise and product for the summary
+    assert (run["status"], run["enterprise"], run["product"], run["industry"]) == (
+        "invalid", "sd-scrap-eaf-mill-b", "crude-steel", "steel")
+    assert len(run["problems"]) == len(lines) - len([x for x in lines if "more problem" in x])
     with pytest.raises(ParameterFileError) as exc:
         Study.prepare(path)
     assert all(p.file == str(path) for p in exc.value.problems)
