@@ -367,10 +367,13 @@ def distribution_figure(df: pd.DataFrame, path: str | Path | None = None):
     for i, v in enumerate(values):
         ax.scatter(i + rng.uniform(-0.15, 0.15, len(v)), v, s=22 if n <= 50 else 6, color="#c0504d",
                    alpha=0.8 if n <= 50 else 0.35, zorder=3)
-    ticks = ["\n".join(_labelled(_groups(df), key)) + f"\n(n={len(v)})"
+    import textwrap
+
+    ticks = ["\n".join(textwrap.fill(t, 18) for t in _labelled(_groups(df), key)) + f"\n(n={len(v)})"
              for (key, _), v in zip(groups, values, strict=True)]
-    ax.set_xticks(range(len(values)), ticks, fontsize=8 if len(values) <= 6 else 6,
-                  rotation=0 if len(values) <= 6 else 30, ha="center" if len(values) <= 6 else "right")
+    crowded = len(values) > 6
+    ax.set_xticks(range(len(values)), ticks, fontsize=6 if crowded else 7, rotation=30 if crowded else 0,
+                  ha="right" if crowded else "center")
     ax.set_ylabel(UNIT_LABEL)
     ax.set_title("Total footprint per " + ", ".join(_groups(df)))
     return _finish(fig, path)
@@ -401,6 +404,8 @@ def stacked_stage_figure(df: pd.DataFrame, product: str, path: str | Path | None
         up, down = up + np.clip(v, 0, None), down + np.clip(v, None, 0)
     ax.scatter(x, rows[TOTAL], marker="D", color="black", zorder=3, label="total")
     ax.axhline(0, color="black", linewidth=0.8)
+    if of:  # the enterprises between the two ends are not drawn
+        ax.axvline(n - 0.5, color="grey", linestyle="--", linewidth=0.8)
     pad = max(0.0, (3 - len(rows)) / 2)  # keep bars narrow when there are few enterprises
     ax.set_xlim(-0.6 - pad, len(rows) - 0.4 + pad)
     ax.set_xticks(x, [f"{e}\n({r})" for e, r in zip(rows["enterprise"], rows["route"], strict=True)],
