@@ -261,7 +261,10 @@ def test_status_and_problems(batch):
 def test_headline_counts_and_bilingual_table(batch):
     df, manifest = summary.load_batch(batch)
     head = summary.headline(manifest, df)["number"]
-    assert list(head) == [11, 8, 1, 2, 0, 8]  # evaluated, valid (7 ok + 1 skipped), invalid, failed + timeout, ...
+    # enterprises, files, valid (7 ok + 1 skipped), invalid, failed + timeout, cancelled, footprints
+    assert list(head) == [11, 11, 8, 1, 2, 0, 8]
+    two_products = {"runs": [run_entry("a", "ok"), run_entry("a", "ok") | {"product": "crude-steel"}]}
+    assert list(summary.headline(two_products, df)["number"][:2]) == [1, 2]
     table = summary.headline_table(df)
     assert list(table.index.names) == summary.HEADLINE_INDEX
     row = table.loc[("钢铁 Steel", "热轧卷板 Hot-rolled coil", "高炉-转炉长流程 BF-BOF")]

@@ -105,13 +105,16 @@ def products(df: pd.DataFrame) -> list[str]:
 
 
 def headline(manifest: dict, df: pd.DataFrame) -> pd.DataFrame:
-    """The figures a bureau reads first: enterprises evaluated (parameter files given), valid (a footprint in the
+    """The figures a bureau reads first: enterprises evaluated (distinct enterprise ids; an invalid file that names
+    none counts by its file name), parameter files (an enterprise may have one per product), valid (a footprint in the
     table: run now or unchanged since an earlier run), invalid (the file did not validate; nothing ran), failed
     (the calculation failed, timed out or crashed), cancelled, and the footprints in the table."""
     runs = manifest.get("runs") or []
     count = pd.Series([r.get("status") for r in runs], dtype=object).value_counts()
+    named = {r.get("enterprise") or Path(str(r.get("parameter_file") or "")).stem for r in runs}
     rows = {
-        "评估企业 Enterprises evaluated": len(runs),
+        "评估企业 Enterprises evaluated": len(named),
+        "参数文件 Parameter files": len(runs),
         "有效 Valid": int(count.get("ok", 0) + count.get("skipped", 0)),
         "数据无效 Invalid": int(count.get("invalid", 0)),
         "计算失败 Failed": int(sum(count.get(s, 0) for s in ("failed", "timeout", "crashed"))),
