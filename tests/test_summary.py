@@ -401,3 +401,16 @@ def test_notebook_without_results(tmp_path):
     assert not [o for o in outs if o["output_type"] == "error"]
     assert "no results" in text and "ZeroDivisionError" in text
     assert not (folder / "figures").exists()
+
+
+def test_vocabulary_is_strict_data(tmp_path):
+    from methodology.errors import InputFileError
+    from methodology.schema.vocabulary import VOCABULARY, label, load_vocabulary
+
+    assert label("industries", "steel") == "钢铁 Steel" and label("routes", "no-such-route") == "no-such-route"
+    assert label("products", None) == "" and label("products", float("nan")) == ""
+    bad = tmp_path / "vocabulary.yaml"
+    bad.write_text(VOCABULARY.read_text(encoding="utf-8").replace("\nroutes:", "\nrouts:"), encoding="utf-8")
+    with pytest.raises(InputFileError) as exc:
+        load_vocabulary(bad)
+    assert [p.field for p in exc.value.problems] == ["routs"]
