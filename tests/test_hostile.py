@@ -351,3 +351,72 @@ def test_batch_names_a_linked_file_by_the_path_it_was_given(tmp_path):
     p = plan([folder], tmp_path / "runs")
     assert [x["parameter_file"] for x in p.invalid] == [str(folder / "zero.yaml")]
     assert [s.parameter_file for s in p.todo] == [str(SHIPPED[0].resolve())]  # runs record the real file
+
+
+SCRAP_MILL = ROOT / "parameters" / "steel" / "sd-scrap-eaf-mill-b.yaml"
+# ten mistakes of different kinds in one file (text edits, so that a YAML-level one can be made): the edit, and the
+# field validation must name with a fragment of what it found
+TEN_MISTAKES = [
+    ("yaml: a key given twice", (r"    electrodes: \{value: 1854.*\n",
+                                 "\\g<0>    electrodes: {value: 1900, unit: t, source: again}\n"),
+     "line 25, column 5", "'electrodes' given twice"),
+    ("schema: missing field", (r"reference_period: \{start: 2024-01-01, end: 2024-12-31\}",
+                               "reference_period: {start: 2024-01-01}"), "reference_period.end", "nothing"),
+    ("schema: wrong type", (r"electricity: \{value: 432.6,", "electricity: {value: lots,"),
+     "processes.eaf.electricity.value", "'lots'"),
+    ("schema: negative mass", (r"quicklime: \{value: 41200", "quicklime: {value: -41200"),
+     "processes.eaf.quicklime.value", "-41200"),
+    ("schema: unknown key (typo)", (r'output", primary: false,\n(\s+)data_quality: \{technological: 2, temporal: 2, '
+                                    r'geographical: 3, completeness: 3, reliability: 3\}\}\n    ferrosilicon',
+                                    'output", primery: false,\n\\1data_quality: {technological: 2, temporal: 2, '
+                                    'geographical: 3, completeness: 3, reliability: 3}}\n    ferrosilicon'),
+     "processes.eaf.ferromanganese.primery", "False"),
+    ("units: unknown unit", (r"refractories: \{value: 8240, unit: t,", "refractories: {value: 8240, unit: tonnez,"),
+     "processes.eaf.refractories.unit", "'tonnez'"),
+    ("units: wrong dimension", (r"charge_carbon: \{value: 12360, unit: t,", "charge_carbon: {value: 12360, unit: kWh,"),
+     "processes.eaf.charge_carbon.unit", "'kWh'"),
+    ("rule: unknown route", (r"\nroute: scrap-eaf\n", "\nroute: scrap-eaff\n"), "route", "'scrap-eaff'"),
+    ("rule: unknown flow", (r"\n    eaf_slag:", "\n    eaf_slagg:"), "processes.eaf.eaf_slagg", "unknown key"),
+    ("rule: outside the plausible range", (r"natural_gas: \{value: 8.24e6", "natural_gas: {value: 8.24e12"),
+     "processes.eaf.natural_gas", "8e+06 m3/t"),
+    ("rule: missing required flow", (r'    crude_steel: \{value: 1.0e6, unit: t, source: "illustrative: assumed '
+                                     r'output"\}\n', ""), "processes.continuous-casting.crude_steel", "nothing"),
+]
+
+
+def ten_mistakes(tmp_path) -> Path:
+    import re
+
+    text = SCRAP_MILL.read_text(encoding="utf-8")
+    for name, (pattern, repl), _, _ in TEN_MISTAKES:
+        text, n = re.subn(pattern, repl, text)
+        assert n == 1, name  # the shipped file still holds what the mistake edits
+    path = tmp_path / "ten-mistakes.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_ten_mistakes_are_listed_in_one_pass_with_the_path_once(tmp_path):
+    """`pcf validate` and `pcf batch` list every mistake of a file in one run, each with field, found and expected,
+    and name the file once (issue 12: a file with ten mistakes needed four rounds of validation)."""
+    path = ten_mistakes(tmp_path)
+    validate = subprocess.run([sys.executable, "-m", "methodology", "validate", str(path)], cwd=ROOT,
+                              capture_output=True, text=True, timeout=600)
+    batch = subprocess.run([sys.executable, "-m", "methodology", "batch", str(path), "--runs", str(tmp_path / "runs"),
+                            "--compute-only", "--no-summary", "--no-progress"], cwd=ROOT, capture_output=True,
+                           text=True, timeout=600)
+    for proc in (validate, batch):
+        out = proc.stdout + proc.stderr
+        assert proc.returncode == 1 and "Traceback" not in out, out
+        assert out.count(str(path)) == 1, out
+        lines = [x.strip() for x in out.splitlines() if x.strip().startswith("- ")]
+        for name, _, fld, found in TEN_MISTAKES:
+            assert any(x.startswith(f"- {fld}: found ") and found in x and "; expected " in x for x in lines), name
+    manifest = json.loads((tmp_path / "runs" / "compute-only" / "manifest.json").read_text(encoding="utf-8"))
+    (run,) = manifest["runs"]  # the invalid file still names its enterprise and product for the summary
+    assert (run["status"], run["enterprise"], run["product"], run["industry"]) == (
+        "invalid", "sd-scrap-eaf-mill-b", "crude-steel", "steel")
+    assert len(run["problems"]) == len(lines) - len([x for x in lines if "more problem" in x])
+    with pytest.raises(ParameterFileError) as exc:
+        Study.prepare(path)
+    assert all(p.file == str(path) for p in exc.value.problems)

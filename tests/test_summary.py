@@ -138,17 +138,18 @@ def test_breakdowns_sum_to_total_in_fixture(batch):
 
 
 @pytest.mark.parametrize("prefix", ["stage:", "origin:", "gas:"])
-@pytest.mark.parametrize("product", ["hot-rolled-coil", "crude-steel"])
-def test_spread_shares_sum_to_one(batch, product, prefix):
+@pytest.mark.parametrize(("product", "route"), [("hot-rolled-coil", "bf-bof"), ("crude-steel", "scrap-eaf")])
+def test_spread_shares_sum_to_one(batch, product, route, prefix):
     df, _ = summary.load_batch(batch)
-    drivers = summary.spread_drivers(df, product, prefix)
+    drivers = summary.spread_drivers(df, product, prefix, route=route)
     assert len(drivers) >= 3
     assert drivers["share"].sum() == pytest.approx(1.0, abs=1e-9)
     assert summary.UNEXPLAINED not in drivers.index
     if product == "crude-steel":  # scrap EAF has no coking, ironmaking or credits: zero columns left out
         assert {"coking", "ironmaking", "coproduct-credits", "credit"}.isdisjoint(drivers.index)
+        assert summary.spread_drivers(df, product, prefix).equals(drivers)  # one route: route may be left out
     assert list(drivers["share"]) == sorted(drivers["share"], reverse=True)
-    rows = df[df["product"] == product]
+    rows = df[(df["product"] == product) & (df["route"] == route)]
     for comp, row in drivers.iterrows():
         col = rows[prefix + comp]
         assert row["mean"] == pytest.approx(col.mean()) and row["max"] == pytest.approx(col.max())
@@ -183,6 +184,32 @@ def test_spread_negative_share_and_unexplained():
     df[TOTAL] += [0.0, 0.0, 3.0]  # a component missing from the breakdown
     drivers = summary.spread_drivers(df, "p")
     assert summary.UNEXPLAINED in drivers.index and drivers["share"].sum() == pytest.approx(1.0)
+
+
+def two_routes() -> pd.DataFrame:
+    """Two routes of one product: route r1 (a, b rise together), route r2 (only a, higher totals, no b)."""
+    a = np.array([1.0, 2.0, 3.0, 10.0, 11.0, 12.0])
+    b = np.array([2.0, 3.0, 7.0, 0.0, 0.0, 0.0])
+    return pd.DataFrame({"enterprise": [f"e{i}" for i in range(6)], "product": "p",
+                         "route": ["r1"] * 3 + ["r2"] * 3, TOTAL: a + b, "stage:a": a, "stage:b": b})
+
+
+def test_spread_drivers_within_a_route_by_hand():
+    df = two_routes()
+    # r1: totals 3, 5, 10 (mean 6, deviations -3, -1, 4, var = (9 + 1 + 16) / 2 = 13)
+    # a: 1, 2, 3 (deviations -1, 0, 1) -> cov = (3 + 0 + 4) / 2 = 3.5; b: 2, 3, 7 (-2, -1, 3) -> (6 + 1 + 12) / 2 = 9.5
+    r1 = summary.spread_drivers(df, "p", route="r1")
+    assert r1.loc["a", "share"] == pytest.approx(3.5 / 13) and r1.loc["b", "share"] == pytest.approx(9.5 / 13)
+    assert r1["share"].sum() == pytest.approx(1.0)
+    assert r1["share"].between(-1, 1).all()  # a and b move with the total: every share in [0, 1]
+    r2 = summary.spread_drivers(df, "p", route="r2")
+    assert list(r2.index) == ["a"] and r2.loc["a", "share"] == pytest.approx(1.0)  # b is zero in r2: left out
+    # pooled over both routes the shares would leave [-1, 1] (the issue's 1.8 and -0.7): refused, not computed
+    pooled = (df["stage:a"].cov(df[TOTAL]) / df[TOTAL].var(), df["stage:b"].cov(df[TOTAL]) / df[TOTAL].var())
+    assert max(pooled) > 1 and min(pooled) < 0
+    with pytest.raises(ValueError, match="2 routes"):
+        summary.spread_drivers(df, "p")
+    assert summary.routes(df, "p") == ["r1", "r2"]
 
 
 def test_spread_without_spread_gives_note():
@@ -229,6 +256,66 @@ def test_status_and_problems(batch):
     assert by_status.loc["timeout", "message"] == "timed out after 600 s"
     clean = summary.problems_table({"runs": [run_entry("a", "ok"), run_entry("c", "skipped")]})
     assert clean.empty and "no problems" in summary.note(clean)
+
+
+def test_headline_counts_and_bilingual_table(batch):
+    df, manifest = summary.load_batch(batch)
+    head = summary.headline(manifest, df)["number"]
+    # enterprises, files, valid (7 ok + 1 skipped), invalid, failed + timeout, cancelled, footprints
+    assert list(head) == [11, 11, 8, 1, 2, 0, 8]
+    two_products = {"runs": [run_entry("a", "ok"), run_entry("a", "ok") | {"product": "crude-steel"}]}
+    assert list(summary.headline(two_products, df)["number"][:2]) == [1, 2]
+    table = summary.headline_table(df)
+    assert list(table.index.names) == summary.HEADLINE_INDEX
+    row = table.loc[("钢铁 Steel", "热轧卷板 Hot-rolled coil", "高炉-转炉长流程 BF-BOF")]
+    v = df.loc[df["route"] == "bf-bof", TOTAL]
+    assert (row["n"], row["median"], row["min"], row["max"]) == (3, v.median(), v.min(), v.max())
+    assert "production_weighted_mean" not in table.columns  # the table carries no production
+    weighted = df.assign(**{summary.PRODUCTION: np.arange(1.0, len(df) + 1)})
+    w = weighted[weighted["route"] == "bf-bof"]
+    mean = summary.headline_table(weighted).loc[row.name, "production_weighted_mean"]
+    assert mean == pytest.approx((w[TOTAL] * w[summary.PRODUCTION]).sum() / w[summary.PRODUCTION].sum())
+
+
+def test_invalid_files_name_their_enterprise_and_product(tmp_path):
+    from methodology.execution.batch import described_by
+
+    broken = tmp_path / "broken.yaml"  # a key given twice, a missing field, a misspelt route: still read
+    broken.write_text("enterprise: {id: sd-mill-z, name: Mill Z (fictional)}\nproduct: crude-steel\n"
+                      "product: crude-steel\nroute: scrap-eaff\nrule_set: {id: cn-pcr-steel, version: 1.4.0}\n",
+                      encoding="utf-8")
+    assert described_by(broken) == {"enterprise": "sd-mill-z", "enterprise_name": "Mill Z (fictional)",
+                                    "product": "crude-steel", "route": "scrap-eaff", "industry": "steel"}
+    garbage = tmp_path / "not-yaml.yaml"
+    garbage.write_bytes(b"\x00\x01 not yaml")
+    assert described_by(garbage)["enterprise"] == "not-yaml" and described_by(garbage)["product"] is None
+    table = summary.problems_table({"runs": [run_entry(None, "invalid", problems=INVALID_PROBLEMS) | {
+        "product": "crude-steel"}]})
+    assert table.loc[0, "enterprise"] == "works-broken" and table.loc[0, "product"] == "粗钢 Crude steel"
+
+
+def many(n: int) -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+    routes = list(ROUTES)
+    return results_frame([result_row(fake_result(f"{i:03d}", routes[i % 3], rng), "steel") for i in range(n)])
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    head = path.read_bytes()[:24]  # PNG signature, IHDR length and type, then width and height (big-endian)
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+def test_figures_keep_their_size_at_600_enterprises(tmp_path):
+    sizes = {}
+    for n in (90, 600):
+        paths = summary.save_figures(many(n), tmp_path / str(n))
+        sizes[n] = {p.name: png_size(p) for p in paths}
+    assert sizes[600] == sizes[90]  # the same size, however many enterprises
+    assert all(w <= 1500 and h <= 800 for w, h in sizes[600].values()), sizes[600]
+    fig = summary.stacked_stage_figure(many(600), "hot-rolled-coil")
+    assert len(fig.axes[0].get_xticks()) == 2 * summary.TOP_N and "of 400" in fig.axes[0].get_title()
+    ends = summary.top_bottom(many(600), "crude-steel")
+    assert list(ends.index) == [*range(1, 11), *range(191, 201)] and "of 200" in summary.note(ends)
 
 
 def test_stacked_stage_figure_puts_credits_below_zero(batch):
@@ -287,6 +374,21 @@ def test_notebook_on_batch(batch):
     assert sum("image/png" in o.get("data", {}) for o in outs) == 3
     assert "works-x.yaml" in text and "ZeroDivisionError" in text and "expected a mass unit" in text
     assert "works-h" in text and "3 figure(s) written" in text
+    assert "works-broken" in text  # an invalid file without an enterprise id: named by its file
+    assert "钢铁 Steel" in text and "热轧卷板 Hot-rolled coil" in text
+    assert_headline_first_metadata_last(nb)
+
+
+def assert_headline_first_metadata_last(nb: dict) -> None:
+    """Sections and outputs of the executed notebook: the headline figures first, the technical record last."""
+    sections = [line for c in nb["cells"] if c["cell_type"] == "markdown"
+                for line in "".join(c["source"]).splitlines() if line.startswith("## ")]
+    assert sections[0] == "## 概况 Headline figures" and sections[-1] == "## 技术信息 Technical metadata"
+    texts = ["".join("".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
+                     for o in c.get("outputs", [])) for c in nb["cells"] if c["cell_type"] == "code"]
+    first = next(i for i, t in enumerate(texts) if "评估企业 Enterprises evaluated" in t)
+    assert first < next(i for i, t in enumerate(texts) if "sha256" in t and "batch_id" in t)
+    assert not any("sha256" in t or "wall_s" in t for t in texts[:first + 1])
 
 
 @pytest.mark.notebook
@@ -299,3 +401,16 @@ def test_notebook_without_results(tmp_path):
     assert not [o for o in outs if o["output_type"] == "error"]
     assert "no results" in text and "ZeroDivisionError" in text
     assert not (folder / "figures").exists()
+
+
+def test_vocabulary_is_strict_data(tmp_path):
+    from methodology.errors import InputFileError
+    from methodology.schema.vocabulary import VOCABULARY, label, load_vocabulary
+
+    assert label("industries", "steel") == "钢铁 Steel" and label("routes", "no-such-route") == "no-such-route"
+    assert label("products", None) == "" and label("products", float("nan")) == ""
+    bad = tmp_path / "vocabulary.yaml"
+    bad.write_text(VOCABULARY.read_text(encoding="utf-8").replace("\nroutes:", "\nrouts:"), encoding="utf-8")
+    with pytest.raises(InputFileError) as exc:
+        load_vocabulary(bad)
+    assert [p.field for p in exc.value.problems] == ["routs"]

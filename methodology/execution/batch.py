@@ -103,6 +103,28 @@ def _finished_on_disk(spec: RunSpec) -> dict | None:
     return None
 
 
+def described_by(path: Path) -> dict:
+    """Best effort, for an invalid file: the enterprise, product, route and industry it names (read from its YAML
+    whatever else is wrong with it), the file's name standing in for an enterprise it does not name."""
+    from methodology.errors import ParameterFileError
+    from methodology.schema import catalogue
+    from methodology.schema.loading import parse_yaml, read_input
+
+    try:
+        raw = parse_yaml(read_input(path, ParameterFileError), path, ParameterFileError, [])
+    except InputFileError:
+        raw = {}
+
+    def text(value) -> str | None:
+        return value if isinstance(value, str) and value.strip() else None
+
+    ent = raw.get("enterprise") if isinstance(raw.get("enterprise"), dict) else {}
+    rule = raw.get("rule_set") if isinstance(raw.get("rule_set"), dict) else {}
+    industry = next((e.industry for e in catalogue.entries("rule") if e.id == rule.get("id")), None)
+    return {"enterprise": text(ent.get("id")) or Path(path).stem, "enterprise_name": text(ent.get("name")),
+            "product": text(raw.get("product")), "route": text(raw.get("route")), "industry": industry}
+
+
 def plan(items, runs_dir, *, factor_file=None, rule_file=None, force=False, log=print) -> Plan:
     """Validate every file first; return what to run, what is unchanged and what is invalid.
 
@@ -132,20 +154,21 @@ def plan(items, runs_dir, *, factor_file=None, rule_file=None, force=False, log=
         except InputFileError as exc:
             if isinstance(exc, IncompleteParameterFile):  # its rule problems too, in the same pass
                 exc = all_problems(exc, path, rule_file, factor_file)
-            p.invalid.append({"parameter_file": str(path), "status": "invalid",
+            p.invalid.append({"parameter_file": str(path), **described_by(path), "status": "invalid",
                               "error": f"{len(exc.problems)} problem(s)" + (
                                   f" in {exc.file}" if exc.file != str(path) else ""),
                               "problems": [f"{x.field}: found {x.found}; expected {x.expected}"
                                            for x in exc.problems]})
             continue
         except (OSError, MethodologyError) as exc:
-            p.invalid.append({"parameter_file": str(path), "status": "invalid", "error": str(exc), "problems": []})
+            p.invalid.append({"parameter_file": str(path), **described_by(path), "status": "invalid",
+                              "error": str(exc), "problems": []})
             continue
         ed = study.enterprise
         ident = (ed.params.enterprise.id, ed.params.product)
         if ident in seen:
-            p.invalid.append({"parameter_file": str(path), "status": "invalid", "problems": [],
-                              "error": f"enterprise '{ident[0]}' and product '{ident[1]}' are also in "
+            p.invalid.append({"parameter_file": str(path), **described_by(path), "status": "invalid",
+                              "problems": [], "error": f"enterprise '{ident[0]}' and product '{ident[1]}' are also in "
                                        f"{seen[ident]}: each enterprise and product needs one file"})
             continue
         seen[ident] = path

@@ -104,8 +104,51 @@ def products(df: pd.DataFrame) -> list[str]:
 # ---------------------------------------------------------------------------------------------- manifest tables
 
 
+def headline(manifest: dict, df: pd.DataFrame) -> pd.DataFrame:
+    """The figures a bureau reads first: enterprises evaluated (distinct enterprise ids; an invalid file that names
+    none counts by its file name), parameter files (an enterprise may have one per product), valid (a footprint in the
+    table: run now or unchanged since an earlier run), invalid (the file did not validate; nothing ran), failed
+    (the calculation failed, timed out or crashed), cancelled, and the footprints in the table."""
+    runs = manifest.get("runs") or []
+    count = pd.Series([r.get("status") for r in runs], dtype=object).value_counts()
+    named = {r.get("enterprise") or Path(str(r.get("parameter_file") or "")).stem for r in runs}
+    rows = {
+        "评估企业 Enterprises evaluated": len(named),
+        "参数文件 Parameter files": len(runs),
+        "有效 Valid": int(count.get("ok", 0) + count.get("skipped", 0)),
+        "数据无效 Invalid": int(count.get("invalid", 0)),
+        "计算失败 Failed": int(sum(count.get(s, 0) for s in ("failed", "timeout", "crashed"))),
+        "已取消 Cancelled": int(count.get("cancelled", 0)),
+        "结果 Footprints in the table": len(df),
+    }
+    return pd.DataFrame({"number": list(rows.values())}, index=pd.Index(list(rows), name="item"))
+
+
+PRODUCTION = "annual_production"  # declared units per year; weights the mean when the results table has it
+HEADLINE_INDEX = ["行业 Industry", "产品 Product", "路线 Route"]
+
+
+def headline_table(df: pd.DataFrame, column: str = TOTAL) -> pd.DataFrame:
+    """Per industry, product and route, with bilingual labels (``standards/vocabulary/zh-en.yaml``): number of
+    enterprises, median, minimum and maximum of the total, and the production-weighted mean when the table has
+    a column ``annual_production``."""
+    if df.empty or column not in df.columns:
+        return _with_note(pd.DataFrame(), note(df) or f"no results with {column}")
+    rows = df.dropna(subset=[column])
+    g = rows.groupby(_groups(rows))[column]
+    table = pd.DataFrame({"n": g.size(), "median": g.median(), "min": g.min(), "max": g.max()})
+    if PRODUCTION in rows.columns:
+        w = rows[PRODUCTION].astype(float)
+        weighted = (rows[column] * w).groupby([rows[c] for c in _groups(rows)]).sum()
+        table["production_weighted_mean"] = weighted / w.groupby([rows[c] for c in _groups(rows)]).sum()
+    names = [HEADLINE_INDEX[GROUPS.index(c)] for c in _groups(rows)]
+    table.index = pd.MultiIndex.from_tuples([_labelled(_groups(rows), key) for key in table.index], names=names)
+    return _with_note(table, "kg CO2e per declared unit (IPCC AR6 GWP100); n: enterprises with a footprint")
+
+
 def batch_overview(manifest: dict) -> pd.DataFrame:
-    """Batch id, timing, settings, rule and factor sets as a two-column table."""
+    """Batch id, timing, settings, rule and factor sets (with their sha256) and software versions as a two-column
+    table: the technical record, shown at the end of the summary."""
     settings = manifest.get("settings") or {}
     factor = manifest.get("factor_set") or {}
     rows = {
@@ -114,8 +157,10 @@ def batch_overview(manifest: dict) -> pd.DataFrame:
         "finished_at": manifest.get("finished_at"),
         "wall_s": manifest.get("wall_s"),
         **{f"settings.{k}": v for k, v in settings.items()},
-        "rule_sets": ", ".join(f"{r.get('id')} {r.get('version')}" for r in manifest.get("rule_sets") or []),
-        "factor_set": f"{factor.get('id')} {factor.get('version')}" if factor else None,
+        "rule_sets": ", ".join(f"{r.get('id')} {r.get('version')} (sha256 {r.get('sha256')})"
+                               for r in manifest.get("rule_sets") or []),
+        "factor_set": f"{factor.get('id')} {factor.get('version')} (sha256 {factor.get('sha256')})" if factor
+        else None,
         "software": ", ".join(f"{k} {v}" for k, v in (manifest.get("software") or {}).items()),
     }
     return pd.DataFrame({"item": list(rows), "value": [str(v) if v is not None else "" for v in rows.values()]})
@@ -144,9 +189,13 @@ def _message(run: dict) -> str:
 
 
 def problems_table(manifest: dict) -> pd.DataFrame:
-    """Every run that neither succeeded nor was skipped: file, status and the error or the file's problems."""
-    rows = [{"parameter_file": r.get("parameter_file"), "enterprise": r.get("enterprise"),
-             "product": r.get("product"), "status": r.get("status"), "message": _message(r),
+    """Every run that neither succeeded nor was skipped: file, enterprise and product (read from an invalid file
+    as far as it could be read, else the file's name), status and the error or the file's problems."""
+    from methodology.schema.vocabulary import label
+
+    rows = [{"parameter_file": r.get("parameter_file"),
+             "enterprise": r.get("enterprise") or Path(str(r.get("parameter_file") or "")).stem,
+             "product": label("products", r.get("product")), "status": r.get("status"), "message": _message(r),
              "out_dir": r.get("out_dir")}
             for r in manifest.get("runs") or [] if r.get("status") not in ("ok", "skipped")]
     table = pd.DataFrame(rows, columns=PROBLEM_COLUMNS).astype(object).fillna("")
@@ -161,6 +210,17 @@ GROUPS = ["industry", "product", "route"]  # a batch may hold several industries
 
 def _groups(df: pd.DataFrame) -> list[str]:
     return [c for c in GROUPS if c in df.columns]
+
+
+_KINDS = {"industry": "industries", "product": "products", "route": "routes"}
+
+
+def _labelled(columns: list[str], key) -> tuple[str, ...]:
+    """A group's key (industry, product, route ids) as bilingual labels (``standards/vocabulary/zh-en.yaml``)."""
+    from methodology.schema.vocabulary import label
+
+    key = key if isinstance(key, tuple) else (key,)
+    return tuple(label(_KINDS[c], v) for c, v in zip(columns, key, strict=True))
 
 
 def distribution_table(df: pd.DataFrame, column: str = TOTAL) -> pd.DataFrame:
@@ -203,35 +263,71 @@ def _breakdown(rows: pd.DataFrame, prefix: str) -> pd.DataFrame:
     return parts
 
 
-def spread_drivers(df: pd.DataFrame, product: str, prefix: str = "stage:") -> pd.DataFrame:
-    """What drives the spread of the total between the enterprises of one product.
+def routes(df: pd.DataFrame, product: str) -> list[str]:
+    """The routes of one product in the results table, sorted."""
+    return sorted(_product_rows(df, product)["route"].dropna().unique().tolist())
 
-    For each breakdown column c with this prefix, its share of the variance of the total,
+
+def spread_drivers(df: pd.DataFrame, product: str, prefix: str = "stage:", route: str | None = None) -> pd.DataFrame:
+    """What drives the spread of the total between the enterprises of one product made by one route.
+
+    Within a route, for each breakdown column c with this prefix: its share of the variance of the total,
     cov(c, total) / var(total). The breakdown sums to the total, so var(total) = sum over c of cov(c, total)
-    and the shares sum to 1; a negative share means the component moves against the total (damps the spread).
-    Should the columns not sum to the total, the difference is added as a row ``(not in breakdown)`` so the
-    shares still sum to 1. Components that are zero for every enterprise of the product (stages of other routes)
-    are left out. Also the mean, standard deviation, minimum and maximum of each column. Sorted by share,
-    largest first. With fewer than two enterprises or no spread, an empty table with a note.
+    and the shares sum to 1: a share is the part of the differences between these enterprises that comes from
+    that component. When every component moves with the total, each share lies between 0 and 1; a negative share
+    means the component moves against the total (damps the spread). Routes are never pooled: between routes the
+    stages differ in kind (a route without coking has no coking to vary), which is what gave shares such as 1.8
+    and -0.7; ``route`` may be left out only when the product has one route in the table. Should the columns not
+    sum to the total, the difference is added as a row ``(not in breakdown)`` so the shares still sum to 1.
+    Components that are zero for every enterprise of the route are left out. Also the mean, standard
+    deviation, minimum and maximum of each column. Sorted by share, largest first. With fewer than two
+    enterprises or no spread, an empty table with a note.
     """
     rows = _product_rows(df, product)
+    if route is None:
+        known = sorted(rows["route"].dropna().unique().tolist()) if "route" in rows.columns else []
+        if len(known) > 1:
+            raise ValueError(f"product {product!r} has {len(known)} routes in the results table ({', '.join(known)})"
+                             ": the spread is explained within one route, give route=")
+        route = known[0] if known else None
+    if route is not None:
+        rows = rows[rows["route"] == route]
+    what = f"{product} by {route}" if route else product
     empty = pd.DataFrame(columns=SPREAD_COLUMNS).rename_axis("component")
     if len(rows) < 2:
-        return _with_note(empty, f"{product}: {len(rows)} enterprise(s), no spread to explain")
+        return _with_note(empty, f"{what}: {len(rows)} enterprise(s), no spread to explain")
     total = rows[TOTAL].astype(float)
     if total.std() <= 1e-12 * max(1.0, abs(total.mean())):
-        return _with_note(empty, f"{product}: every enterprise has the same total, no spread to explain")
+        return _with_note(empty, f"{what}: every enterprise has the same total, no spread to explain")
     parts = _breakdown(rows, prefix)
     if parts.empty:
-        return _with_note(empty, f"{product}: no columns with prefix {prefix!r}")
+        return _with_note(empty, f"{what}: no columns with prefix {prefix!r}")
     cov = parts.apply(lambda c: c.cov(total))
     table = pd.DataFrame({
         "share": cov / total.var(), "cov_with_total": cov, "mean": parts.mean(), "std": parts.std(),
         "min": parts.min(), "max": parts.max(),
     }).rename_axis("component")
     table = table.sort_values("share", ascending=False)
-    return _with_note(table, f"{product}: {len(rows)} enterprises, total {total.mean():.4g} +/- "
+    return _with_note(table, f"{what}: {len(rows)} enterprises, total {total.mean():.4g} +/- "
                              f"{total.std():.4g} (std) {UNIT_LABEL}")
+
+
+TOP_N = 10  # enterprises at each end of a list or figure: readable at 600 enterprises as at 6
+
+
+def _ends(rows: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The ``n`` first and ``n`` last rows (all of them when there are at most 2n)."""
+    return rows if len(rows) <= 2 * n else pd.concat([rows.head(n), rows.tail(n)])
+
+
+def top_bottom(df: pd.DataFrame, product: str, n: int = TOP_N) -> pd.DataFrame:
+    """The ``n`` enterprises of one product with the lowest and the ``n`` with the highest total (all of them when
+    there are at most 2n), ranked as in :func:`ranking`."""
+    table = ranking(df, product)
+    if len(table) <= 2 * n:
+        return table
+    return _with_note(_ends(table, n), f"{product}: the {n} lowest and the {n} highest of {len(table)} enterprises "
+                                       f"(ranks 1-{n} and {len(table) - n + 1}-{len(table)})")
 
 
 # ------------------------------------------------------------------------------------------------------ figures
@@ -263,32 +359,44 @@ def distribution_figure(df: pd.DataFrame, path: str | Path | None = None):
     """Box plot of the total per industry, product and route, each enterprise a (jittered) point over it."""
     ok = not df.empty and TOTAL in df.columns
     groups = list(df.dropna(subset=[TOTAL]).groupby(_groups(df))) if ok else []
-    fig, ax = _figure(max(5.0, 1.6 * len(groups) + 2), 4.5)
+    fig, ax = _figure(10.0, 5.5)  # fixed: a box per product and route, however many enterprises
     if not groups:
         _no_results(ax)
         return _finish(fig, path)
     values = [g[TOTAL].to_numpy(float) for _, g in groups]
     ax.boxplot(values, positions=range(len(values)), widths=0.5, showfliers=False)
     rng = np.random.default_rng(0)  # fixed jitter: the same figure on every run
+    n = max(len(v) for v in values)
     for i, v in enumerate(values):
-        ax.scatter(i + rng.uniform(-0.15, 0.15, len(v)), v, s=22, color="#c0504d", alpha=0.8, zorder=3)
-    ax.set_xticks(range(len(values)), ["\n".join(map(str, key)) + f"\n(n={len(v)})"
-                                       for (key, _), v in zip(groups, values, strict=True)])
+        ax.scatter(i + rng.uniform(-0.15, 0.15, len(v)), v, s=22 if n <= 50 else 6, color="#c0504d",
+                   alpha=0.8 if n <= 50 else 0.35, zorder=3)
+    import textwrap
+
+    ticks = ["\n".join(textwrap.fill(t, 18) for t in _labelled(_groups(df), key)) + f"\n(n={len(v)})"
+             for (key, _), v in zip(groups, values, strict=True)]
+    crowded = len(values) > 6
+    ax.set_xticks(range(len(values)), ticks, fontsize=6 if crowded else 7, rotation=30 if crowded else 0,
+                  ha="right" if crowded else "center")
     ax.set_ylabel(UNIT_LABEL)
     ax.set_title("Total footprint per " + ", ".join(_groups(df)))
     return _finish(fig, path)
 
 
-def stacked_stage_figure(df: pd.DataFrame, product: str, path: str | Path | None = None, prefix: str = "stage:"):
+def stacked_stage_figure(df: pd.DataFrame, product: str, path: str | Path | None = None, prefix: str = "stage:",
+                         n: int = TOP_N):
     """Stacked bars of the stage contributions per enterprise of one product, ordered by total.
 
     Positive contributions stack upwards from zero, credits (negative) downwards below zero; a black diamond
-    marks each enterprise's total.
+    marks each enterprise's total. With more than ``2 * n`` enterprises only the ``n`` lowest and the ``n``
+    highest are drawn (the title says how many of how many): the figure keeps one size, however large the batch.
     """
     rows = _product_rows(df, product).sort_values([TOTAL, "enterprise"])
-    parts = _breakdown(rows, prefix)
+    shown = _ends(rows, n)
+    parts = _breakdown(shown, prefix)
     parts = parts[parts.mean().sort_values(ascending=False).index]  # largest at the bottom, credits last
-    fig, ax = _figure(max(6.0, 0.9 * len(rows) + 4), 4.8)
+    of = "" if len(shown) == len(rows) else f" ({n} lowest and {n} highest of {len(rows)})"
+    rows = shown
+    fig, ax = _figure(max(6.0, 0.45 * len(rows) + 4), 4.8)
     x = np.arange(len(rows))
     up, down = np.zeros(len(rows)), np.zeros(len(rows))
     colours = _colours(len(parts.columns))
@@ -299,12 +407,14 @@ def stacked_stage_figure(df: pd.DataFrame, product: str, path: str | Path | None
         up, down = up + np.clip(v, 0, None), down + np.clip(v, None, 0)
     ax.scatter(x, rows[TOTAL], marker="D", color="black", zorder=3, label="total")
     ax.axhline(0, color="black", linewidth=0.8)
+    if of:  # the enterprises between the two ends are not drawn
+        ax.axvline(n - 0.5, color="grey", linestyle="--", linewidth=0.8)
     pad = max(0.0, (3 - len(rows)) / 2)  # keep bars narrow when there are few enterprises
     ax.set_xlim(-0.6 - pad, len(rows) - 0.4 + pad)
     ax.set_xticks(x, [f"{e}\n({r})" for e, r in zip(rows["enterprise"], rows["route"], strict=True)],
                   rotation=30, ha="right", fontsize=8)
     ax.set_ylabel(UNIT_LABEL)
-    ax.set_title(f"{product}: contributions by {prefix.rstrip(':')} per enterprise")
+    ax.set_title(f"{product}: contributions by {prefix.rstrip(':')} per enterprise{of}")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return _finish(fig, path)
 
@@ -336,6 +446,10 @@ def uncertainty_figure(df: pd.DataFrame, path: str | Path | None = None):
     """Each enterprise's 95 % interval (Monte Carlo) as a bar from the 2.5th to the 97.5th percentile, its median
     and its deterministic total, grouped by product."""
     t = uncertainty_table(df)
+    whole = len(t)
+    if not t.empty and whole > 2 * TOP_N:  # bounded height: the widest intervals (relative to the median)
+        t = t.assign(_cv=t["mc_cv"] if "mc_cv" in t.columns else (t[MC[2]] - t[MC[1]]) / t[MC[0]].abs())
+        t = t.nlargest(2 * TOP_N, "_cv").sort_values(["product", "enterprise"])
     fig, ax = _figure(8, 0.32 * max(len(t), 4) + 1.5)
     if t.empty:
         _no_results(ax, "no Monte Carlo in these results")
@@ -349,7 +463,8 @@ def uncertainty_figure(df: pd.DataFrame, path: str | Path | None = None):
     ax.invert_yaxis()
     ax.set_xlabel(UNIT_LABEL)
     ax.legend(loc="lower right", fontsize=8)
-    ax.set_title("Uncertainty of each footprint (Monte Carlo, 95 % interval)")
+    ax.set_title("Uncertainty of each footprint (Monte Carlo, 95 % interval)" + (
+        "" if len(t) == whole else f"\nthe {len(t)} widest of {whole}"))
     return _finish(fig, path)
 
 

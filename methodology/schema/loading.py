@@ -69,24 +69,32 @@ _BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class StrictLoader(_BASE_LOADER):
-    """The safe loader, refusing duplicate keys and impossible dates with the line and column."""
+    """The safe loader, noting duplicate keys and refusing impossible dates, with the line and column.
+
+    A key given twice in one mapping is noted in ``duplicates`` (position, what was found) and its later
+    occurrence left out, so the rest of the document is still read and checked in the same pass; whoever
+    loads decides whether a duplicate is fatal (``parse_yaml``: it is, unless the caller collects them).
+    """
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.duplicates: list[tuple[str, str]] = []
 
     def construct_mapping(self, node, deep=False):
         if isinstance(node, yaml.MappingNode):
             seen: dict = {}
-            for key_node, _ in node.value:
-                if key_node.tag == "tag:yaml.org,2002:merge":
-                    continue
+            kept = []
+            for key_node, value_node in node.value:
                 key = (key_node.tag, key_node.value) if isinstance(key_node, yaml.ScalarNode) else None
-                if key is None:
+                if key is not None and key_node.tag != "tag:yaml.org,2002:merge" and key in seen:
+                    self.duplicates.append((_at(key_node.start_mark), (
+                        f"key '{key_node.value}' given twice in one mapping (first on line {seen[key].line + 1}); "
+                        "a repeated key would silently replace the first value")))
                     continue
-                if key in seen:
-                    first = seen[key]
-                    raise yaml.constructor.ConstructorError(
-                        None, None, f"key '{key_node.value}' given twice in one mapping (first on line "
-                        f"{first.line + 1}); a repeated key would silently replace the first value",
-                        key_node.start_mark)
-                seen[key] = key_node.start_mark
+                if key is not None:
+                    seen.setdefault(key, key_node.start_mark)
+                kept.append((key_node, value_node))
+            node.value = kept
         return super().construct_mapping(node, deep=deep)
 
     def construct_yaml_timestamp(self, node):
@@ -154,10 +162,23 @@ def _check_shape(text: str) -> None:
                            f"a document of at most {MAX_NODES:,} values")
 
 
-def load_yaml(text: str) -> Any:
-    """Strict ``yaml.safe_load`` (C parser when available); raises ``yaml.YAMLError`` or ``_Refused``."""
+def load_yaml(text: str, duplicates: list | None = None) -> Any:
+    """Strict ``yaml.safe_load`` (C parser when available); raises ``yaml.YAMLError`` or ``_Refused``.
+
+    A key given twice in a mapping raises ``yaml.YAMLError`` at the first one, unless ``duplicates`` is a list:
+    then each is appended to it as (position, found) and the first value of the key kept."""
     _check_shape(text)
-    return yaml.load(text, Loader=YAML_LOADER)  # noqa: S506 - a safe loader
+    loader = YAML_LOADER(text)
+    try:
+        value = loader.get_single_data()
+    finally:
+        loader.dispose()
+    if loader.duplicates and duplicates is None:
+        where, found = loader.duplicates[0]
+        raise yaml.YAMLError(f"{where}: {found}")
+    if duplicates is not None:
+        duplicates.extend(loader.duplicates)
+    return value
 
 
 _UTF16_32 = {codecs.BOM_UTF32_LE: "UTF-32", codecs.BOM_UTF32_BE: "UTF-32", codecs.BOM_UTF16_LE: "UTF-16",
@@ -230,11 +251,17 @@ def decode(data: bytes, path: str | Path, error: type[InputFileError]) -> str:
                                    "a UTF-8 text file (save the file as UTF-8)")]) from None
 
 
-def parse_yaml(data: bytes, path: str | Path, error: type[InputFileError]) -> dict[str, Any]:
-    """A YAML mapping from a file's bytes; every failure is ``error`` with the line and column."""
+def parse_yaml(data: bytes, path: str | Path, error: type[InputFileError],
+               duplicates: list[Problem] | None = None) -> dict[str, Any]:
+    """A YAML mapping from a file's bytes; every failure is ``error`` with the line and column.
+
+    Keys given twice are ``error`` with one problem each, unless ``duplicates`` is a list: then their problems
+    are appended to it and the mapping (with the first value of each such key) is returned, for the caller to
+    check the rest of the file in the same pass."""
     text = decode(data, path, error)
+    found: list[tuple[str, str]] = []
     try:
-        value = load_yaml(text)
+        value = load_yaml(text, found)
     except _Refused as exc:
         raise error(path, [Problem(str(path), exc.where, exc.found, exc.expected)]) from None
     except yaml.YAMLError as exc:
@@ -245,8 +272,13 @@ def parse_yaml(data: bytes, path: str | Path, error: type[InputFileError]) -> di
         # e.g. an integer of more digits than Python converts; never expected past the checks above
         raise error(path, [Problem(str(path), "(file)", f"a value YAML cannot read ({type(exc).__name__}: "
                                    f"{str(exc)[:160]})", "valid YAML")]) from None
+    twice = [Problem(str(path), where, f"invalid YAML ({what})", "valid YAML") for where, what in found]
+    if twice and duplicates is None:
+        raise error(path, twice)
     if not isinstance(value, dict):
-        raise error(path, [Problem(str(path), "(top level)", type(value).__name__, "a mapping of keys")])
+        raise error(path, twice + [Problem(str(path), "(top level)", type(value).__name__, "a mapping of keys")])
+    if duplicates is not None:
+        duplicates.extend(twice)
     return value
 
 

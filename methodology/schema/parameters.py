@@ -274,6 +274,7 @@ _PLACEHOLDERS = {
     ("enterprise", "id"): "invalid-enterprise-id", ("enterprise", "name"): "(invalid name)",
     ("enterprise", "province"): "(invalid province)", ("enterprise", "illustrative"): True,
     ("enterprise", "description"): None, ("enterprise", "grid_region"): None,
+    ("reference_period",): {"start": dt.date(2000, 1, 1), "end": dt.date(2000, 12, 31)},
     ("default_data_quality",): dict.fromkeys(("technological", "temporal", "geographical", "completeness",
                                                "reliability"), 5),
 }
@@ -322,11 +323,12 @@ def _pruned(raw: dict, exc: ValidationError) -> tuple[dict | None, tuple[str, ..
 def read_parameter_file(path: str | Path) -> ParameterFile:
     """Read and schema-check a parameter file; schema problems raise ``IncompleteParameterFile``."""
     data = read_input(path, ParameterFileError)
-    raw = parse_yaml(data, path, ParameterFileError)
+    twice: list = []  # keys given twice: reported with the schema and rule problems, the first value kept
+    raw = parse_yaml(data, path, ParameterFileError, twice)
     try:
         pf = ParameterFile.model_validate(raw)
     except ValidationError as exc:
-        problems = problems_from(exc, path)
+        problems = twice + problems_from(exc, path)
         pruned, removed = _pruned(raw, exc)
         partial = None
         if pruned is not None and pruned.get("processes"):
@@ -337,7 +339,20 @@ def read_parameter_file(path: str | Path) -> ParameterFile:
                 partial = None
         raise IncompleteParameterFile(path, problems, partial, removed) from None
     pf._path, pf._sha256 = str(path), hashlib.sha256(data).hexdigest()
+    if twice:
+        raise IncompleteParameterFile(path, twice, pf, ())
     return pf
+
+
+def _closest(given: str, known: list[str]) -> str | None:
+    """The known id most like a misspelt one (difflib's ratio of at least 0.6), or None."""
+    import difflib
+
+    return next(iter(difflib.get_close_matches(given, known, n=1, cutoff=0.6)), None)
+
+
+def _checked_against(what: str, chosen: str | None) -> str:
+    return f" (the rest of the file was checked against {what} {chosen!r}, the closest)" if chosen else ""
 
 
 class _Checker:
@@ -361,12 +376,16 @@ class _Checker:
                      f"the rule being applied, {rule.id} {rule.version}")
         products = [p.id for p in rule.products]
         routes = [r.id for r in rule.routes]
+        self.product, self.route = pf.product, pf.route  # what the rest of the file is checked against
         if pf.product not in products:
-            self.add("product", repr(pf.product), f"one of {products}")
-        else:
-            self.family(rule.declared_product(pf.product))
+            self.product = _closest(pf.product, products)
+            self.add("product", repr(pf.product), f"one of {products}" + _checked_against("product", self.product))
+        if self.product is not None:
+            self.family(rule.declared_product(self.product))
         if pf.route not in routes:
-            self.add("route", repr(pf.route), f"one of {routes}")
+            self.route = _closest(pf.route, routes) or max(
+                routes, key=lambda r: len(set(rule.route(r).processes) & set(pf.processes)))
+            self.add("route", repr(pf.route), f"one of {routes}" + _checked_against("route", self.route))
         if pf.reference_period.end < pf.reference_period.start:
             self.add("reference_period", f"end {pf.reference_period.end} before start", "end after start")
         allowed = rule.electricity.allowed_factors + sorted(set(rule.electricity.regional_factors.values()))
@@ -375,7 +394,7 @@ class _Checker:
         for key in pf.prices:
             if key not in rule.coproduct_by_id and key not in rule.product_by_id:
                 self.add(f"prices.{key}", "an unknown product", "a co-product or intermediate product id")
-        return pf.product in products and pf.route in routes
+        return self.product is not None
 
     def grid_region(self) -> str | None:
         """The grid region whose factor the grid purchases take: None unless the rule takes regional factors and
@@ -418,7 +437,7 @@ class _Checker:
 
     def processes(self) -> tuple[str, ...]:
         rule, pf = self.rule, self.pf
-        route = rule.route(pf.route)
+        route = rule.route(self.route)
         allowed = route.processes + route.optional_processes
         for pid in pf.processes:
             if pid not in allowed:
@@ -426,11 +445,11 @@ class _Checker:
         for pid in route.processes:
             if pid not in pf.processes:
                 self.add(f"processes.{pid}", "nothing", f"activity data (route {route.id} requires it)")
-        final = rule.declared_product(pf.product).final_process
+        final = rule.declared_product(self.product).final_process
         if final not in allowed:
             self.add("product", pf.product, f"a product whose final process is in route {route.id}")
         elif final not in pf.processes:
-            self.add(f"processes.{final}", "nothing", f"activity data: the declared product {pf.product} is made "
+            self.add(f"processes.{final}", "nothing", f"activity data: the declared product {self.product} is made "
                      f"by process {final}")
         return tuple(p for p in allowed if p in pf.processes)
 
