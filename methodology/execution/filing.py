@@ -42,7 +42,7 @@ FILED_OK = ("ok", "skipped")  # batch statuses of runs whose folder holds a succ
 _SCHEMA = [
     """CREATE TABLE filings (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
-        enterprise TEXT NOT NULL, enterprise_name TEXT, province TEXT, subdivision TEXT,
+        enterprise TEXT NOT NULL, enterprise_name TEXT, province TEXT, province_zh TEXT, subdivision TEXT,
         illustrative INTEGER NOT NULL,
         industry TEXT, product TEXT NOT NULL, product_name TEXT, product_family TEXT,
         route TEXT NOT NULL, route_name TEXT,
@@ -198,7 +198,8 @@ def filing_row(record: dict, r: dict, raw: bytes, run_dir: str | Path) -> dict:
     valid_from, valid_until = _validity(r["reference_period"]["end"])
     return {
         "enterprise": e["id"], "enterprise_name": e["name"], "province": e["province"],
-        "subdivision": e.get("subdivision"), "illustrative": int(bool(e["illustrative"])),
+        "province_zh": _province_zh(e, p["factor_set"]), "subdivision": e.get("subdivision"),
+        "illustrative": int(bool(e["illustrative"])),
         "industry": record.get("industry"), "product": r["product"]["id"], "product_name": r["product"]["name"],
         "product_family": (r.get("product_family") or {}).get("id"),
         "route": r["route"]["id"], "route_name": r["route"]["name"],
@@ -217,6 +218,23 @@ def filing_row(record: dict, r: dict, raw: bytes, run_dir: str | Path) -> dict:
         "run_dir": str(run),
         "files": json.dumps({f.name: str(f) for f in sorted(run.iterdir()) if f.is_file()}, ensure_ascii=False),
     }
+
+
+def _province_zh(enterprise: dict, factor_set: dict) -> str | None:
+    """The province's Chinese name from the factor set's grid regions (when its file still holds the content the
+    result used), else None."""
+    from methodology.schema.factors import load_factor_set
+
+    try:
+        fs = load_factor_set(factor_set["path"])
+    except (MethodologyError, OSError):
+        return None
+    if fs.sha256 != factor_set["sha256"] or fs.grid_regions is None:
+        return None
+    key = enterprise["province"].strip().casefold()
+    return next((p.zh for r in fs.grid_regions.regions for p in r.provinces
+                 if key in (p.name.casefold(), p.zh.casefold()) or (p.iso and p.iso == enterprise.get("subdivision"))),
+                None)
 
 
 def _bool(x) -> int | None:
@@ -354,3 +372,11 @@ def public_records(conn: sqlite3.Connection) -> list[dict]:
         if r["status"] in PUBLIC:
             latest[(r["enterprise"], r["product"], r["period_start"], r["period_end"])] = r  # ordered by version
     return list(latest.values())
+
+
+def publish_site(conn: sqlite3.Connection, out: str | Path) -> tuple[Path, int]:
+    """The public page of the catalogue's published records (``outputs.site``) in ``out``; (index.html, count)."""
+    from methodology.outputs.site import write_site
+
+    public = public_records(conn)
+    return write_site(public, out, generated_at=_now()), len(public)
