@@ -18,8 +18,8 @@ from methodology.outputs.files import atomic_write_text, write_result
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = [ROOT / "parameters" / p for p in (
-    "steel/sd-integrated-works-a.yaml", "steel/sd-scrap-eaf-mill-b.yaml", "cement/ah-integrated-plant-a.yaml",
-    "cement/sc-portland-plant-d.yaml", "aluminium/yn-hydro-smelter-b.yaml")]
+    "steel/sd-stainless-430-ferritic.yaml", "steel/sd-stainless-eaf-aod-304.yaml",  # one product and route
+    "steel/sd-scrap-eaf-mill-b.yaml", "cement/ah-integrated-plant-a.yaml", "aluminium/yn-hydro-smelter-b.yaml")]
 MC_ITERATIONS = 200
 
 
