@@ -210,3 +210,30 @@ def test_cli_file_list_history_show_status_publish(batch_dir, tmp_path, capsys):
 def test_default_catalogue_is_under_the_ignored_runs_folder():
     ignored = (Path(__file__).resolve().parent.parent / ".gitignore").read_text().split()
     assert filing.DEFAULT_PATH.parts[0] + "/" in ignored
+
+
+def test_batch_manifest_runs_skipped_are_filed_compute_only_ones_are_not(batch_dir, conn, tmp_path):
+    good = next(r for r in _manifest(batch_dir)["runs"] if r["status"] == "ok")
+    manifest = {"runs": [good | {"status": "skipped"}, good | {"out_dir": None, "parameter_file": "p.yaml"}]}
+    folder = tmp_path / "compute-only"
+    folder.mkdir()
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    done = filing.file_paths(conn, [folder, tmp_path / "nothing-here"])
+    assert [f.outcome for f in done] == ["filed", "refused", "refused"]
+    assert "runs[1].out_dir: found none (a compute-only batch writes no run folders)" in done[1].reason
+    assert "found neither run.json nor manifest.json" in done[2].reason
+    (folder / "manifest.json").write_text(json.dumps({"runs": "all of them"}))
+    with pytest.raises(filing.FilingError, match="runs: found str; expected the list"):
+        filing.file_paths(conn, [folder])
+
+
+def test_the_public_page_takes_the_latest_published_version(batch_dir, conn, tmp_path):
+    first = next(f for f in filing.file_paths(conn, [batch_dir]) if f.outcome == "filed")
+    second = filing.file_run(conn, _copy_as_rerun(Path(first.run_dir), tmp_path / "v2", "2031-01-01T00:00:00Z"))
+    for f in (first, second):
+        filing.set_status(conn, f.id, "verified")
+        filing.set_status(conn, f.id, "published")
+    assert [(r["id"], r["version"]) for r in filing.public_records(conn)
+            if r["run_dir"] in (first.run_dir, str((tmp_path / "v2").resolve()))] == [(second.id, 2)]
+    filing.set_status(conn, second.id, "withdrawn")
+    assert first.id in [r["id"] for r in filing.public_records(conn)]
