@@ -64,7 +64,7 @@ _SCHEMA = [
         filed_at TEXT NOT NULL,
         UNIQUE (enterprise, product, period_start, period_end, version)
     )""",
-    "CREATE INDEX filings_key ON filings (enterprise, product, period_start, period_end)",
+    "CREATE INDEX filings_result ON filings (enterprise, product, period_start, period_end, result_sha256)",
     """CREATE TABLE status_changes (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         filing_id INTEGER NOT NULL REFERENCES filings (id),
