@@ -73,7 +73,8 @@ def test_a_batch_is_filed_in_one_call_and_nothing_from_failed_or_invalid_runs(ba
         industry = json.loads((Path(row["run_dir"]) / "run.json").read_text())["industry"]
         assert (row["status"], row["version"], row["industry"]) == ("draft", 1, industry)
         assert row["rule_id"] == f"cn-pcr-{industry}"
-        assert row["valid_until"] > row["period_end"]
+        assert row["period_end"] == "2024-12-31"  # the shipped files' period: valid for the 3 years after it
+        assert (row["valid_from"], row["valid_until"]) == ("2025-01-01", "2027-12-31")
         assert Path(row["files"]["label.svg"]).is_file() and "run.json" in row["files"]
     assert {r["province_zh"] for r in rows} >= {"山东"}
 

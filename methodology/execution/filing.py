@@ -36,7 +36,7 @@ STATUSES = ("draft", "verified", "published", "withdrawn")
 TRANSITIONS = {"draft": ("verified", "withdrawn"), "verified": ("published", "withdrawn"),
                "published": ("withdrawn",), "withdrawn": ()}
 PUBLIC = ("published",)  # what the public page shows
-VALIDITY_YEARS = 3  # PACT Technical Specification: without a stated validity period, 3 years after the period's end
+VALIDITY_YEARS = 3  # PACT: a footprint stating no validity period is valid 3 years from its reference period's end
 FILED_OK = ("ok", "skipped")  # batch statuses of runs whose folder holds a successful result
 
 _SCHEMA = [
@@ -180,12 +180,14 @@ def read_run(run_dir: str | Path) -> tuple[dict, dict, bytes]:
 
 
 def _validity(period_end: str) -> tuple[str, str]:
-    end = dt.date.fromisoformat(period_end)
+    """First and last day (inclusive) of the validity period PACT gives a footprint that states none: 3 years from
+    the end of its reference period (standards/pact/spec/pact-openapi-v2.3.3.yaml, ``validityPeriodStart``)."""
+    start = dt.date.fromisoformat(period_end) + dt.timedelta(days=1)
     try:
-        until = end.replace(year=end.year + VALIDITY_YEARS)
+        end = start.replace(year=start.year + VALIDITY_YEARS)
     except ValueError:  # 29 February
-        until = end.replace(year=end.year + VALIDITY_YEARS, day=28)
-    return dt.date.today().isoformat(), until.isoformat()
+        end = start.replace(year=start.year + VALIDITY_YEARS, month=3, day=1)
+    return start.isoformat(), (end - dt.timedelta(days=1)).isoformat()
 
 
 def filing_row(record: dict, r: dict, raw: bytes, run_dir: str | Path) -> dict:
