@@ -303,6 +303,124 @@ def scheduler_address(text: str) -> str:
     return text
 
 
+# --- pcf catalogue: the filed catalogue and its public page (README, "Filed catalogue") ---------------
+
+def _catalogue_conn(args):
+    from contextlib import closing
+
+    from methodology.execution import filing
+
+    return closing(filing.connect(args.catalogue))
+
+
+def _print_records(rows: list[dict]) -> None:
+    print(f"{'id':>5}  {'ver':>3}  {'status':9}  {'enterprise':28}  {'product':20}  {'period':23}  "
+          f"{'kg CO2e':>10}  unit")
+    for r in rows:
+        print(f"{r['id']:>5}  {r['version']:>3}  {r['status']:9}  {r['enterprise']:28}  {r['product']:20}  "
+              f"{r['period_start']}/{r['period_end']}  {r['total_kg_co2e']:>10.1f}  {r['declared_unit']}")
+
+
+def cmd_catalogue_file(args) -> int:
+    from methodology.execution import filing
+
+    with _catalogue_conn(args) as conn:
+        done = filing.file_paths(conn, args.paths)
+    for f in done:
+        if f.outcome == "refused":
+            print(f"NOT FILED {f.run_dir}: {f.reason}", file=sys.stderr)
+        else:
+            print(f"{f.outcome:9} id {f.id} version {f.version}: {f.run_dir}")
+    counts = {k: sum(f.outcome == k for f in done) for k in ("filed", "unchanged", "refused")}
+    print(f"{len(done)} runs: {counts['filed']} filed, {counts['unchanged']} already filed (unchanged), "
+          f"{counts['refused']} not filed; catalogue {args.catalogue}")
+    return 1 if counts["refused"] or not done else 0
+
+
+def cmd_catalogue_list(args) -> int:
+    from methodology.execution import filing
+
+    with _catalogue_conn(args) as conn:
+        _print_records(filing.records(conn, industry=args.industry, product=args.product, status=args.status,
+                                      enterprise=args.enterprise))
+    return 0
+
+
+def cmd_catalogue_history(args) -> int:
+    from methodology.execution import filing
+
+    with _catalogue_conn(args) as conn:
+        rows = filing.records(conn, enterprise=args.enterprise, product=args.product, period=args.period)
+    if not rows:
+        raise filing.FilingError(f"catalogue: found no record of enterprise '{args.enterprise}', product "
+                                 f"'{args.product}'" + (f", period {args.period}" if args.period else "")
+                                 + "; expected a filed one (pcf catalogue list)")
+    _print_records(rows)
+    return 0
+
+
+def cmd_catalogue_show(args) -> int:
+    import json
+
+    from methodology.execution import filing
+
+    with _catalogue_conn(args) as conn:
+        print(json.dumps(filing.get(conn, args.id), indent=2, ensure_ascii=False))
+    return 0
+
+
+def cmd_catalogue_status(args) -> int:
+    from methodology.execution import filing
+
+    with _catalogue_conn(args) as conn:
+        r = filing.set_status(conn, args.id, args.status, args.note)
+    print(f"record {r['id']} ({r['enterprise']} {r['product']} version {r['version']}): {r['status']}")
+    return 0
+
+
+def cmd_catalogue_site(args) -> int:
+    from methodology.execution import filing
+
+    with _catalogue_conn(args) as conn:
+        index, n = filing.publish_site(conn, args.out)
+    print(f"{n} published records: {index} (open it from disk or serve the folder)")
+    return 0
+
+
+def _add_catalogue(sub) -> None:
+    from methodology.execution import filing
+
+    cat = sub.add_parser("catalogue", help="the filed catalogue of evaluated products (SQLite) and its public page")
+    cat.add_argument("--catalogue", default=str(filing.DEFAULT_PATH), metavar="PATH",
+                     help=f"the catalogue database (default: {filing.DEFAULT_PATH})")
+    cs = cat.add_subparsers(dest="catalogue_cmd", required=True)
+    f = cs.add_parser("file", help="file successful runs: run folders and batch folders (manifest.json)")
+    f.add_argument("paths", nargs="+", metavar="RUN_DIR|BATCH_DIR")
+    f.set_defaults(func=cmd_catalogue_file)
+    ls = cs.add_parser("list", help="filed records (every version)")
+    ls.add_argument("--industry")
+    ls.add_argument("--product")
+    ls.add_argument("--enterprise")
+    ls.add_argument("--status", choices=filing.STATUSES)
+    ls.set_defaults(func=cmd_catalogue_list)
+    h = cs.add_parser("history", help="every version filed for an enterprise and product (and period)")
+    h.add_argument("enterprise")
+    h.add_argument("product")
+    h.add_argument("period", nargs="?", help="a year (2024) or the period's start date")
+    h.set_defaults(func=cmd_catalogue_history)
+    sh = cs.add_parser("show", help="one record as JSON, with its files and status changes")
+    sh.add_argument("id", type=int)
+    sh.set_defaults(func=cmd_catalogue_show)
+    st = cs.add_parser("status", help="change a record's status: draft -> verified -> published; any -> withdrawn")
+    st.add_argument("id", type=int)
+    st.add_argument("status", choices=[s for s in filing.STATUSES if s != "draft"])
+    st.add_argument("--note", help="why (recorded with the change)")
+    st.set_defaults(func=cmd_catalogue_status)
+    ps = cs.add_parser("publish-site", help="write the public page (static HTML) of the published records")
+    ps.add_argument("out", type=output_folder)
+    ps.set_defaults(func=cmd_catalogue_site)
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = Parser(prog="pcf", description="PCF Workbench: product carbon footprints",
                 epilog="Exit status: 0 all succeeded; 1 any invalid input (a file, an option value, a usage error) "
@@ -370,6 +488,7 @@ def build_parser() -> argparse.ArgumentParser:
     sc = sub.add_parser("schema", help="export JSON Schemas of rule, factor and parameter files and result.json")
     sc.add_argument("--out", default=str(ROOT / "standards" / "schema"), type=output_folder)
     sc.set_defaults(func=cmd_schema)
+    _add_catalogue(sub)
     return ap
 
 

@@ -12,6 +12,8 @@ fi
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[test]"
+# the public page's browser tests (tests/test_site.py) drive Debian's Chromium with Playwright; they fail without it
+command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 export BRIGHTWAY2_DIR="${PCF_TEST_BRIGHTWAY_DIR:-$PWD/runs/test-brightway}"
 mkdir -p "$BRIGHTWAY2_DIR"
 .venv/bin/ruff check methodology tests notebooks benchmarks
