@@ -106,7 +106,9 @@ def cmd_setup(args) -> int:
 def cmd_run(args) -> int:
     from methodology.brightway import engine
     from methodology.execution.runs_folder import clean_leftovers, runs_lock
+    from methodology.outputs import pdf_report
 
+    pdf_report.check_libraries()  # report.pdf's system libraries: one line naming them, before any run
     for fs in _factor_sets(args):
         engine.setup_project(fs, log=lambda *a: None)
     with runs_lock(args.runs):
@@ -139,7 +141,10 @@ def _run_each(args) -> int:
 def cmd_batch(args) -> int:
     from methodology.brightway import engine
     from methodology.execution.batch import Settings, run_batch
+    from methodology.outputs import pdf_report
 
+    if not args.table_only:
+        pdf_report.check_libraries()  # every run folder has a report.pdf: its system libraries, before any run
     if not (args.compute_only or args.table_only):
         for fs in _factor_sets(args):
             engine.setup_project(fs, log=lambda *a: None)
