@@ -7,7 +7,12 @@
    their ratio to the floor;
 3. batch throughput with 1 worker and with all workers over generated illustrative enterprises
    (scaled copies of the shipped files), and peak memory per kernel and per worker process;
-4. enterprises per second in compute-only mode (one factorisation), evaluation only and end to end.
+4. enterprises per second in compute-only mode (one factorisation), evaluation only and end to end with
+   ``--table-only`` (the results table only);
+5. compute-only with run folders (the default): run folders and files per second written by 1 worker and by
+   all workers (report.pdf dominates).
+
+    python benchmarks/batch_benchmark.py --compute-only [--enterprises 50]   # 4 and 5 only
 
 Nothing here asserts a time; it prints what it measured. Needs ``pcf setup`` to have been run.
 """
@@ -109,9 +114,44 @@ def compute_end_to_end(inputs: Path, work: Path) -> dict:
 
     t = time.perf_counter()
     manifest, _ = run_batch([inputs], work / "compute", settings=Settings(progress=False, summary=False),
-                            compute=True, log=lambda m: None)
+                            compute=True, table_only=True, log=lambda m: None)
     wall = time.perf_counter() - t
     return {"n": manifest["counts"]["ok"], "per_s": manifest["counts"]["ok"] / wall, "wall": wall}
+
+
+def compute_with_folders(inputs: Path, work: Path, workers: int) -> dict:
+    """``pcf batch --compute-only`` (run folders written on the workers) into a fresh runs folder."""
+    import shutil
+
+    from methodology.execution.batch import Settings, run_batch
+
+    runs = work / f"compute-folders-{workers}"
+    shutil.rmtree(runs, ignore_errors=True)
+    t = time.perf_counter()
+    manifest, _ = run_batch([inputs], runs, settings=Settings(workers=workers, progress=False, summary=False),
+                            compute=True, log=lambda m: None)
+    wall = time.perf_counter() - t
+    ok = [r for r in manifest["runs"] if r["status"] == "ok"]
+    files = sum(1 for r in ok for f in Path(r["out_dir"]).rglob("*") if f.is_file())
+    writes = sorted(r["wall_s"] for r in ok)
+    return {"n": len(ok), "wall": wall, "folders_per_s": len(ok) / wall, "files": files,
+            "files_per_s": files / wall, "write_median_s": statistics.median(writes) if writes else 0.0}
+
+
+def print_compute_only(inputs: Path, work: Path) -> None:
+    for size in (1000, 5000):
+        c = compute_only(size)
+        print(f"compute-only, {size} enterprises: evaluation {c['evaluate_per_s']:,.0f} /s "
+              f"(one factorisation); building foregrounds {c['build_per_s']:,.0f} /s")
+    e2e = compute_end_to_end(inputs, work)
+    print(f"compute-only --table-only end to end (read, validate, build, evaluate, write table), {e2e['n']} files: "
+          f"{e2e['per_s']:.1f} /s")
+    n = os.cpu_count() or 1
+    for workers in sorted({1, n}):
+        w = compute_with_folders(inputs, work, workers)
+        print(f"compute-only with run folders, {workers} worker(s): {w['n']} run folders ({w['files']} files) in "
+              f"{w['wall']:.1f} s = {w['folders_per_s']:.2f} folders/s, {w['files_per_s']:.1f} files/s; "
+              f"median write per folder on a worker {w['write_median_s']:.2f} s")
 
 
 def main() -> None:
@@ -119,6 +159,7 @@ def main() -> None:
     ap.add_argument("--enterprises", type=int, default=50)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--compute-only", action="store_true", help="only the compute-only figures (4 and 5)")
     args = ap.parse_args()
     work = Path(args.out or tempfile.mkdtemp(prefix="pcf-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -130,6 +171,11 @@ def main() -> None:
     for entry in catalogue.entries("factor_set"):
         engine.setup_project(load_factor_set(entry.path), log=lambda *a: None)
     print(f"machine: {os.cpu_count()} cores; Python {sys.version.split()[0]}; work folder {work}")
+    inputs = work / "generated"
+    generate(sorted((ROOT / "parameters" / "steel").glob("*.yaml")), args.enterprises, inputs)
+    if args.compute_only:
+        print_compute_only(inputs, work)
+        return
     f = floor(args.repeat, work)
     print(f"floor: bare papermill run of an empty notebook, median of {args.repeat}: {f:.2f} s")
     warm, rss = per_enterprise(args.repeat, work, warm=True)
@@ -137,8 +183,6 @@ def main() -> None:
           f"= {warm / f:.2f} x floor; kernel peak RSS {max(rss):.0f} MB")
     cold, _ = per_enterprise(args.repeat, work, warm=False)
     print(f"enterprise notebook, cold kernel, median of {args.repeat}: {cold:.2f} s = {cold / f:.2f} x floor")
-    inputs = work / "generated"
-    generate(sorted((ROOT / "parameters" / "steel").glob("*.yaml")), args.enterprises, inputs)
     n = os.cpu_count() or 1
     for warm_kernels in (True, False):
         kind = "warm kernels (default)" if warm_kernels else "cold kernels (--cold-kernels)"
@@ -153,13 +197,7 @@ def main() -> None:
     print(f"peak memory per worker (RSS; a forked kernel shares pages with its template): worker process "
           f"{alln['worker_rss_max']:.0f} MB + kernel template {alln['template_rss_max']:.0f} MB + its kernel "
           f"{alln['kernel_rss_max']:.0f} MB (+ one spare warm kernel)")
-    for size in (1000, 5000):
-        c = compute_only(size)
-        print(f"compute-only, {size} enterprises: evaluation {c['evaluate_per_s']:,.0f} /s "
-              f"(one factorisation); building foregrounds {c['build_per_s']:,.0f} /s")
-    e2e = compute_end_to_end(inputs, work)
-    print(f"compute-only end to end (read, validate, build, evaluate, write table), {e2e['n']} files: "
-          f"{e2e['per_s']:.1f} /s")
+    print_compute_only(inputs, work)
 
 
 if __name__ == "__main__":

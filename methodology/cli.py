@@ -106,7 +106,9 @@ def cmd_setup(args) -> int:
 def cmd_run(args) -> int:
     from methodology.brightway import engine
     from methodology.execution.runs_folder import clean_leftovers, runs_lock
+    from methodology.outputs import pdf_report
 
+    pdf_report.check_libraries()  # report.pdf's system libraries: one line naming them, before any run
     for fs in _factor_sets(args):
         engine.setup_project(fs, log=lambda *a: None)
     with runs_lock(args.runs):
@@ -139,20 +141,24 @@ def _run_each(args) -> int:
 def cmd_batch(args) -> int:
     from methodology.brightway import engine
     from methodology.execution.batch import Settings, run_batch
+    from methodology.outputs import pdf_report
 
-    if not args.compute_only:
+    if not args.table_only:
+        pdf_report.check_libraries()  # every run folder has a report.pdf: its system libraries, before any run
+    if not (args.compute_only or args.table_only):
         for fs in _factor_sets(args):
             engine.setup_project(fs, log=lambda *a: None)
     settings = Settings(workers=args.workers, scheduler=args.scheduler, timeout=args.timeout, force=args.force,
                         warm=not args.cold_kernels, progress=not args.no_progress, summary=not args.no_summary)
     manifest, status = run_batch(args.files, args.runs, settings=settings, factor_file=args.factors,
-                                 rule_file=args.rule, compute=args.compute_only,
+                                 rule_file=args.rule, compute=args.compute_only or args.table_only,
+                                 table_only=args.table_only,
                                  log=lambda m: print(m, file=sys.stderr))
     c = manifest["counts"]
     parts = [f"{c['ok']} ok", f"{c['skipped']} skipped (unchanged)"]
     parts += [f"{c[k]} {k}" for k in ("invalid", "failed", "timeout", "crashed", "cancelled") if c[k]]
     print(f"{c['total']} runs: {', '.join(parts)}; results and manifest in "
-          f"{Path(args.runs) / ('compute-only' if args.compute_only else 'batch')}")
+          f"{Path(args.runs) / ('compute-only' if args.compute_only or args.table_only else 'batch')}")
     return status
 
 
@@ -456,7 +462,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--timeout", type=seconds, default=600, help="seconds per run before it is stopped")
     b.add_argument("--force", action="store_true", help="rerun runs whose inputs and code are unchanged")
     b.add_argument("--compute-only", action="store_true",
-                   help="no notebooks: all footprints in one process with one factorisation")
+                   help="no notebooks: all footprints in one process with one factorisation, each run's "
+                        "files (report, PACT, label, CBAM) written by the workers to <runs>/compute-only/")
+    b.add_argument("--table-only", action="store_true",
+                   help="compute-only, and only the results table and the batch's CBAM table: no run folders")
     b.add_argument("--cold-kernels", action="store_true",
                    help="start each kernel from scratch: no pre-imported template, none started ahead")
     b.add_argument("--no-progress", action="store_true", help="no progress bar")

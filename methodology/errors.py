@@ -57,5 +57,9 @@ class ProjectNotReadyError(MethodologyError):
     """The Brightway project is missing, empty or built from other standards than asked for."""
 
 
+class SystemLibraryMissing(MethodologyError):
+    """A library outside Python (a Debian package) is not installed; the message names what to install."""
+
+
 class CalculationError(MethodologyError):
     """A calculation produced something physically impossible (e.g. a negative carbon balance)."""

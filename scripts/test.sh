@@ -4,11 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
-# report.pdf (WeasyPrint): Pango for text layout, HarfBuzz-subset to embed only the glyphs used (fontTools instead
-# takes 15-30 s per report on the CJK font)
-if ! ldconfig -p | grep -q libharfbuzz-subset.so.0 || ! ldconfig -p | grep -q libpangoft2-1.0.so.0; then
-  (apt-get install -y -q libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 || { apt-get update -q && apt-get install -y -q libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0; }) >/dev/null
-fi
+scripts/system-packages.sh  # Debian libraries (report.pdf: Pango, HarfBuzz-subset), when missing
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[test]"

@@ -348,3 +348,117 @@ def test_kernels_start_without_a_template_that_died(bw_project):
         shutdown(km)
     finally:
         pool.close()
+
+
+# --- compute-only run folders (issue 15): the files a notebook run writes, without the notebook ------------------
+
+RUN_FILES = ("result.json", "run.json", "report.html", "report.pdf", "pact-v3.0.3.json", "label.svg", "label.png",
+             "figures/stages.png")
+
+
+@pytest.fixture(scope="module")
+def industries(tmp_path_factory, bw_project):
+    """One shipped enterprise of each industry, run by notebooks and then compute-only into the same runs folder."""
+    from conftest import ALUMINIUM_ENTERPRISES, CEMENT_ENTERPRISES, PLASTICS_ENTERPRISES
+
+    tmp = tmp_path_factory.mktemp("industries")
+    src = tmp / "in"
+    src.mkdir()
+    for group in (ENTERPRISES, CEMENT_ENTERPRISES, ALUMINIUM_ENTERPRISES, PLASTICS_ENTERPRISES):
+        (src / group[0].name).write_text(group[0].read_text(encoding="utf-8"), encoding="utf-8")
+    notebooks, status = run_batch([src], tmp / "runs", settings=QUIET, log=lambda m: None)
+    assert status == 0, notebooks["runs"]
+    fast, status = run_batch([src], tmp / "runs", settings=QUIET, compute=True, log=lambda m: None)
+    assert status == 0, fast["runs"]
+    return src, tmp / "runs", notebooks, fast
+
+
+def _numbers(result_json: Path, industry: str) -> dict:
+    from methodology.core.result import Result
+
+    row = result_row(Result.model_validate_json(result_json.read_text(encoding="utf-8")), industry)
+    return {k: v for k, v in row.items() if k.startswith(("gwp100_", "stage:", "origin:", "gas:", "dq_"))}
+
+
+def test_compute_only_writes_each_run_folder_as_the_notebook_run(industries):
+    """Every file of the notebook run but the notebook, in <runs>/compute-only/<enterprise>/<product>/, with the
+    notebook run's figures; the notebook runs' folders stay theirs."""
+    _, runs, notebooks, fast = industries
+    assert {r["industry"] for r in fast["runs"]} == {"steel", "cement", "aluminium", "plastics"}
+    assert fast["settings"]["run_folders"] is True
+    for nb, co in zip(notebooks["runs"], fast["runs"], strict=True):
+        final = runs / "compute-only" / co["enterprise"] / co["product"]
+        assert co["status"] == "ok" and Path(co["out_dir"]) == final, co
+        for name in RUN_FILES:
+            assert (final / name).is_file(), (final, name)
+        assert not list(final.glob("*.ipynb"))
+        assert json.loads((final / "run.json").read_text())["mode"] == "compute-only"
+        assert (final / "cbam.csv").is_file() == (Path(nb["out_dir"]) / "cbam.csv").is_file()
+        assert Path(nb["out_dir"]) == runs / nb["enterprise"] / nb["product"]
+        assert (Path(nb["out_dir"]) / f"{nb['industry']}.ipynb").is_file()  # not overwritten by compute-only
+        slow, quick = (_numbers(Path(d) / "result.json", co["industry"]) for d in (nb["out_dir"], final))
+        assert set(slow) == set(quick) and slow
+        for col in slow:  # to the tolerance of Brightway's single-precision matrices (conftest.REL, ABS)
+            assert quick[col] == pytest.approx(slow[col], rel=REL, abs=ABS), (co["enterprise"], col)
+    assert any((runs / "compute-only" / r["enterprise"] / r["product"] / "cbam.csv").is_file() for r in fast["runs"])
+
+
+def test_compute_only_rerun_skips_unchanged(industries, tmp_path):
+    import shutil
+
+    import pandas as pd
+
+    src, runs, _, _ = industries
+    copy = tmp_path / "runs"
+    shutil.copytree(runs, copy)
+    manifest, status = run_batch([src], copy, settings=QUIET, compute=True, log=lambda m: None)
+    assert status == 0 and set(_statuses(manifest).values()) == {"skipped"}
+    edited = sorted(src.glob("*.yaml"))[0]
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    try:
+        manifest, status = run_batch([src], copy, settings=QUIET, compute=True, log=lambda m: None)
+    finally:
+        edited.write_text(edited.read_text(encoding="utf-8").removesuffix("\n# edited\n"), encoding="utf-8")
+    st = _statuses(manifest)
+    assert status == 0 and st.pop(edited.name) == "ok" and set(st.values()) == {"skipped"}
+    assert len(pd.read_parquet(copy / "compute-only" / "results.parquet")) == len(manifest["runs"])
+
+
+def test_compute_only_bad_file_leaves_the_others_complete(tmp_path, bw_project):
+    """An invalid file and a run whose folder cannot be written (a file in its way) fail alone, in the manifest;
+    the others are complete and nothing is half-written."""
+    src = _inputs(tmp_path)  # the steel enterprises, a wrong unit and a broken YAML file
+    runs = tmp_path / "runs"
+    blocked = ENTERPRISES[0]
+    ent = __import__("yaml").safe_load(blocked.read_text(encoding="utf-8"))["enterprise"]["id"]
+    (runs / "compute-only").mkdir(parents=True)
+    (runs / "compute-only" / ent).write_text("in the way\n", encoding="utf-8")
+    manifest, status = run_batch([src], runs, settings=QUIET, compute=True, log=lambda m: None)
+    assert status == 1
+    st = _statuses(manifest)
+    assert st.pop(blocked.name) == "failed" and st.pop("bad-unit.yaml") == st.pop("broken.yaml") == "invalid"
+    assert set(st.values()) == {"ok"} and len(st) == len(ENTERPRISES) - 1
+    (failed,) = [r for r in manifest["runs"] if r["status"] == "failed"]
+    assert str(runs / "compute-only" / ent) in failed["error"] and failed["out_dir"] is None
+    for r in manifest["runs"]:
+        if r["status"] == "ok":
+            for name in RUN_FILES:
+                assert (Path(r["out_dir"]) / name).is_file()
+    assert not [p for p in runs.rglob(".*") if p.name != ".pcf-runs.lock"]  # no temporary file or folder left
+    assert json.loads((runs / "compute-only" / "manifest.json").read_text())["counts"]["failed"] == 1
+
+
+def test_table_only_writes_no_run_folders(mixed_batch, tmp_path):
+    import pandas as pd
+
+    src, runs, _, _ = mixed_batch
+    manifest, status = run_batch([src], tmp_path / "runs", settings=QUIET, compute=True, table_only=True,
+                                 log=lambda m: None)
+    assert status == 1 and manifest["settings"]["run_folders"] is False
+    out = tmp_path / "runs" / "compute-only"
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["figures", "standards"]  # the summary's, ours
+    fast = pd.read_parquet(out / "results.parquet").set_index("enterprise")
+    slow = pd.read_parquet(runs / "batch" / "results.parquet").set_index("enterprise")
+    assert sorted(fast.index) == sorted(slow.index)
+    total = "gwp100_total_kg_co2e"
+    assert fast[total].to_dict() == pytest.approx(slow[total].to_dict(), rel=REL, abs=ABS)

@@ -107,7 +107,7 @@ def test_integrated_cement_by_hand():
 
 
 def test_captive_coal_smelter_by_hand():
-    # Smelter A, aluminium ingot: CN 7601 10 00, unwrought aluminium, CO2 and PFCs; the captive power plant's
+    # Smelter A, aluminium ingot: CN 7601 10 90, unwrought aluminium, CO2 and PFCs; the captive power plant's
     # emissions are the electricity's (indirect), the alumina refinery is outside the CBAM boundary.
     r = _result("aluminium/sd-captive-coal-smelter-a.yaml")
     de, s = _direct(r), r["process_scaling"]
@@ -121,7 +121,7 @@ def test_captive_coal_smelter_by_hand():
     grid = _input(r, "grid-cn-2023-pcf") / GRID * CBAM_GRID  # 878.76 kg at the PCF's factor; 751.44 kg at CBAM's
     refinery = de["alumina-refinery"]["co2_fossil"] * s["alumina-refinery"]  # 1,755 kg, excluded
     fig = cbam.figures_of(r)
-    assert fig.good.cn_code == "7601 10 00" and not fig.category.indirect_in_obligation
+    assert fig.good.cn_code == "7601 10 90" and not fig.category.indirect_in_obligation
     assert fig.see_direct == pytest.approx(own / 1000)  # 1.751 t CO2e/t
     assert fig.see_indirect == pytest.approx((captive + grid) / 1000)  # 12.347
     excluded = next(x for x in fig.reconciliation if x.item.startswith("excluded process"))
@@ -172,7 +172,7 @@ def test_product_families_take_their_own_cn_code():
     assert goods.good("cn-pcr-steel", "stainless-cold-rolled-coil", "ferritic-430").cn_code == "7219 34 90"
     assert goods.good("cn-pcr-steel", "hot-rolled-coil", "any-family").cn_code == "7208 38 00"
     assert goods.good("cn-pcr-plastics", "hdpe") is None
-    for pid, code in [("ammonia", "2814 10 00"), ("urea", "3102 10 10"), ("nitric-acid", "2808 00 00"),
+    for pid, code in [("ammonia", "2814 10 00"), ("urea", "3102 10 19"), ("nitric-acid", "2808 00 00"),
                       ("ammonium-nitrate", "3102 30 90"), ("npk", "3105 20 10")]:
         assert goods.good("cn-pcr-fertilisers", pid).cn_code == code
 
@@ -186,6 +186,22 @@ def test_a_precursor_the_category_does_not_have_is_refused(tmp_path):
         load_goods(bad)
     assert "goods[6] precursor 1: found pig-iron; expected a relevant precursor of cement: cement-clinker, " \
            "calcined-clay" in str(e.value)
+
+
+def test_each_cn_code_says_whether_and_where_it_was_verified(tmp_path):
+    """``cn_check`` is required: a good without it is refused; the codes corrected on the CN 2025/2026 check stay
+    corrected, and the one whose level could not be seen stays unverified."""
+    goods = load_goods()
+    assert all(g.cn_check.source for g in goods.goods)
+    assert goods.good("cn-pcr-aluminium", "aluminium-ingot").cn_code == "7601 10 90"
+    urea = goods.good("cn-pcr-fertilisers", "urea")
+    assert urea.cn_code == "3102 10 19" and not urea.cn_check.verified
+    text = (ROOT / "standards" / "cbam" / "goods.yaml").read_text(encoding="utf-8")
+    line = next(x for x in text.splitlines() if x.startswith("    cn_check:") and "2523 10 00" in x)
+    bad = tmp_path / "error_cn_check.yaml"
+    bad.write_text(text.replace(line + "\n", ""), encoding="utf-8")
+    with pytest.raises(CbamFileError, match=r"goods\[5\]\.cn_check: found nothing; expected this field"):
+        load_goods(bad)
 
 
 def test_a_compute_only_batch_writes_one_cbam_table(tmp_path):

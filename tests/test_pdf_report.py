@@ -44,3 +44,34 @@ def test_a_chinese_name_is_embedded_and_extractable(tmp_path):
              for f in (page["/Resources"].get("/Font") or {}).values()}
     assert any("Noto-Sans-CJK-SC" in str(f) for f in fonts), fonts  # the CJK font from mplfonts, as a subset
     assert len(pdf) < 2_000_000  # a subset, not the 16 MB font
+
+
+# cffi without Pango: every dlopen of a Pango library fails as it does on a machine without libpango-1.0-0
+_NO_PANGO = """
+import cffi, sys
+_real = cffi.FFI.dlopen
+def dlopen(self, name, *a, **k):
+    if "pango" in str(name):
+        raise OSError(f"cannot load library '{name}': {name}: cannot open shared object file")
+    return _real(self, name, *a, **k)
+cffi.FFI.dlopen = dlopen
+from methodology.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_without_pango_a_run_fails_with_one_line_naming_the_packages(tmp_path):
+    """``import weasyprint`` without Pango prints a banner and raises cffi's OSError; ``pcf run`` says instead, in
+    one line and before it writes anything, which Debian packages to install."""
+    import subprocess
+    import sys
+
+    runs = tmp_path / "runs"
+    p = subprocess.run([sys.executable, "-c", _NO_PANGO, "run", str(ENTERPRISES[0]), "--runs", str(runs)],
+                       capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert p.returncode == 1, p.stderr
+    lines = [x for x in p.stderr.splitlines() if x.startswith("pcf:")]
+    assert len(lines) == 1 and "Traceback" not in p.stderr and "WeasyPrint could not import" not in p.stdout
+    assert lines[0].startswith("pcf: error: report.pdf: WeasyPrint cannot load the Pango/HarfBuzz system libraries")
+    assert "apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0" in lines[0]
+    assert "scripts/system-packages.sh" in lines[0] and not runs.exists()

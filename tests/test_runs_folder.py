@@ -109,6 +109,7 @@ def test_leftovers_of_killed_runs_are_removed_by_the_next_batch(bw_project, tmp_
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()  # a pid that no process has now
     leftovers = [runs / "ent-a" / ".crude-steel.1a2b3c4d.tmp", runs / "ent-a" / ".crude-steel.5e6f7a8b.old",
+                 runs / "compute-only" / "ent-a" / ".crude-steel.9c0d1e2f.tmp",  # a compute-only run's
                  temp / f"pcf-kernel-{dead.pid}-abc", temp / f"pcf-forkserver-{dead.pid}-def"]
     for p in leftovers:
         p.mkdir(parents=True)
@@ -136,7 +137,7 @@ def test_enterprise_ids_that_name_batch_output_folders_are_refused(bw_project, t
 
     src = tmp_path / "in"
     src.mkdir()
-    for ident in ("batch", "compute-only"):
+    for ident in ("batch", "compute-only", "figures", "standards"):
         write_variant(src, ENTERPRISES[-1], lambda d, i=ident: d["enterprise"].update(id=i), name=f"{ident}.yaml")
     write_variant(src, ENTERPRISES[-1], lambda d: d["enterprise"].update(id="batches"), name="batches.yaml")
     runs = tmp_path / "runs"
@@ -145,11 +146,12 @@ def test_enterprise_ids_that_name_batch_output_folders_are_refused(bw_project, t
     assert status == 1
     by_file = {Path(r["parameter_file"]).name: r for r in manifest["runs"]}
     assert by_file["batches.yaml"]["status"] == "ok"
-    for ident in ("batch", "compute-only"):
+    for ident in ("batch", "compute-only", "figures", "standards"):
         run = by_file[f"{ident}.yaml"]
         assert run["status"] == "invalid"
-        assert run["problems"] == [f"enterprise.id: found '{ident}'; expected an id other than batch and "
-                                   f"compute-only (the batch output folders under --runs)"]
+        assert run["problems"] == [f"enterprise.id: found '{ident}'; expected an id other than batch, "
+                                   f"compute-only, figures, standards (the batch output folders under --runs and "
+                                   f"the folders in them)"]
     with pytest.raises(ParameterFileError, match="enterprise.id: found 'batch'"):
         run_enterprise(src / "batch.yaml", runs)
     assert sorted(p.name for p in runs.iterdir()) == sorted([LOCK_NAME, "compute-only"])

@@ -28,6 +28,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from methodology.core.result import as_json
 from methodology.errors import InputFileError, MethodologyError
 from methodology.execution.runner import NOTEBOOKS, RunSpec, spec_for
 from methodology.execution.runs_folder import BATCH_FOLDERS, check_enterprise_id, clean_leftovers, runs_lock
@@ -125,8 +126,11 @@ def described_by(path: Path) -> dict:
             "product": text(raw.get("product")), "route": text(raw.get("route")), "industry": industry}
 
 
-def plan(items, runs_dir, *, factor_file=None, rule_file=None, force=False, log=print) -> Plan:
+def plan(items, runs_dir, *, factor_file=None, rule_file=None, force=False, out_root=None, log=print) -> Plan:
     """Validate every file first; return what to run, what is unchanged and what is invalid.
+
+    Run folders go to ``<out_root>/<enterprise>/<product>/`` (default: the runs folder; compute-only batches:
+    ``<runs>/compute-only``, so that they never take a notebook run's folder).
 
     Each file is checked against the rule set it names (found in the catalogue, or ``rule_file``) and that
     rule against its factor set (the one it names, or ``factor_file``). Rules and factor sets are read once.
@@ -172,7 +176,7 @@ def plan(items, runs_dir, *, factor_file=None, rule_file=None, force=False, log=
                                        f"{seen[ident]}: each enterprise and product needs one file"})
             continue
         seen[ident] = path
-        spec = spec_for(study, path, rpath, factors.path, p.runs_dir, run_key(study, code))
+        spec = spec_for(study, path, rpath, factors.path, out_root or p.runs_dir, run_key(study, code))
         p.studies[str(path)] = study
         p.rules[str(rpath)] = {"id": rule.id, "version": rule.version, "sha256": rule.sha256, "path": str(rpath)}
         p.factor_sets[str(Path(factors.path).resolve())] = {"id": factors.id, "version": factors.version,
@@ -209,16 +213,10 @@ def close_worker_pool() -> None:
 def run_task(spec: RunSpec, timeout: float, warm: bool) -> dict:
     """One run on a worker: a fresh kernel from the worker's pool, papermill, atomic outputs."""
     from methodology.execution.kernels import pid_peak_rss_mb
-    from methodology.execution.runner import execute_run
+    from methodology.execution.runner import execute_run, worker_name
 
-    try:
-        from distributed import get_worker
-
-        worker = get_worker().name
-    except (ImportError, ValueError):
-        worker = f"pid {os.getpid()}"
     pool = _worker_pool(warm)
-    outcome = execute_run(spec, km=pool.take(), timeout=timeout, worker=str(worker), abandon=_CLOSING)
+    outcome = execute_run(spec, km=pool.take(), timeout=timeout, worker=worker_name(), abandon=_CLOSING)
     template = pid_peak_rss_mb(pool.server.proc.pid) if pool.server is not None else None
     return outcome.record | {"out_dir": str(outcome.out_dir), "worker_peak_rss_mb": _own_peak_rss_mb(),
                              "template_peak_rss_mb": template}
@@ -300,11 +298,14 @@ def _cluster(settings: Settings):
     return Client(cluster), cluster
 
 
-def execute(p: Plan, settings: Settings) -> tuple[list[dict], bool]:
+def execute(p: Plan, settings: Settings, task=None) -> tuple[list[dict], bool]:
     """Run the plan's runs on Dask: one record per run, and whether Ctrl-C interrupted the batch.
 
-    Never raises for a failed run. On Ctrl-C the remaining runs are cancelled and recorded as such.
+    Never raises for a failed run. On Ctrl-C the remaining runs are cancelled and recorded as such. ``task``: a
+    function of a run's spec giving the function and arguments to submit (default: the run's notebook,
+    ``run_task``); it returns the run's record.
     """
+    task = task or (lambda spec: (run_task, (spec, settings.timeout, settings.warm)))
     if not p.todo:
         return [], False
     stop, restore = _on_ctrl_c()
@@ -317,7 +318,7 @@ def execute(p: Plan, settings: Settings) -> tuple[list[dict], bool]:
     futures: dict = {}
     try:
         _register_plugin(client, ignore_sigint=cluster is not None)
-        _drain(client, p.todo, settings, stop, futures, records)
+        _drain(client, p.todo, settings, stop, futures, records, task)
     except KeyboardInterrupt:  # a second Ctrl-C, or no handler could be installed
         stop.set()
     finally:
@@ -338,7 +339,7 @@ def execute(p: Plan, settings: Settings) -> tuple[list[dict], bool]:
     return [records[s.out_dir] for s in p.todo], stop.is_set()
 
 
-def _drain(client, todo: list[RunSpec], settings: Settings, stop, futures: dict, records: dict) -> None:
+def _drain(client, todo: list[RunSpec], settings: Settings, stop, futures: dict, records: dict, task) -> None:
     """Submit the runs, at most as many in flight as the cluster has threads, and collect their records.
 
     Each worker holds one run at a time, so a worker that dies takes only that run with it, and Ctrl-C
@@ -351,7 +352,8 @@ def _drain(client, todo: list[RunSpec], settings: Settings, stop, futures: dict,
 
     def submit():
         spec = queue.pop()
-        fut = client.submit(run_task, spec, settings.timeout, settings.warm, pure=False,
+        fn, args = task(spec)
+        fut = client.submit(fn, *args, pure=False,
                             key=f"pcf-run-{spec.enterprise}-{spec.product}-{uuid.uuid4().hex[:6]}")
         futures[fut] = spec
         return fut
@@ -470,6 +472,7 @@ def finish(p: Plan, records: list[dict], settings: Settings, *, started: float, 
     from methodology.outputs.table import result_row, results_frame, write_table
 
     out = batch_dir(p.runs_dir, mode)
+    run_folders = rows is None  # else --table-only: the rows given, no run folders
     runs = list(p.invalid) + [_base(s) | {"status": "skipped", "error": None, "out_dir": s.out_dir}
                               for s in p.skipped] + records
     if rows is None:
@@ -494,7 +497,7 @@ def finish(p: Plan, records: list[dict], settings: Settings, *, started: float, 
         "factor_sets": _kept(list(p.factor_sets.values()), out),
         "settings": {"workers": settings.workers or os.cpu_count(), "scheduler": settings.scheduler,
                      "timeout_s": settings.timeout, "force": settings.force, "warm_kernels": settings.warm,
-                     "mode": mode},
+                     "mode": mode, "run_folders": run_folders},
         "counts": counts | {"total": len(runs)},
         "runs": runs,
     }
@@ -557,7 +560,8 @@ def run_summary(out: Path) -> str | None:
 
 
 def compute_only(p: Plan) -> tuple[list[dict], list[dict]]:
-    """All valid enterprises evaluated in one process with one factorisation per factor set."""
+    """``--table-only``: all valid enterprises evaluated in one process with one factorisation per factor set,
+    the results table and one batch-wide CBAM table only (no run folders)."""
     from methodology.execution.compute_only import MONTE_CARLO_ITERATIONS, compute_rows
 
     specs = p.todo + p.skipped
@@ -575,9 +579,43 @@ def compute_only(p: Plan) -> tuple[list[dict], list[dict]]:
     return records, [r for r in out if not isinstance(r, Exception)]
 
 
+def compute_and_write(p: Plan, settings: Settings) -> tuple[list[dict], bool]:
+    """Compute-only with run folders: the changed enterprises evaluated in this process (one factorisation per
+    factor set), then each one's run folder written on the batch's workers (``compute_only.write_run``: the
+    files a notebook run writes, without the notebook); unchanged ones are skipped. Returns the records of the
+    runs to do and whether Ctrl-C interrupted the batch. The batch-wide CBAM table covers every run in place."""
+    from methodology.execution.compute_only import MONTE_CARLO_ITERATIONS, compute_results, write_run
+
+    t0 = time.perf_counter()
+    results = compute_results([p.studies[s.parameter_file] for s in p.todo],
+                              monte_carlo_iterations=MONTE_CARLO_ITERATIONS)
+    per = round((time.perf_counter() - t0) / max(len(p.todo), 1), 6)
+    failed, payload = [], {}
+    for s, r in zip(p.todo, results, strict=True):
+        if isinstance(r, MethodologyError):
+            failed.append(_base(s) | {"status": "failed", "error": str(r), "compute_s": per})
+        else:
+            payload[s.out_dir] = as_json(r)
+    todo, p.todo = p.todo, [s for s in p.todo if s.out_dir in payload]
+    try:
+        records, interrupted = execute(p, settings, task=lambda s: (
+            write_run, (s, payload.pop(s.out_dir), _base(s) | {"compute_s": per})))
+    finally:
+        p.todo = todo
+    done = [Path(r["out_dir"]) / "result.json" for r in records if r["status"] == "ok"]
+    done += [Path(s.out_dir) / "result.json" for s in p.skipped]
+    from methodology.outputs import cbam
+
+    cbam.write_batch([json.loads(f.read_text(encoding="utf-8")) for f in done], batch_dir(p.runs_dir, "compute-only"))
+    return failed + records, interrupted
+
+
 def run_batch(items, runs_dir, *, settings: Settings, factor_file=None, rule_file=None,
-              compute: bool = False, log=print) -> tuple[dict, int]:
+              compute: bool = False, table_only: bool = False, log=print) -> tuple[dict, int]:
     """The whole batch; returns the manifest and the exit status (0 all good, 1 some failed, 130 Ctrl-C).
+
+    ``compute``: no notebooks (``compute_and_write``: run folders in ``<runs>/compute-only/``); with
+    ``table_only`` only the results table and the batch's CBAM table, every enterprise computed again.
 
     Holds the runs folder's lock throughout (``RunsFolderBusy`` at once when another process has it) and first
     removes what killed runs and batches left behind.
@@ -586,13 +624,14 @@ def run_batch(items, runs_dir, *, settings: Settings, factor_file=None, rule_fil
         for leftover in clean_leftovers(runs_dir):
             log(f"removed {leftover} (left by a run or batch that was killed)")
         return _run_batch(items, runs_dir, settings=settings, factor_file=factor_file, rule_file=rule_file,
-                          compute=compute, log=log)
+                          compute=compute, table_only=table_only, log=log)
 
 
-def _run_batch(items, runs_dir, *, settings: Settings, factor_file, rule_file, compute: bool,
+def _run_batch(items, runs_dir, *, settings: Settings, factor_file, rule_file, compute: bool, table_only: bool,
                log) -> tuple[dict, int]:
     started, started_at = time.perf_counter(), dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    p = plan(items, runs_dir, factor_file=factor_file, rule_file=rule_file, force=settings.force or compute)
+    p = plan(items, runs_dir, factor_file=factor_file, rule_file=rule_file, force=settings.force or table_only,
+             out_root=batch_dir(Path(runs_dir).resolve(), "compute-only") if compute else None)
     for bad in p.invalid:
         log(f"INVALID {bad['parameter_file']}: {bad['error']}")
         for prob in bad["problems"][:InputFileError.SHOWN]:
@@ -601,7 +640,7 @@ def _run_batch(items, runs_dir, *, settings: Settings, factor_file, rule_file, c
             log(f"  ... and {len(bad['problems']) - InputFileError.SHOWN} more problem(s) not shown")
     log(f"{len(p.todo) + len(p.skipped) + len(p.invalid)} parameter files: {len(p.invalid)} invalid, "
         f"{len(p.skipped)} unchanged since their last run (skipped), {len(p.todo)} to run")
-    if compute:
+    if compute and table_only:
         records, rows = compute_only(p)
         p.skipped = []
         manifest = finish(p, records, settings, started=started, started_at=started_at, mode="compute-only",
@@ -610,11 +649,12 @@ def _run_batch(items, runs_dir, *, settings: Settings, factor_file, rule_file, c
             if r["status"] != "ok":
                 log(f"{r['status'].upper():8}{r['parameter_file']}: {r['error']}")
         return manifest, 1 if p.invalid or any(r["status"] != "ok" for r in records) else 0
-    records, interrupted = execute(p, settings)
+    records, interrupted = compute_and_write(p, settings) if compute else execute(p, settings)
     for r in records:
         if r["status"] != "ok":
             log(f"{r['status'].upper():8}{r['parameter_file']}: {r['error']}")
-    manifest = finish(p, records, settings, started=started, started_at=started_at, interrupted=interrupted)
+    manifest = finish(p, records, settings, started=started, started_at=started_at, interrupted=interrupted,
+                      mode="compute-only" if compute else "notebooks")
     if interrupted:
         return manifest, 130
     return manifest, 0 if all(r["status"] in ("ok", "skipped") for r in manifest["runs"]) else 1

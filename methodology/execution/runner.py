@@ -14,6 +14,7 @@ import errno
 import functools
 import json
 import math
+import os
 import shutil
 import threading
 import time
@@ -117,6 +118,16 @@ def run_enterprise(parameter_file: str | Path, runs_dir: str | Path, *, rule_fil
     rule_file = Path(study.rule.path).resolve()
     spec = spec_for(study, parameter_file, rule_file, study.factors.path, runs_dir, keep_brightway=keep_brightway)
     return execute_run(spec, kernel=kernel, timeout=timeout)
+
+
+def worker_name() -> str:
+    """The Dask worker running this task, else this process."""
+    try:
+        from distributed import get_worker
+
+        return str(get_worker().name)
+    except (ImportError, ValueError):
+        return f"pid {os.getpid()}"
 
 
 def _error_text(exc: BaseException) -> str:

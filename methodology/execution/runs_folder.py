@@ -3,10 +3,12 @@
 - ``runs_lock``: an OS file lock (``fcntl.flock``) on ``LOCK_NAME`` in the runs folder, held by ``pcf batch``
   and ``pcf run`` for as long as they write there. A second process is refused at once with the holder's pid,
   start time and command. The lock dies with its process (also after ``kill -9``): never a stale lock.
-- ``clean_leftovers``: hidden temporary run folders (``.<product>.<hex>.tmp``), folders renamed away while a
+- ``clean_leftovers``: hidden temporary run folders (``.<product>.<hex>.tmp``, also those of compute-only runs
+  under ``compute-only/<enterprise>/``), folders renamed away while a
   run was moved into place (``.<product>.<hex>.old``), temporary files of atomic writes, and the temporary
   folders of kernels and kernel templates whose process is gone. Called holding the lock.
-- ``RESERVED``: names of the batch output folders, which no enterprise id may take.
+- ``RESERVED``: names of the batch output folders and of the folders a batch writes in its own, which no
+  enterprise id may take (compute-only run folders are ``compute-only/<enterprise>/<product>/``).
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from methodology.errors import MethodologyError, ParameterFileError, Problem
 
 LOCK_NAME = ".pcf-runs.lock"
 BATCH_FOLDERS = {"notebooks": "batch", "compute-only": "compute-only"}  # mode -> folder under --runs
-RESERVED = frozenset(BATCH_FOLDERS.values())
+# folders a batch writes inside its own folder: compute-only run folders sit beside them (compute-only/<enterprise>/)
+BATCH_SUBFOLDERS = ("figures", "standards")
+RESERVED = frozenset(BATCH_FOLDERS.values()) | frozenset(BATCH_SUBFOLDERS)
 # temporary folders of kernels and kernel templates: <prefix><pid of the process that owns them>-<random>
 KERNEL_DIR_PREFIXES = ("pcf-kernel-", "pcf-forkserver-")
 _OWNED = re.compile(r"^(?:pcf-kernel-|pcf-forkserver-)(\d+)-")
@@ -85,8 +89,8 @@ def clean_leftovers(runs_dir: str | Path, temp_dir: str | Path | None = None) ->
     """Remove what killed runs and batches left behind; returns what was removed. Call it holding the lock."""
     runs = Path(runs_dir)
     removed = []
-    folders = [runs] + ([p for p in runs.iterdir() if p.is_dir() and not p.name.startswith(".")]
-                        if runs.is_dir() else [])
+    folders = [runs] + _subfolders(runs)
+    folders += _subfolders(runs / BATCH_FOLDERS["compute-only"])  # its run folders: compute-only/<enterprise>/
     for folder in folders:
         for p in folder.iterdir():
             if _LEFTOVER.match(p.name) and p.name != LOCK_NAME:
@@ -99,6 +103,10 @@ def clean_leftovers(runs_dir: str | Path, temp_dir: str | Path | None = None) ->
             _remove(p)
             removed.append(p)
     return removed
+
+
+def _subfolders(folder: Path) -> list[Path]:
+    return [p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")] if folder.is_dir() else []
 
 
 def _remove(p: Path) -> None:
@@ -124,8 +132,10 @@ def owned_temp_dir(prefix: str) -> Path:
 
 
 def check_enterprise_id(enterprise: str, parameter_file: str | Path) -> None:
-    """Enterprise runs go to ``<runs>/<enterprise>/``: an id that is a batch output folder's name is refused."""
+    """Enterprise runs go to ``<runs>/<enterprise>/`` (notebooks) and ``<runs>/compute-only/<enterprise>/``: an id
+    that is the name of a batch output folder or of a folder in one is refused."""
     if enterprise in RESERVED:
         raise ParameterFileError(parameter_file, [Problem(
             str(parameter_file), "enterprise.id", repr(enterprise),
-            f"an id other than {' and '.join(sorted(RESERVED))} (the batch output folders under --runs)")])
+            f"an id other than {', '.join(sorted(RESERVED))} (the batch output folders under --runs and "
+            f"the folders in them)")])

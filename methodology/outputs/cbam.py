@@ -42,6 +42,7 @@ def rows(result: dict, fig: CbamFigures) -> list[dict]:
     g, c, t = fig.good, fig.category, fig.tonnes_per_unit
     ident = [("enterprise", result["enterprise"]["name"]), ("illustrative", result["enterprise"]["illustrative"]),
              ("product", result["product"]["name"]), ("CN code", g.cn_code), ("CN description", g.description),
+             ("CN code verified", ("yes: " if g.cn_check.verified else "no: ") + g.cn_check.source),
              ("aggregated goods category", c.name), ("sector", c.sector),
              ("gases counted", ", ".join(x.value for x in c.gases)),
              ("indirect emissions in the CBAM obligation", c.indirect_in_obligation),

@@ -7,7 +7,8 @@ Noto Sans CJK SC from ``mplfonts`` (``outputs.fonts``), the family the report's 
 render and are embedded as a subset (the text of the PDF is extractable, Chinese included), and DejaVu Sans from
 matplotlib for the monospace ``code``. It needs the Debian libraries ``libpango-1.0-0``, ``libpangoft2-1.0-0``
 and, to subset the 16 MB CJK font in about a second instead of 15-30 s with fontTools, ``libharfbuzz-subset0``
-(``scripts/test.sh`` installs them).
+(``scripts/system-packages.sh`` installs them; without them ``check_libraries`` fails with a one-line message
+naming them, before a run starts).
 """
 
 from __future__ import annotations
@@ -37,9 +38,31 @@ def _print_css() -> str:
             "img,svg{max-width:100%;height:auto}h2,h3{break-after:avoid}")
 
 
+PACKAGES = ("libpango-1.0-0", "libpangoft2-1.0-0", "libharfbuzz-subset0")  # Debian names
+
+
+def check_libraries():
+    """WeasyPrint, imported; ``SystemLibraryMissing`` (one line, naming the Debian packages) when the libraries it
+    loads are not installed. (``import weasyprint`` then prints a banner and raises cffi's ``OSError``.)"""
+    import contextlib
+    import io
+
+    from methodology.errors import SystemLibraryMissing
+
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            import weasyprint
+    except OSError as exc:
+        found = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SystemLibraryMissing(
+            f"report.pdf: WeasyPrint cannot load the Pango/HarfBuzz system libraries ({found}); install them with "
+            f"scripts/system-packages.sh or: apt-get install {' '.join(PACKAGES)}") from None
+    return weasyprint
+
+
 def pdf_bytes(html: str) -> bytes:
     """The PDF of a self-contained HTML page (no resources fetched: the report embeds its figures)."""
-    import weasyprint
+    weasyprint = check_libraries()
     from weasyprint.text.fonts import FontConfiguration
 
     fonts = FontConfiguration()

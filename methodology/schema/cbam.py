@@ -73,6 +73,14 @@ class Excluded(Strict):
     why: str
 
 
+class CnCheck(Strict):
+    """Whether the 8-digit CN code was found in a readable copy of the Combined Nomenclature, and where."""
+
+    verified: bool = Field(description="true: the code and its text were found in the CN named by source")
+    source: str = Field(min_length=1, description="the copy checked (document, year, address), or why none was")
+    note: str | None = None
+
+
 class Good(Strict):
     """One product of one rule (optionally one product family) as a CBAM good."""
 
@@ -82,6 +90,7 @@ class Good(Strict):
     cn_code: str = Field(pattern=r"^\d{4} \d{2} \d{2}$", description="8-digit CN code, as '7208 38 00'")
     description: str
     cn_note: str | None = Field(None, description="what the 8-digit subheading turns on")
+    cn_check: CnCheck
     category: str
     own_precursors: list[OwnPrecursor] = []
     purchased_precursors: list[PurchasedPrecursor] = []
