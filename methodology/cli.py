@@ -239,6 +239,42 @@ def cmd_compare(args) -> int:
     return 0 if c.ok else 1
 
 
+def cmd_serve(args) -> int:
+    """The PACT v3 data-exchange API over the PACT files of a runs folder (``methodology.exchange``)."""
+    from methodology.exchange import credentials, server
+
+    if args.hash_secret:
+        secret = sys.stdin.readline().rstrip("\r\n")
+        if not secret:
+            raise server.ServeError("--hash-secret: no secret on standard input (one line expected)")
+        print(credentials.hash_secret(secret))
+        return 0
+    if args.runs is None or args.credentials is None:
+        raise server.ServeError("pcf serve RUNS --credentials FILE: both are needed to serve")
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    server.serve(args.runs, args.credentials, host=args.host, port=args.port, tls_cert=args.tls_cert,
+                 tls_key=args.tls_key, callback_ca=args.callback_ca)
+    return 0
+
+
+def _add_serve(sub) -> None:
+    sv = sub.add_parser("serve", help="serve the runs' PACT footprints over the PACT v3 API (HTTPS, OAuth2)")
+    sv.add_argument("runs", nargs="?", help="runs folder: every pact-v3.0.3.json under it is served")
+    sv.add_argument("--credentials", type=input_file,
+                    help="clients file (YAML; see methodology/exchange/credentials.py)")
+    sv.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    sv.add_argument("--port", type=int, default=8443, help="port (default 8443)")
+    sv.add_argument("--tls-cert", type=input_file, help="PEM certificate (HTTPS); with --tls-key")
+    sv.add_argument("--tls-key", type=input_file, help="PEM private key of --tls-cert")
+    sv.add_argument("--callback-ca", type=input_file,
+                    help="PEM CA bundle to verify the receivers of asynchronous replies (default: system CAs)")
+    sv.add_argument("--hash-secret", action="store_true",
+                    help="read a client secret on standard input, print its hash for the credentials file, exit")
+    sv.set_defaults(func=cmd_serve)
+
+
 def _pd_options():
     import pandas as pd
 
@@ -498,6 +534,7 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--out", default=str(ROOT / "standards" / "schema"), type=output_folder)
     sc.set_defaults(func=cmd_schema)
     _add_catalogue(sub)
+    _add_serve(sub)
     return ap
 
 

@@ -22,6 +22,7 @@ ALLOWED = {
     "brightway": {"schema", "core", "brightway"},
     "outputs": {"schema", "core", "outputs"},
     "execution": {"schema", "core", "brightway", "outputs", "execution", "study"},
+    "exchange": {"schema", "outputs", "exchange"},  # the PACT API serves what outputs wrote; no engine, no runs
 }
 
 

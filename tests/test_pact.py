@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -14,7 +15,7 @@ import pytest
 import yaml
 from conftest import write_variant
 
-from methodology.outputs import pact
+from methodology.outputs import pact, pact_v2
 from methodology.outputs.files import write_result
 from methodology.study import Study
 
@@ -128,3 +129,79 @@ def test_what_pact_cannot_express_is_refused_and_written_as_the_reason(tmp_path,
     r2["declared_unit"]["unit"] = "piece"
     with pytest.raises(pact.PactExportError, match="only a mass declared unit"):
         pact.footprint_v3(r2)
+
+
+# --- PACT v2.3.3 (outputs.pact_v2): the same footprint in v2.3's vocabulary, with the product's UN CPC code -------
+
+SPEC_V2 = ROOT / "standards" / "pact" / "spec" / "pact-openapi-v2.3.3.yaml"
+CPC = yaml.safe_load((ROOT / "standards" / "pact" / "cpc-v2.1.yaml").read_text(encoding="utf-8"))
+CODES = {(c["rule"], c["product"]): c["cpc"] for c in CPC["codes"]}
+
+
+@pytest.fixture(scope="module")
+def official_v2():
+    doc = yaml.safe_load(SPEC_V2.read_text(encoding="utf-8"))
+    assert doc["info"]["version"] == "2.3.3"
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "components": doc["components"],
+              "$ref": "#/components/schemas/ProductFootprint"}
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
+def _key(r) -> tuple[str, str]:
+    return r.provenance.rule_set.id, r.product.id
+
+
+@pytest.mark.parametrize("path", ENTERPRISES, ids=lambda p: p.stem)
+def test_v23_validates_where_a_cpc_code_is_recorded_and_is_refused_otherwise(path, results, official_v2):
+    r = results[path]
+    if _key(r) not in CODES:
+        with pytest.raises(pact.PactExportError, match=rf"no UN CPC Ver. 2.1 code .*'{r.product.id}' of rule "
+                                                       rf"'{r.provenance.rule_set.id}'"):
+            pact_v2.footprint_v23(r)
+        return
+    fp, v3 = pact_v2.validated_v23(r), pact.footprint_v3(r)
+    assert errors(official_v2, fp) == []
+    assert fp["productCategoryCpc"] == CODES[_key(r)] and fp["id"] == v3["id"] and fp["specVersion"] == "2.3.3"
+    p2, p3 = fp["pcf"], v3["pcf"]
+    assert (p2["pCfExcludingBiogenic"], p2["pCfIncludingBiogenic"], p2["fossilGhgEmissions"]) == (
+        p3["pcfExcludingBiogenicUptake"], p3["pcfIncludingBiogenicUptake"], p3["fossilGhgEmissions"])
+    assert p2["biogenicCarbonWithdrawal"] == p3["biogenicCO2Uptake"] and p2["declaredUnit"] == "kilogram"
+    assert p2["exemptedEmissionsPercent"] == float(p3["exemptedEmissionsPercent"])
+
+
+def test_some_shipped_products_have_a_v23_footprint(results):
+    assert any(_key(r) in CODES for r in results.values())
+
+
+def test_the_v23_validator_is_not_vacuous(results, official_v2):
+    r = next(r for r in results.values() if _key(r) in CODES)
+    broken = copy.deepcopy(pact_v2.footprint_v23(r))
+    del broken["productCategoryCpc"]
+    broken["pcf"]["declaredUnit"] = "tonne"  # not in v2.3's enum
+    broken["version"] = -1
+    found = errors(official_v2, broken)
+    assert any("productCategoryCpc" in e for e in found) and any(e.startswith("pcf/declaredUnit") for e in found)
+    assert any(e.startswith("version") for e in found)
+    assert pact_v2.problems_v23(broken) and not pact_v2.problems_v23(pact_v2.footprint_v23(r))
+
+
+def test_every_cpc_code_names_a_product_of_a_shipped_rule_and_its_source():
+    shipped = set()
+    for f in (ROOT / "standards").glob("*/pcr-*.yaml"):
+        rule = yaml.safe_load(f.read_text(encoding="utf-8"))
+        shipped |= {(rule["rule_set"]["id"], p["id"]) for p in rule["products"]}
+    assert set(CODES) <= shipped, sorted(set(CODES) - shipped)
+    assert all(re.fullmatch(r"\d{5}", c["cpc"]) and c["source"] and c["title"] for c in CPC["codes"])
+    assert pact_v2.cpc_codes() and set(pact_v2.cpc_codes()) == set(CODES)
+
+
+def test_write_result_writes_v23_or_the_reason(tmp_path, results):
+    with_code = next(r for r in results.values() if _key(r) in CODES)
+    write_result(json.loads(with_code.model_dump_json()), tmp_path / "a")
+    assert json.loads((tmp_path / "a" / "pact-v2.3.json").read_text())["productCategoryCpc"] == CODES[_key(with_code)]
+    without = next((r for r in results.values() if _key(r) not in CODES), None)
+    if without is not None:
+        write_result(json.loads(without.model_dump_json()), tmp_path / "b")
+        assert not (tmp_path / "b" / "pact-v2.3.json").exists()
+        assert "productCategoryCpc" in (tmp_path / "b" / "pact-v2.3.json.refused.txt").read_text()
+        assert (tmp_path / "b" / "pact-v3.0.3.json").is_file()  # v3 needs no CPC code

@@ -32,8 +32,9 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 
 def write_result(result, out_dir: str | Path) -> Path:
     """Write ``result.json`` (a ``core.result.Result``, or its JSON content) atomically into ``out_dir``, and beside
-    it the same footprint as a PACT v3 ``ProductFootprint`` validated against the official schema
-    (``outputs.pact``; a result PACT cannot express gets a ``.refused.txt`` saying why instead), its label
+    it the same footprint as a PACT v3 ``ProductFootprint`` and as a PACT v2.3 one, each validated against its
+    official schema (``outputs.pact``, ``outputs.pact_v2``; a result a version cannot express gets a
+    ``.refused.txt`` saying why instead, e.g. a product with no UN CPC code recorded for v2.3), its label
     (``label.svg``, ``label.png``; ``outputs.label``) and the CFP study report (``report.html``;
     ``outputs.study_report``) with its PDF (``report.pdf``; ``outputs.pdf_report``), and for a CBAM good its
     embedded emissions (``cbam.csv``, ``cbam.xlsx``; ``outputs.cbam``)."""
@@ -43,15 +44,18 @@ def write_result(result, out_dir: str | Path) -> Path:
     path = Path(out_dir) / "result.json"
     data = as_json(result)
     atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
-    target, refused = Path(out_dir) / pact.FILE_NAME, Path(out_dir) / f"{pact.FILE_NAME}.refused.txt"
-    try:
-        footprint = pact.validated_v3(data)
-    except pact.PactExportError as exc:
-        target.unlink(missing_ok=True)
-        atomic_write_text(refused, f"{exc}\n")
-    else:
-        refused.unlink(missing_ok=True)
-        atomic_write_text(target, json.dumps(footprint, indent=2, ensure_ascii=False) + "\n")
+    from methodology.outputs import pact_v2
+
+    for name, export in ((pact.FILE_NAME, pact.validated_v3), (pact_v2.FILE_NAME, pact_v2.validated_v23)):
+        target, refused = Path(out_dir) / name, Path(out_dir) / f"{name}.refused.txt"
+        try:
+            footprint = export(data)
+        except pact.PactExportError as exc:
+            target.unlink(missing_ok=True)
+            atomic_write_text(refused, f"{exc}\n")
+        else:
+            refused.unlink(missing_ok=True)
+            atomic_write_text(target, json.dumps(footprint, indent=2, ensure_ascii=False) + "\n")
     from methodology.outputs import cbam, label, pdf_report, study_report
 
     label.write(data, out_dir)  # label.svg and label.png: the footprint on a printable label

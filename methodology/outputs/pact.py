@@ -175,19 +175,26 @@ def footprint_v3(result: Result | dict) -> dict[str, Any]:
 
 
 @functools.cache
-def _validator():
+def spec_validator(spec_file: Path, component: str = "ProductFootprint"):
+    """A JSON Schema 2020-12 validator of one component of an official PACT OpenAPI document."""
     import jsonschema
 
-    doc = yaml.safe_load(SPEC_FILE.read_text(encoding="utf-8"))
+    doc = yaml.safe_load(Path(spec_file).read_text(encoding="utf-8"))
     schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "components": doc["components"],
-              "$ref": "#/components/schemas/ProductFootprint"}
+              "$ref": f"#/components/schemas/{component}"}
     return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+
+
+def problems(footprint: dict, spec_file: Path) -> list[str]:
+    """Where a footprint breaks the ``ProductFootprint`` schema of ``spec_file``: '<path>: <message>' each."""
+    return [f"{'/'.join(str(x) for x in e.absolute_path) or '(root)'}: {e.message}"
+            for e in sorted(spec_validator(spec_file).iter_errors(footprint),
+                            key=lambda e: list(map(str, e.absolute_path)))]
 
 
 def problems_v3(footprint: dict) -> list[str]:
     """Where a footprint breaks the official v3.0.3 ``ProductFootprint`` schema: '<path>: <message>' each."""
-    return [f"{'/'.join(str(x) for x in e.absolute_path) or '(root)'}: {e.message}"
-            for e in sorted(_validator().iter_errors(footprint), key=lambda e: list(map(str, e.absolute_path)))]
+    return problems(footprint, SPEC_FILE)
 
 
 def validated_v3(result: Result | dict) -> dict[str, Any]:
