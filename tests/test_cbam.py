@@ -174,7 +174,7 @@ def test_product_families_take_their_own_cn_code():
     assert goods.good("cn-pcr-plastics", "hdpe") is None
     for pid, code in [("ammonia", "2814 10 00"), ("urea", "3102 10 19"), ("nitric-acid", "2808 00 00"),
                       ("ammonium-nitrate", "3102 30 90"), ("npk", "3105 20 10")]:
-        assert goods.good("cn-pcr-fertilisers", pid).cn_code == code
+        assert goods.good("cn-pcr-fertilizer", pid).cn_code == code
 
 
 def test_a_precursor_the_category_does_not_have_is_refused(tmp_path):
@@ -194,7 +194,7 @@ def test_each_cn_code_says_whether_and_where_it_was_verified(tmp_path):
     goods = load_goods()
     assert all(g.cn_check.source for g in goods.goods)
     assert goods.good("cn-pcr-aluminium", "aluminium-ingot").cn_code == "7601 10 90"
-    urea = goods.good("cn-pcr-fertilisers", "urea")
+    urea = goods.good("cn-pcr-fertilizer", "urea")
     assert urea.cn_code == "3102 10 19" and not urea.cn_check.verified
     text = (ROOT / "standards" / "cbam" / "goods.yaml").read_text(encoding="utf-8")
     line = next(x for x in text.splitlines() if x.startswith("    cn_check:") and "2523 10 00" in x)
@@ -223,3 +223,18 @@ def test_a_compute_only_batch_writes_one_cbam_table(tmp_path):
     assert sheet[0][:3] == ("enterprise_id", "product_id", "parameter_file") and len(sheet) == len(rows) + 1
     cbam.write_batch(results[1:2], tmp_path)  # a batch of no CBAM good leaves no table of an earlier one
     assert not (tmp_path / "cbam.csv").exists()
+
+
+def test_coal_gasification_urea_has_its_ammonia_as_an_own_made_precursor():
+    # Shanxi works A, urea: CN 3102 10 19, category urea (CO2 and N2O); the ammonia made on site by coal
+    # gasification is its relevant precursor, with the direct emissions of the gasification process; indirect
+    # emissions count in the obligation for fertilisers.
+    r = _result("fertilizer/sx-coal-gasification-a-urea.yaml")
+    de, s = _direct(r), r["process_scaling"]
+    fig = cbam.figures_of(r)
+    assert fig.good.cn_code == "3102 10 19" and fig.category.indirect_in_obligation
+    own_ammonia = [x for x in fig.precursors if x.item.startswith("own-made ammonia")]
+    gasification = sum(de["ammonia-coal-gasification"].values()) * s["ammonia-coal-gasification"] * \
+        r["allocation"]["factors"].get("ammonia-coal-gasification", 1.0)
+    assert sum(x.kg_co2e for x in own_ammonia) == pytest.approx(gasification)
+    assert gasification > 0
