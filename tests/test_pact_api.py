@@ -191,10 +191,10 @@ def test_token_refused(setup, data, auth, status, code):
     assert "access_token" not in r.json()
 
 
-@pytest.mark.parametrize("header", [None, "Bearer", "Bearer not-a-token-we-issued", "Basic abc"])
 UNKNOWN_ID = "5b0e3c7a-2f4d-4f1e-9a63-0c8d2e7b1f40"  # fixed: pytest-xdist workers must collect the same ids
 
 
+@pytest.mark.parametrize("header", [None, "Bearer", "Bearer not-a-token-we-issued", "Basic abc"])
 @pytest.mark.parametrize(("method", "path"), [("GET", "/3/footprints"), ("GET", f"/3/footprints/{UNKNOWN_ID}"),
                                               ("POST", "/3/events")])
 def test_every_action_needs_a_valid_token(setup, official, header, method, path):
