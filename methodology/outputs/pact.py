@@ -197,10 +197,15 @@ def problems_v3(footprint: dict) -> list[str]:
     return problems(footprint, SPEC_FILE)
 
 
+def checked(footprint: dict, spec_file: Path, version: str) -> dict[str, Any]:
+    """``footprint`` when it validates against the official schema of ``spec_file``; else refused, every place
+    it breaks the schema named."""
+    found = problems(footprint, spec_file)
+    if found:
+        raise PactExportError(f"PACT footprint does not validate against the v{version} schema: " + "; ".join(found))
+    return footprint
+
+
 def validated_v3(result: Result | dict) -> dict[str, Any]:
     """``footprint_v3`` checked against the official schema; a footprint that breaks it is refused."""
-    fp = footprint_v3(result)
-    found = problems_v3(fp)
-    if found:
-        raise PactExportError("PACT footprint does not validate against the v3.0.3 schema: " + "; ".join(found))
-    return fp
+    return checked(footprint_v3(result), SPEC_FILE, "3.0.3")

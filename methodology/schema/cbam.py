@@ -15,10 +15,10 @@ from typing import Any
 
 from pydantic import Field
 
-from methodology.errors import InputFileError, Problem
+from methodology.errors import InputFileError
 from methodology.gases import Gas
 from methodology.schema.common import KEBAB, FileBacked, Strict
-from methodology.schema.loading import ContentCache, parse_model
+from methodology.schema.loading import model_loader
 
 ROOT = Path(__file__).resolve().parents[2]
 GOODS_FILE = ROOT / "standards" / "cbam" / "goods.yaml"
@@ -134,19 +134,11 @@ class GoodsFile(FileBacked):
         return (exact or any_family or [None])[0]
 
 
-_LOADED = ContentCache()
+_LOAD = model_loader(GoodsFile, CbamFileError, check_references=True)
 
 
 def load_goods(path: str | Path = GOODS_FILE) -> GoodsFile:
-    def build(raw: dict, sha: str) -> GoodsFile:
-        goods = parse_model(GoodsFile, raw, path, CbamFileError)
-        goods._path, goods._sha256 = str(path), sha
-        problems = goods.reference_problems()
-        if problems:
-            raise CbamFileError(path, [Problem(str(path), *p) for p in problems])
-        return goods
-
-    return _LOADED.load(path, CbamFileError, build)
+    return _LOAD(path)
 
 
 @functools.cache

@@ -15,11 +15,11 @@ from pathlib import Path
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
-from methodology.errors import FactorSetError, Problem
+from methodology.errors import FactorSetError
 from methodology.gases import Gas
 from methodology.schema.common import KEBAB, SEMVER, FileBacked, GivenUncertainty, Strict, Unit
 from methodology.schema.geography import GridRegions
-from methodology.schema.loading import ContentCache, parse_model
+from methodology.schema.loading import model_loader
 from methodology.units import UnitParseError, conversion_factor
 
 PERIOD = re.compile(r"^\d{4}(?:-\d{4})?$")
@@ -348,21 +348,12 @@ class FactorSet(FileBacked):
         return self.factor_set.id
 
 
-_LOADED = ContentCache()
+_LOAD = model_loader(FactorSet, FactorSetError, check_references=True)
 
 
 def load_factor_set(path: str | Path) -> FactorSet:
     """Load and validate a factor set; the same bytes at the same path give the same (frozen) object."""
-
-    def build(raw: dict, sha: str) -> FactorSet:
-        fs = parse_model(FactorSet, raw, path, FactorSetError)
-        fs._path, fs._sha256 = str(path), sha
-        problems = fs.reference_problems()
-        if problems:
-            raise FactorSetError(path, [Problem(str(path), *p) for p in problems])
-        return fs
-
-    return _LOADED.load(path, FactorSetError, build)
+    return _LOAD(path)
 
 
 # ---------------------------------------------------------------------------------------------

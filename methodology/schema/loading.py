@@ -313,15 +313,19 @@ class ContentCache:
         return value
 
 
-def model_loader(model, error: type[InputFileError]):
+def model_loader(model, error: type[InputFileError], *, check_references: bool = False):
     """``load(path)`` for a file-backed model (``common.FileBacked``): parsed strictly, its path and sha256 recorded,
-    the same bytes at the same path giving the same object (``ContentCache``); problems raise ``error``."""
+    the same bytes at the same path giving the same object (``ContentCache``); problems raise ``error``.
+    ``check_references``: also the model's ``reference_problems()`` ((field, found, expected) each), all at once."""
     cache = ContentCache()
 
     def load(path: str | Path):
         def build(raw: dict, sha: str):
             obj = parse_model(model, raw, path, error)
             obj._path, obj._sha256 = str(path), sha
+            problems = obj.reference_problems() if check_references else []
+            if problems:
+                raise error(path, [Problem(str(path), *p) for p in problems])
             return obj
 
         return cache.load(path, error, build)
