@@ -114,7 +114,8 @@ def test_total_outside_the_route_range_is_a_warning_in_the_result(tmp_path):
     (A_CLINKER, lambda d: d["parameters"]["clinker-kiln"]["cao"].update(value=-65.5),  # negative CaO
      ("parameters.clinker-kiln.cao.value", "-65.5 percent", None)),
     (C, lambda d: d.update(product="cement-p-c-32-5r"),  # unknown cement type (P·C 32.5R left GB 175 in 2023)
-     ("product", "'cement-p-c-32-5r'", "one of ['clinker', 'cement-p-i', 'cement-p-ii', 'cement-p-o', 'cement-p-c']")),
+     ("product", "'cement-p-c-32-5r'", "one of ['clinker', 'cement-p-i', 'cement-p-ii', 'cement-p-o', 'cement-p-c']"
+                 " (the rest of the file was checked against product 'cement-p-c', the closest)")),
     (C, lambda d: d["processes"]["grinding-p-c"]["clinker"].update(value=720000),  # 0.90 t/t is not a P·C
      ("processes.grinding-p-c.clinker", "0.9 t/t (720000 t for 800000 t of Cement P·C produced)",
       "between 0.43 and 0.79 t/t (GB 175-2023 Table 1: P·C clinker and gypsum at least 50 % and below 80 %)")),

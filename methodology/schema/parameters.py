@@ -709,7 +709,8 @@ def validate(pf: ParameterFile, rule: Rule, factors: FactorSet, *, partial: bool
     params = c.parameters(present)
     c.plausibility(present, data)
     region = c.grid_region()
-    components, problems = resolve(rule.declared_product(pf.product).components, pf.components, pf.product)
+    components, problems = ([], []) if c.product is None else resolve(  # a misspelt product: its closest one
+        rule.declared_product(c.product).components, pf.components, c.product)
     for fld, found, expected in problems:
         c.add(fld, found, expected)
     if c.problems:
