@@ -349,6 +349,7 @@ class FactorSet(FileBacked):
 
 
 _LOAD = model_loader(FactorSet, FactorSetError, check_references=True)
+_LOADED = _LOAD.cache
 
 
 def load_factor_set(path: str | Path) -> FactorSet:

@@ -330,6 +330,7 @@ def model_loader(model, error: type[InputFileError], *, check_references: bool =
 
         return cache.load(path, error, build)
 
+    load.cache = cache  # what it holds (warm kernels are checked to start with the shipped files cached)
     return load
 
 
