@@ -314,9 +314,10 @@ def _pruned(raw: dict, exc: ValidationError) -> tuple[dict | None, tuple[str, ..
     return raw, tuple(dict.fromkeys(removed))
 
 
-def read_parameter_file(path: str | Path) -> ParameterFile:
-    """Read and schema-check a parameter file; schema problems raise ``IncompleteParameterFile``."""
-    data = read_input(path, ParameterFileError)
+def read_parameter_file(path: str | Path, data: bytes | None = None) -> ParameterFile:
+    """Read and schema-check a parameter file; schema problems raise ``IncompleteParameterFile``. ``data``: the
+    file's bytes when they are not read from ``path`` (an imported workbook's parameter file, before it is written)."""
+    data = read_input(path, ParameterFileError) if data is None else data
     raw = parse_yaml(data, path, ParameterFileError)
     try:
         pf = ParameterFile.model_validate(raw)
