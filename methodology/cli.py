@@ -275,6 +275,48 @@ def _add_serve(sub) -> None:
     sv.set_defaults(func=cmd_serve)
 
 
+def cmd_template(args) -> int:
+    """Excel data-collection workbooks (``outputs.workbook``): one per route of the rule, or the one route asked for,
+    or pre-filled from a parameter file."""
+    from methodology.outputs.files import atomic_write_bytes
+    from methodology.outputs.workbook import template
+    from methodology.schema.parameters import read_parameter_file
+    from methodology.study import Study, load_standards
+
+    if (args.rule_file is None) == (args.prefill is None):
+        print("pcf template: give a rule file or --prefill PARAMS.yaml, one of them (see pcf template --help)",
+              file=sys.stderr)
+        return 1
+    pf = None
+    if args.prefill:
+        rule = Study.prepare(args.prefill).rule  # a valid parameter file only: its workbook imports back
+        pf = read_parameter_file(args.prefill)
+        routes, name = [pf.route], f"{pf.enterprise.id}-{pf.product}"
+    else:
+        rule, _ = load_standards(args.rule_file)
+        known = [r.id for r in rule.routes]
+        if args.route and args.route not in known:
+            print(f"pcf template: argument --route: found {args.route!r}; expected one of {known}", file=sys.stderr)
+            return 1
+        routes, name = [args.route] if args.route else known, f"{rule.id}-{rule.version}"
+    for route in routes:
+        out = Path(args.out) / (f"{name}.xlsx" if pf else f"{name}-{route}.xlsx")
+        atomic_write_bytes(out, template(rule, route, pf))
+        print(f"wrote {out}")
+    return 0
+
+
+def cmd_import(args) -> int:
+    """A filled workbook into a validated parameter file (``execution.workbooks``); nothing written on a problem."""
+    from methodology.execution import workbooks
+
+    study, out = workbooks.load(args.workbook, args.out)
+    ed = study.enterprise
+    print(f"OK  {args.workbook}: {ed.params.enterprise.id}, {ed.params.product} by {ed.params.route}"
+          + (f"; wrote {out}" if out else " (no --out: nothing written)"))
+    return 0
+
+
 def _pd_options():
     import pandas as pd
 
@@ -530,6 +572,25 @@ def build_parser() -> argparse.ArgumentParser:
     lk.add_argument("--amend", nargs=2, action="append", metavar=("ID", "VERSION"),
                     help="re-record a version whose content changed (a draft not yet released)")
     lk.set_defaults(func=cmd_lock)
+    tp = sub.add_parser("template", help="Excel data-collection workbook(s) of a rule, per route (中文/English)",
+                        description="Write the Excel workbook enterprises fill in: a front sheet for the enterprise, "
+                        "one sheet per process of the route with a row per input, output and parameter (unit, allowed "
+                        "units, plausible range, required, guidance, source and data quality). With --prefill, the "
+                        "workbook of an existing parameter file, filled with its values.")
+    tp.add_argument("rule_file", nargs="?", type=input_file, help="a rule file (standards/<industry>/pcr-*.yaml)")
+    tp.add_argument("--route", default=None, help="only this route (default: one workbook per route)")
+    tp.add_argument("--prefill", default=None, type=input_file, metavar="PARAMS.yaml",
+                    help="a valid parameter file: its rule and route, its values filled in")
+    tp.add_argument("--out", default="runs/templates", type=output_folder, help="folder (default: runs/templates)")
+    tp.set_defaults(func=cmd_template)
+    im = sub.add_parser("import", help="a filled Excel workbook into a validated parameter file",
+                        description="Read a workbook made by pcf template, check it as a parameter file is checked "
+                        "(schema, rule, balances), and list every problem with its cell ('sheet'!D5) and field. "
+                        "Nothing is written unless the whole workbook is valid.")
+    im.add_argument("workbook", type=input_file, help="the filled .xlsx workbook")
+    im.add_argument("--out", default=None, metavar="PARAMS.yaml",
+                    help="write the parameter file here (for review); default: only check")
+    im.set_defaults(func=cmd_import)
     sc = sub.add_parser("schema", help="export JSON Schemas of rule, factor and parameter files and result.json")
     sc.add_argument("--out", default=str(ROOT / "standards" / "schema"), type=output_folder)
     sc.set_defaults(func=cmd_schema)

@@ -224,15 +224,17 @@ class Study:
 
     @classmethod
     def prepare(cls, parameter_file: str | Path, rule_file: str | Path | None = None,
-                factor_file: str | Path | None = None, *, assessment_date: dt.date | str | None = None) -> Study:
+                factor_file: str | Path | None = None, *, assessment_date: dt.date | str | None = None,
+                data: bytes | None = None) -> Study:
         """Load and validate everything (no Brightway): raises with every problem found.
 
         ``rule_file`` defaults to the rule set the parameter file names, ``factor_file`` to the factor set the
         rule names, both found in the catalogue. ``assessment_date``: a date, or its ISO text (empty: none).
+        ``data``: the parameter file's bytes, checked as if read from ``parameter_file`` (nothing is read).
         """
         assessment_date = _date(assessment_date)
         try:
-            pf = read_parameter_file(parameter_file)  # read once: it names its rule set, then is checked against it
+            pf = read_parameter_file(parameter_file, data)  # read once: it names its rule set, then is checked
         except IncompleteParameterFile as exc:
             raise all_problems(exc, parameter_file, rule_file, factor_file) from None
         rule_file = rule_file or catalogue.rule_named_by(parameter_file, pf.rule_set.id, pf.rule_set.version)

@@ -320,9 +320,10 @@ def _pruned(raw: dict, exc: ValidationError) -> tuple[dict | None, tuple[str, ..
     return raw, tuple(dict.fromkeys(removed))
 
 
-def read_parameter_file(path: str | Path) -> ParameterFile:
-    """Read and schema-check a parameter file; schema problems raise ``IncompleteParameterFile``."""
-    data = read_input(path, ParameterFileError)
+def read_parameter_file(path: str | Path, data: bytes | None = None) -> ParameterFile:
+    """Read and schema-check a parameter file; schema problems raise ``IncompleteParameterFile``. ``data``: the
+    file's bytes when they are not read from ``path`` (an imported workbook's parameter file, before it is written)."""
+    data = read_input(path, ParameterFileError) if data is None else data
     twice: list = []  # keys given twice: reported with the schema and rule problems, the first value kept
     raw = parse_yaml(data, path, ParameterFileError, twice)
     try:
