@@ -19,6 +19,15 @@ STANDARD = (
     ("gases.png", "bars", "by_gas", "By gas"),
 )
 DPI = 110
+LABEL_WIDTH, LABEL_LINES = 34, 3  # bar labels wrapped to this many characters and lines, then shortened
+
+
+def wrapped(label: str) -> str:
+    """A bar label on at most ``LABEL_LINES`` lines of ``LABEL_WIDTH`` characters: long process names (the rule's
+    own, e.g. 'Coal gasification, shift, acid-gas removal and ammonia synthesis, ...') stay inside the figure."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(str(label), LABEL_WIDTH, max_lines=LABEL_LINES, placeholder=" ...")) or str(label)
 
 
 def new_axes(figsize=(8, 4.5)):
@@ -29,6 +38,12 @@ def new_axes(figsize=(8, 4.5)):
 
     use_cjk()
     return Figure(figsize=figsize).subplots()
+
+
+def _bars(ax, labels: list, values: list, color: str) -> None:
+    """Horizontal bars at positions, not by label text: two items whose wrapped labels read alike stay two bars."""
+    ax.barh(range(len(values)), values, color=color)
+    ax.set_yticks(range(len(values)), [wrapped(x) for x in labels])
 
 
 def stage_waterfall(result: Result | dict, ax=None):
@@ -55,7 +70,7 @@ def breakdown_bars(result: Result | dict, key: str, ax=None, label: str = ""):
     pairs = ([(x.get("name", x.get("process")), x["total"]) for x in items] if isinstance(items, list)
              else [(k, v["total"]) for k, v in items.items()])
     pairs.sort(key=lambda p: p[1])
-    ax.barh([p[0] for p in pairs], [p[1] for p in pairs], color="#7f7f7f")
+    _bars(ax, [p[0] for p in pairs], [p[1] for p in pairs], "#7f7f7f")
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xlabel("kg CO2e per declared unit")
     ax.set_title(label or key)
@@ -85,7 +100,7 @@ def uncertainty_tornado(result: Result | dict, ax=None):
     u = as_json(result)["uncertainty"]
     ax = ax or new_axes((8, 0.35 * max(len(u["drivers"]), 3) + 1.5))
     drivers = u["drivers"][::-1]
-    ax.barh([d["quantity"] for d in drivers], [100 * d["share"] for d in drivers], color="#4f81bd")
+    _bars(ax, [d["quantity"] for d in drivers], [100 * d["share"] for d in drivers], "#4f81bd")
     ax.set_xlabel("share of the variance of the total (%)")
     ax.set_title(f"Uncertainty: 95 % interval {u['p2_5']:.0f}-{u['p97_5']:.0f} kg CO2e, median {u['median']:.0f} "
                  f"({u['iterations']} iterations)", fontsize=10)
