@@ -163,7 +163,7 @@ def test_rows_that_break_a_carbon_balance_together_are_rejected_as_building_reje
     slow, rows_slow = model().totals_by_building(G)
     assert rows == rows_slow == np.flatnonzero(~broken).tolist() and fast == pytest.approx(slow, rel=1e-10)
     # without the balances' check, the fast path keeps every row
-    monkeypatch.setattr(mc_fast, "balances", lambda aff, X: (np.zeros(len(X), bool),) * 2)
+    monkeypatch.setattr(mc_fast, "_balances", lambda aff, D: (np.zeros(len(D), bool),) * 2)
     _, blind = model().totals(M)
     assert len(blind) == 400
 

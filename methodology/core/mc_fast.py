@@ -136,18 +136,24 @@ def balances(aff: Affine, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rows of data multipliers ``X`` where a carbon balance breaks (carbon out exceeds carbon in by more than
     the rule's carbon tolerance: physically impossible, building rejects it) and rows where one crosses zero
     within the tolerance (building clips it to zero, which the affine map does not): two masks over the rows."""
-    C = aff.c0 + (X - 1) @ aff.Jc.T  # N x (carbon in, carbon out)
+    return _balances(aff, X - 1)
+
+
+def _balances(aff: Affine, D: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``balances`` of the rows ``X = 1 + D``."""
+    if not len(aff.c0):
+        return np.zeros(len(D), dtype=bool), np.zeros(len(D), dtype=bool)
+    C = aff.c0 + D @ aff.Jc.T  # N x (carbon in, carbon out)
     E = _emitted(C)
-    b = E.shape[1]
-    broken = (E < -aff.carbon_tolerance * C[:, :b]).any(axis=1)
+    broken = (E < -aff.carbon_tolerance * C[:, : E.shape[1]]).any(axis=1)
     crossed = ((E < 0) != (_emitted(aff.c0) < 0)).any(axis=1)
     return broken, crossed & ~broken
 
 
-def _outside(aff: Affine, X: np.ndarray, V: np.ndarray) -> np.ndarray:
+def _outside(aff: Affine, X: np.ndarray, V: np.ndarray, carbon_masks=None) -> np.ndarray:
     """Rows (data multipliers ``X``, entries ``V``) the affine map does not cover: an entry changed sign or a
-    carbon balance crossed zero or broke."""
-    broken, crossed = balances(aff, X)
+    carbon balance crossed zero or broke (``carbon_masks``: ``balances(aff, X)`` if already found)."""
+    broken, crossed = carbon_masks or balances(aff, X)
     return ((np.sign(V) != np.sign(aff.v0)) & (aff.v0 != 0)).any(axis=-1) | crossed | broken
 
 
@@ -157,15 +163,17 @@ def totals(aff: Affine, X: np.ndarray, F: np.ndarray) -> tuple[np.ndarray, np.nd
     a carbon balance crossed zero, or the system is singular): their totals are NaN, for the caller to build.
     Rows whose carbon balances break (``balances``) are NaN and not in the mask: rejected."""
     N = len(X)
-    V = aff.v0 + (X - 1) @ aff.J.T  # N x entries
-    broken = balances(aff, X)[0]
-    outside = _outside(aff, X, V)
+    D = X - 1
+    V = aff.v0 + D @ aff.J.T  # N x entries
+    masks = _balances(aff, D)
+    broken = masks[0]
+    outside = _outside(aff, X, V, masks)
     tech = aff.kind == compute._TECH
     A = np.zeros((N, aff.n * aff.n))
     np.add.at(A, (slice(None), aff.row[tech] * aff.n + aff.col[tech]), V[:, tech])
     A = A.reshape(N, aff.n, aff.n)
     f = np.zeros((N, aff.n))
-    f[:, aff.final] = aff.d0 + (X - 1) @ aff.dd
+    f[:, aff.final] = aff.d0 + D @ aff.dd
     s = np.full((N, aff.n), np.nan)
     ok = ~outside
     try:
