@@ -117,7 +117,8 @@ def test_vectorised_iterations_equal_iterations_built_one_by_one(path):
     assert m._affine or path.parent.name not in {"steel", "cement", "aluminium"}
     assert rows == rows_slow
     assert fast == pytest.approx(slow, rel=1e-10)
-    # at 2.5 times the spread some balances break (aluminium, plastics, stainless) or cross zero: the same rows go
+    # at 2.5 times the spread some rows break a balance (aluminium, plastics, stainless) or cross zero within the
+    # rule's tolerance: the fast path rejects and builds such rows so that what it keeps is what building keeps
     m.sigmas[: m.n_data] *= 2.5
     M = U.draw(m.sigmas, 60, seed=9)
     fast, rows = m.totals(M)
