@@ -16,6 +16,7 @@ from methodology.study import Study
 ROOT = Path(__file__).resolve().parent.parent
 EAF = ROOT / "parameters" / "steel" / "sd-scrap-eaf-mill-b.yaml"
 WORKS_A = ROOT / "parameters" / "steel" / "sd-integrated-works-a.yaml"
+UREA_A = ROOT / "parameters" / "fertilizer" / "sx-coal-gasification-a-urea.yaml"
 ONES = dict.fromkeys(U.INDICATORS, 1)
 
 
@@ -116,6 +117,56 @@ def test_vectorised_iterations_equal_iterations_built_one_by_one(path):
     assert m._affine or path.parent.name not in {"steel", "cement", "aluminium"}
     assert rows == rows_slow
     assert fast == pytest.approx(slow, rel=1e-10)
+    # at 2.5 times the spread some rows break a balance (aluminium, plastics, stainless) or cross zero within the
+    # rule's tolerance: the fast path rejects and builds such rows so that what it keeps is what building keeps
+    m.sigmas[: m.n_data] *= 2.5
+    M = U.draw(m.sigmas, 60, seed=9)
+    fast, rows = m.totals(M)
+    slow, rows_slow = m.totals_by_building(M)
+    assert rows == rows_slow
+    assert fast == pytest.approx(slow, rel=1e-10)
+
+
+def test_rows_that_break_a_carbon_balance_together_are_rejected_as_building_rejects_them(tmp_path, monkeypatch):
+    """The urea plant's carbon balance: the CO2 fed and the coal for steam in, the urea's carbon out. Either of the
+    two at two sigma alone keeps the balance (neither is held), both low together leave more carbon in the urea
+    than came in, which building rejects. The plant's CO2 entry (the balance plus the CO2 bound in the urea,
+    not credited) never changes sign, so only the vectorised balances (``mc_fast.balances``) see these rows."""
+    from conftest import write_variant
+
+    from methodology.core import mc_fast
+    from methodology.schema.methods import gwp_indicators
+
+    def wide(d):
+        for key in ("co2", "coal"):
+            d["processes"]["urea-plant"][key]["uncertainty"] = {"gsd2": 1.7, "source": "test: a wide spread"}
+    st = Study.prepare(write_variant(tmp_path, UREA_A, wide))
+
+    def model():
+        return U.model(st.enterprise, st.foreground, st.factors, gwp_indicators(), U.load_spec())
+    m = model()
+    assert m.held == () and {"data:urea-plant.co2", "data:urea-plant.coal"} <= set(m.names)
+    M = U.draw(m.sigmas, 400, seed=9)
+    fast, rows = m.totals(M)
+    slow, rows_slow = model().totals_by_building(M)
+    assert m._affine and rows == rows_slow and fast == pytest.approx(slow, rel=1e-10)
+    broken, _ = mc_fast.balances(m._affine, M[:, : m.n_data])
+    assert broken.sum() == 400 - len(rows) > 10  # what the fast path rejects is what building rejects
+    assert st.monte_carlo(400, seed=9).rejected == broken.sum()  # and what the result reports
+    # the two on a grid: rows that break the balance, rows within the rule's carbon tolerance (building clips the
+    # balance to zero, the affine map would not: built) and rows that keep it
+    G = np.ones((441, len(m.names)))
+    G[:, [m.names.index(f"data:urea-plant.{k}") for k in ("co2", "coal")]] = np.stack(
+        np.meshgrid(np.linspace(0.55, 1, 21), np.linspace(0.4, 1, 21)), -1).reshape(-1, 2)
+    broken, crossed = mc_fast.balances(m._affine, G[:, : m.n_data])
+    assert broken.any() and crossed.any() and not (broken | crossed).all()
+    fast, rows = m.totals(G)
+    slow, rows_slow = model().totals_by_building(G)
+    assert rows == rows_slow == np.flatnonzero(~broken).tolist() and fast == pytest.approx(slow, rel=1e-10)
+    # without the balances' check, the fast path keeps every row
+    monkeypatch.setattr(mc_fast, "_balances", lambda aff, D: (np.zeros(len(D), bool),) * 2)
+    _, blind = model().totals(M)
+    assert len(blind) == 400
 
 
 def test_a_partition_allocation_is_not_affine_and_is_built_row_by_row():

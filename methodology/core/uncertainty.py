@@ -287,7 +287,8 @@ def model(ed, fg, factors, cfs, spec: UncertaintySpec) -> Model:
     """The uncertain quantities (``sampled_data`` and the background factors) with their sigmas. A datum whose
     value at exp(-2 sigma) or exp(+2 sigma), all else at its value, already makes a process's carbon leaving
     exceed its carbon entering (the purchased coke of an anode plant that makes anodes of it) is bound by the
-    site's balances: it is held at its value and listed in ``held``."""
+    site's balances: it is held at its value and listed in ``held``. Rows whose data break a balance only
+    together, or beyond two sigma, are rejected row by row (``Model.totals``: ``mc_fast.balances``)."""
     b = spec.basic_uncertainty
     items = sampled_data(ed)
     data_sig = [d.uncertainty.sigma if d.uncertainty else sigma(
