@@ -7,6 +7,7 @@ figure state, no GUI backend, and each figure is rendered once. The notebook sho
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 from methodology.core.result import Result, as_json
@@ -19,6 +20,8 @@ STANDARD = (
     ("gases.png", "bars", "by_gas", "By gas"),
 )
 DPI = 110
+LABEL_WIDTH = 45  # characters per line of a bar's label
+LINE_INCHES = 0.19  # height of one line of a tick label (10 pt with leading); 1.4 in for title and axis
 
 
 def new_axes(figsize=(8, 4.5)):
@@ -55,7 +58,13 @@ def breakdown_bars(result: Result | dict, key: str, ax=None, label: str = ""):
     pairs = ([(x.get("name", x.get("process")), x["total"]) for x in items] if isinstance(items, list)
              else [(k, v["total"]) for k, v in items.items()])
     pairs.sort(key=lambda p: p[1])
-    ax.barh([p[0] for p in pairs], [p[1] for p in pairs], color="#7f7f7f")
+    ax.barh(range(len(pairs)), [p[1] for p in pairs], color="#7f7f7f")  # by position: equal names stay two bars
+    # long process names (a cracker with its five products) wrapped, so that the layout keeps the plot area
+    labels = [textwrap.fill(str(p[0]), LABEL_WIDTH) for p in pairs]
+    ax.set_yticks(range(len(pairs)), labels)
+    fig, lines = ax.figure, sum(t.count("\n") + 1 for t in labels)
+    width, height = fig.get_size_inches()
+    fig.set_size_inches(width, max(height, LINE_INCHES * lines + 1.4))  # taller, never shorter: labels don't overlap
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xlabel("kg CO2e per declared unit")
     ax.set_title(label or key)
