@@ -352,20 +352,21 @@ def test_kernels_start_without_a_template_that_died(bw_project):
 
 # --- compute-only run folders (issue 15): the files a notebook run writes, without the notebook ------------------
 
+INDUSTRY_FOLDERS = sorted(p for p in (ROOT / "parameters").iterdir() if p.is_dir())  # parameters/<industry>/
 RUN_FILES = ("result.json", "run.json", "report.html", "report.pdf", "pact-v3.0.3.json", "label.svg", "label.png",
              "figures/stages.png")
 
 
 @pytest.fixture(scope="module")
 def industries(tmp_path_factory, bw_project):
-    """One shipped enterprise of each industry, run by notebooks and then compute-only into the same runs folder."""
-    from conftest import ALUMINIUM_ENTERPRISES, CEMENT_ENTERPRISES, PLASTICS_ENTERPRISES
-
+    """One shipped enterprise of each industry (each folder under parameters/), run by notebooks and then
+    compute-only into the same runs folder."""
     tmp = tmp_path_factory.mktemp("industries")
     src = tmp / "in"
     src.mkdir()
-    for group in (ENTERPRISES, CEMENT_ENTERPRISES, ALUMINIUM_ENTERPRISES, PLASTICS_ENTERPRISES):
-        (src / group[0].name).write_text(group[0].read_text(encoding="utf-8"), encoding="utf-8")
+    for folder in INDUSTRY_FOLDERS:
+        first = sorted(folder.glob("*.yaml"))[0]
+        (src / first.name).write_text(first.read_text(encoding="utf-8"), encoding="utf-8")
     notebooks, status = run_batch([src], tmp / "runs", settings=QUIET, log=lambda m: None)
     assert status == 0, notebooks["runs"]
     fast, status = run_batch([src], tmp / "runs", settings=QUIET, compute=True, log=lambda m: None)
@@ -384,7 +385,7 @@ def test_compute_only_writes_each_run_folder_as_the_notebook_run(industries):
     """Every file of the notebook run but the notebook, in <runs>/compute-only/<enterprise>/<product>/, with the
     notebook run's figures; the notebook runs' folders stay theirs."""
     _, runs, notebooks, fast = industries
-    assert {r["industry"] for r in fast["runs"]} == {"steel", "cement", "aluminium", "plastics"}
+    assert {r["industry"] for r in fast["runs"]} == {f.name for f in INDUSTRY_FOLDERS}
     assert fast["settings"]["run_folders"] is True
     for nb, co in zip(notebooks["runs"], fast["runs"], strict=True):
         final = runs / "compute-only" / co["enterprise"] / co["product"]
@@ -462,3 +463,36 @@ def test_table_only_writes_no_run_folders(mixed_batch, tmp_path):
     assert sorted(fast.index) == sorted(slow.index)
     total = "gwp100_total_kg_co2e"
     assert fast[total].to_dict() == pytest.approx(slow[total].to_dict(), rel=REL, abs=ABS)
+
+
+
+def test_batch_over_parameters_plans_every_file_of_every_industry_folder(tmp_path):
+    """What `pcf batch parameters` (the README's main command) discovers: every shipped file of every folder
+    under parameters/ found, valid and planned to run under its own industry (no computation: cheap)."""
+    from methodology.execution.batch import plan
+
+    p = plan([ROOT / "parameters"], tmp_path / "runs", log=lambda m: None)
+    assert not p.invalid and not p.skipped, p.invalid
+    shipped = {q.resolve() for folder in INDUSTRY_FOLDERS for q in folder.glob("*.yaml")}
+    assert {Path(s.parameter_file).resolve() for s in p.todo} == shipped
+    assert {(Path(s.parameter_file).parent.name, s.industry) for s in p.todo} == {
+        (f.name, f.name) for f in INDUSTRY_FOLDERS}  # parameters/<industry>/ holds that industry's files only
+    assert {f.name for f in INDUSTRY_FOLDERS} >= {"steel", "cement", "aluminium", "plastics", "fertilizer"}
+
+
+def test_batch_summary_names_every_industry_in_chinese(industries):
+    """The notebook batch of one enterprise per industry: its results table and summary notebook hold every
+    industry, each under its bilingual label (standards/vocabulary/zh-en.yaml), not its bare id."""
+    import pandas as pd
+
+    from methodology.outputs import summary
+    from methodology.schema.vocabulary import label
+
+    _, runs, _, _ = industries
+    labels = {label("industries", f.name) for f in INDUSTRY_FOLDERS}
+    assert not labels & {f.name for f in INDUSTRY_FOLDERS}  # every industry has a label of its own
+    table = pd.read_parquet(runs / "batch" / "results.parquet")
+    assert set(summary.headline_table(table).index.get_level_values(0)) == labels
+    nb = json.loads((runs / "batch" / "summary.ipynb").read_text(encoding="utf-8"))
+    shown = json.dumps([o for c in nb["cells"] for o in c.get("outputs", [])], ensure_ascii=False)
+    assert {x for x in labels if x not in shown} == set()

@@ -1,4 +1,4 @@
-"""Figures keep their labels inside: long process names are wrapped, items whose labels read alike stay apart."""
+"""Figures keep their labels inside: long process names are wrapped, two items of one name stay two bars."""
 
 from __future__ import annotations
 
@@ -22,12 +22,19 @@ def test_long_labels_are_wrapped_and_the_layout_applies():
         ax.figure.tight_layout()
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert max(len(line) for lab in labels for line in lab.split("\n")) <= figures.LABEL_WIDTH
-    assert all(lab.count("\n") < figures.LABEL_LINES for lab in labels)
-    assert next(lab for lab in labels if lab.startswith("Coal")).endswith("...")  # shortened, not cut at the edge
+    assert "".join(next(lab for lab in labels if lab.startswith("Coal")).split()) == "".join(LONG.split())  # whole
 
 
-def test_items_whose_wrapped_labels_read_alike_stay_two_bars():
+def test_driver_labels_are_wrapped_too():
+    drivers = [{"quantity": LONG, "share": 0.6}, {"quantity": "coal", "share": 0.4}]
+    ax = figures.uncertainty_tornado({"uncertainty": {"drivers": drivers, "p2_5": 1, "p97_5": 2, "median": 1.5,
+                                                      "iterations": 10}})
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert max(len(line) for lab in labels for line in lab.split("\n")) <= figures.LABEL_WIDTH
+
+
+def test_items_of_one_name_stay_two_bars():
     ax = figures.new_axes()
-    figures.breakdown_bars(_result([LONG + " (line 1)", LONG + " (line 2)"]), "by_process", ax)
+    figures.breakdown_bars(_result([LONG, LONG]), "by_process", ax)
     assert len(ax.patches) == 2
     assert sorted(p.get_width() for p in ax.patches) == [10.0, 20.0]

@@ -20,12 +20,16 @@ RULE = ROOT / "standards" / "plastics" / "pcr-plastics.yaml"
 PL = ROOT / "parameters" / "plastics"
 A_HDPE, A_PP = PL / "sd-naphtha-cracker-a-hdpe.yaml", PL / "sd-naphtha-cracker-a-pp.yaml"
 B, C, D = PL / "nx-coal-to-olefins-b.yaml", PL / "js-pvc-ethylene-c.yaml", PL / "xj-pvc-carbide-d.yaml"
+E_LDPE = PL / "zj-naphtha-cracker-e-ldpe.yaml"
 GWP = {Gas.co2_fossil: 1.0, Gas.co2e_fossil: 1.0, Gas.ch4_fossil: 29.8, Gas.n2o: 273.0}  # IPCC AR6 GWP100
 GAS_C = 0.038931 * 15.3  # kg C per m3 of natural gas: 38.931 MJ/m3 x 15.3 kg C/GJ (Chinese defaults)
 C_PE, C_NAPHTHA, C_PYGAS, C_TAIL = 0.8563, 0.89, 0.90, 0.60  # t C/t: (CH2)n and C2H4, C3H6, C4H8; IPCC; estimates
 # cracker of enterprise A, t/yr: ethylene, propylene, crude C4, pyrolysis gasoline, exported tail gas
 MASSES = {"ethylene": 800000, "propylene": 400000, "crude_c4": 240000, "pyrolysis_gasoline": 640000,
           "tail_gas_export": 40000}
+# cracker of enterprise E (lighter naphtha, less propylene), t/yr, the same keys
+MASSES_E = {"ethylene": 600000, "propylene": 270000, "crude_c4": 168000, "pyrolysis_gasoline": 450000,
+            "tail_gas_export": 30000}
 
 
 def result(path, rule=None):
@@ -37,9 +41,11 @@ def upstream(study, factor_id: str) -> float:
     return sum(GWP[g] * kg for g, kg in study.factors.get(factor_id).emissions_kg().items())
 
 
-def cracker_direct_co2_kg() -> float:
-    c_in = 2520000e3 * C_NAPHTHA + 48e6 * GAS_C
-    c_out = (800000 + 400000 + 240000) * 1e3 * C_PE + 640000e3 * C_PYGAS + 40000e3 * C_TAIL
+def cracker_direct_co2_kg(naphtha_t: float = 2520000, gas_m3: float = 48e6, masses: dict = MASSES) -> float:
+    c_in = naphtha_t * 1e3 * C_NAPHTHA + gas_m3 * GAS_C
+    m = masses
+    c_out = ((m["ethylene"] + m["propylene"] + m["crude_c4"]) * C_PE + m["pyrolysis_gasoline"] * C_PYGAS
+             + m["tail_gas_export"] * C_TAIL) * 1e3
     return (c_in - c_out) * C_TO_CO2
 
 
@@ -71,6 +77,26 @@ def test_cracker_mass_partition_sums_back_to_the_whole():
     # allocated shares x amounts: ethylene + propylene columns + the co-products leaving = the whole cracker
     allocated = per_t_ethylene * 800000 + per_t_propylene * 400000 + per_t_ethylene * (240000 + 640000 + 40000)
     assert allocated == pytest.approx(whole, rel=1e-4)
+
+
+def test_ldpe_lldpe_of_enterprise_e_by_hand():
+    # the cracker by hand as above, its ethylene's mass share carried by 1.015 t ethylene per t resin; the LDPE/LLDPE
+    # plant's own carbon balance (the 6,000 t of ethylene not in the resin, and the steam gas) and its electricity
+    st = Study.prepare(E_LDPE)
+    naphtha = upstream(st, "naphtha") + 1000 * upstream(st, "transport-ship-bulk")  # 1,000 km by sea
+    gas, grid = upstream(st, "natural-gas"), upstream(st, "grid-cn-2023-pcf")
+    cracker = (cracker_direct_co2_kg(1830000, 30e6, MASSES_E) + 1830000 * naphtha + 30e6 * gas + 96e6 * grid)
+    per_t_ethylene = cracker / sum(MASSES_E.values())  # mass partition: the same burden per t of each product
+    plant_direct = ((406000 - 400000) * 1e3 * C_PE + 12e6 * GAS_C) * C_TO_CO2
+    plant = plant_direct + 12e6 * gas + 320e6 * grid
+    res = st.calculate_without_brightway()
+    by_process = {p.process: p.total for p in res.by_process}
+    assert by_process["steam-cracker"] == pytest.approx(406000 / 400000 * per_t_ethylene, rel=1e-4)  # gas C rounded
+    assert by_process["ldpe-plant"] == pytest.approx(plant / 400000, rel=1e-4)
+    assert res.gwp100_kg_co2e.total == pytest.approx(406000 / 400000 * per_t_ethylene + plant / 400000, rel=1e-4)
+    # the hyper-compressors' 800 kWh/t against HDPE's 450: LDPE/LLDPE above complex A's HDPE, as in the
+    # PlasticsEurope eco-profiles (LDPE above HDPE)
+    assert res.gwp100_kg_co2e.total > result(A_HDPE).gwp100_kg_co2e.total
 
 
 @pytest.mark.parametrize("approach, ratio", [
@@ -136,21 +162,22 @@ def test_bought_ethylene_takes_its_factor():
     assert rows["ethylene"] == pytest.approx(188564 / 400000 * 1300, rel=1e-9)
 
 
-@pytest.mark.parametrize("path, fossil", [(A_HDPE, 856.3), (A_PP, 856.3), (B, 856.3), (C, 384.3), (D, 384.3)])
+@pytest.mark.parametrize("path, fossil", [(A_HDPE, 856.3), (A_PP, 856.3), (B, 856.3), (C, 384.3), (D, 384.3),
+                                                 (E_LDPE, 856.3)])
 def test_resin_carbon_content_fossil_and_biogenic(path, fossil):
     # PACT fossilCarbonContent / biogenicCarbonContent: (CH2)n and (C3H6)n 0.8563, C2H3Cl 0.3843 t C/t
     c = result(path).model_dump(mode="json")["product_carbon"]
     assert c["fossil_kg_c"] == pytest.approx(fossil) and c["biogenic_kg_c"] == 0.0
 
 
-@pytest.mark.parametrize("path", [A_HDPE, B, D], ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", [A_HDPE, B, D, E_LDPE], ids=lambda p: p.stem)
 def test_linearity_the_result_per_t_does_not_depend_on_the_scale(tmp_path, path):
     base = result(path).gwp100_kg_co2e.total
     assert result(write_variant(tmp_path, path, scaled_amounts)).gwp100_kg_co2e.total == pytest.approx(base, rel=1e-12)
 
 
 def test_shipped_totals_lie_in_their_route_ranges_and_rank_by_route():
-    totals = {p.stem: result(p) for p in (A_HDPE, A_PP, B, C, D)}
+    totals = {p.stem: result(p) for p in (A_HDPE, A_PP, B, C, D, E_LDPE)}
     assert all(r.checks.within_route_plausible_range for r in totals.values())
     t = {k: r.gwp100_kg_co2e.total for k, r in totals.items()}
     # coal-to-olefins and the carbide route are the high-carbon Chinese routes

@@ -414,3 +414,24 @@ def test_vocabulary_is_strict_data(tmp_path):
     with pytest.raises(InputFileError) as exc:
         load_vocabulary(bad)
     assert [p.field for p in exc.value.problems] == ["routs"]
+
+
+def test_every_industry_product_and_route_of_every_shipped_rule_has_a_chinese_label():
+    """The summary shows each id by its bilingual label; a rule adding a product or route without one in
+    standards/vocabulary/zh-en.yaml would show a bare id to the bureau. Every rule the catalogue finds."""
+    import re
+
+    from methodology.schema import catalogue
+    from methodology.schema.rules import load_rule
+    from methodology.schema.vocabulary import label
+
+    rules = catalogue.entries("rule")
+    assert {e.industry for e in rules} >= {"steel", "cement", "aluminium", "plastics", "fertilizer"}
+    wanted = set()
+    for e in rules:
+        rule = load_rule(e.path)
+        wanted |= {("industries", rule.rule_set.industry)} | {("products", p.id) for p in rule.products}
+        wanted |= {("routes", r.id) for r in rule.routes}
+    missing = sorted(f"{kind}.{id_} ({label(kind, id_)!r})" for kind, id_ in wanted
+                     if not re.search(r"[\u4e00-\u9fff]", label(kind, id_)))
+    assert not missing, f"ids without a Chinese label in standards/vocabulary/zh-en.yaml: {missing}"

@@ -232,6 +232,26 @@ def test_tornado_and_batch_views_of_the_uncertainty(tmp_path):
     assert "uncertainty.png" in [p.name for p in summary.save_figures(df, tmp_path)]
 
 
+def test_process_bars_keep_long_names_apart_and_laid_out(tmp_path):
+    """The by-process figure of a site with eight long process names (as the stainless works and the cracker's
+    'steam cracker (...): Propylene' have): every bar kept, even two of one name, the names wrapped and the figure
+    grown so that the layout applies (matplotlib warned 'Tight layout not applied' and cut the plot before)."""
+    import warnings
+
+    from methodology.outputs import figures
+
+    name = "Coal gasification, shift, acid-gas removal and ammonia synthesis, with the site's coal-fired boilers"
+    items = [{"name": f"{name} {i}", "total": float(i)} for i in range(7)] + [{"name": f"{name} 6", "total": 9.0}]
+    ax = figures.new_axes()
+    figures.breakdown_bars({"by_process": items}, "by_process", ax, "By process")
+    assert len(ax.patches) == 8 and len(ax.get_yticklabels()) == 8
+    assert all(len(line) <= figures.LABEL_WIDTH for t in ax.get_yticklabels() for line in t.get_text().split("\n"))
+    assert ax.figure.get_size_inches()[1] > 4.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert figures.save_png(ax.figure, tmp_path / "processes.png").stat().st_size > 1000
+
+
 def test_uncertainty_as_given_replaces_the_pedigrees(tmp_path):
     """A value or a factor may state its own lognormal (gsd2, with its source); a tiny one everywhere leaves the
     Monte Carlo mean at the deterministic result."""

@@ -7,6 +7,7 @@ figure state, no GUI backend, and each figure is rendered once. The notebook sho
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 from methodology.core.result import Result, as_json
@@ -19,15 +20,8 @@ STANDARD = (
     ("gases.png", "bars", "by_gas", "By gas"),
 )
 DPI = 110
-LABEL_WIDTH, LABEL_LINES = 34, 3  # bar labels wrapped to this many characters and lines, then shortened
-
-
-def wrapped(label: str) -> str:
-    """A bar label on at most ``LABEL_LINES`` lines of ``LABEL_WIDTH`` characters: long process names (the rule's
-    own, e.g. 'Coal gasification, shift, acid-gas removal and ammonia synthesis, ...') stay inside the figure."""
-    import textwrap
-
-    return "\n".join(textwrap.wrap(str(label), LABEL_WIDTH, max_lines=LABEL_LINES, placeholder=" ...")) or str(label)
+LABEL_WIDTH = 45  # characters per line of a bar's label
+LINE_INCHES = 0.19  # height of one line of a tick label (10 pt with leading); 1.4 in for title and axis
 
 
 def new_axes(figsize=(8, 4.5)):
@@ -41,9 +35,9 @@ def new_axes(figsize=(8, 4.5)):
 
 
 def _bars(ax, labels: list, values: list, color: str) -> None:
-    """Horizontal bars at positions, not by label text: two items whose wrapped labels read alike stay two bars."""
+    """Horizontal bars at positions, not by label text: two items of one name stay two bars; labels wrapped."""
     ax.barh(range(len(values)), values, color=color)
-    ax.set_yticks(range(len(values)), [wrapped(x) for x in labels])
+    ax.set_yticks(range(len(values)), [textwrap.fill(str(x), LABEL_WIDTH) for x in labels])
 
 
 def stage_waterfall(result: Result | dict, ax=None):
@@ -70,7 +64,13 @@ def breakdown_bars(result: Result | dict, key: str, ax=None, label: str = ""):
     pairs = ([(x.get("name", x.get("process")), x["total"]) for x in items] if isinstance(items, list)
              else [(k, v["total"]) for k, v in items.items()])
     pairs.sort(key=lambda p: p[1])
-    _bars(ax, [p[0] for p in pairs], [p[1] for p in pairs], "#7f7f7f")
+    ax.barh(range(len(pairs)), [p[1] for p in pairs], color="#7f7f7f")  # by position: equal names stay two bars
+    # long process names (a cracker with its five products) wrapped, so that the layout keeps the plot area
+    labels = [textwrap.fill(str(p[0]), LABEL_WIDTH) for p in pairs]
+    ax.set_yticks(range(len(pairs)), labels)
+    fig, lines = ax.figure, sum(t.count("\n") + 1 for t in labels)
+    width, height = fig.get_size_inches()
+    fig.set_size_inches(width, max(height, LINE_INCHES * lines + 1.4))  # taller, never shorter: labels don't overlap
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xlabel("kg CO2e per declared unit")
     ax.set_title(label or key)
