@@ -184,18 +184,19 @@ def test_a_precursor_the_category_does_not_have_is_refused(tmp_path):
                                 "      - {category: pig-iron, factors: [purchased-clinker]}"), encoding="utf-8")
     with pytest.raises(CbamFileError) as e:
         load_goods(bad)
-    assert "goods[6] precursor 1: found pig-iron; expected a relevant precursor of cement: cement-clinker, " \
-           "calcined-clay" in str(e.value)
+    assert "goods[6] precursor 1: found pig-iron; expected a relevant precursor of cement or of its precursors: " \
+           "cement-clinker, calcined-clay" in str(e.value)
 
 
 def test_each_cn_code_says_whether_and_where_it_was_verified(tmp_path):
     """``cn_check`` is required: a good without it is refused; the codes corrected on the CN 2025/2026 check stay
-    corrected, and the one whose level could not be seen stays unverified."""
+    corrected; urea's 3102 10 19 is the 'more than 45 % nitrogen' level read in the Czech Statistical Office's CN
+    2025 listing."""
     goods = load_goods()
     assert all(g.cn_check.source for g in goods.goods)
     assert goods.good("cn-pcr-aluminium", "aluminium-ingot").cn_code == "7601 10 90"
     urea = goods.good("cn-pcr-fertilizer", "urea")
-    assert urea.cn_code == "3102 10 19" and not urea.cn_check.verified
+    assert urea.cn_code == "3102 10 19" and urea.cn_check.verified and "31021019" in urea.cn_check.source
     text = (ROOT / "standards" / "cbam" / "goods.yaml").read_text(encoding="utf-8")
     line = next(x for x in text.splitlines() if x.startswith("    cn_check:") and "2523 10 00" in x)
     bad = tmp_path / "error_cn_check.yaml"
@@ -238,3 +239,61 @@ def test_coal_gasification_urea_has_its_ammonia_as_an_own_made_precursor():
         r["allocation"]["factors"].get("ammonia-coal-gasification", 1.0)
     assert sum(x.kg_co2e for x in own_ammonia) == pytest.approx(gasification)
     assert gasification > 0
+
+
+def test_every_good_is_under_an_annex_i_entry_and_a_code_outside_it_is_refused(tmp_path):
+    goods = load_goods()
+    assert all(g.annex_i.covers(g.cn_code) for g in goods.goods)
+    assert {g.annex_i.code for g in goods.goods if g.rule == "cn-pcr-fertilizer"} == {"2814", "2808 00 00", "3102",
+                                                                                    "3105"}
+    text = (ROOT / "standards" / "cbam" / "goods.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "error_annex.yaml"
+    bad.write_text(text.replace('cn_code: "3105 20 10"', 'cn_code: "3105 60 00"'), encoding="utf-8")
+    with pytest.raises(CbamFileError) as e:
+        load_goods(bad)
+    assert ("annex_i: found 3105 for CN 3105 60 00; expected an Annex I entry covering the good's CN code"
+            in str(e.value))
+
+
+def test_precursor_lists_say_where_they_were_read_and_precursors_of_precursors_are_accepted():
+    goods = load_goods()
+    cats = goods.categories
+    assert all(c.precursors_check.source for c in cats.values())
+    assert cats["crude-steel"].precursors == ["ferro-alloys", "pig-iron", "dri", "crude-steel"]  # Guidance 5d
+    assert cats["crude-steel"].precursors_check.verified and "sintered-ore" not in cats["crude-steel"].precursors
+    assert cats["sintered-ore"].indirect_in_obligation  # 2601 12 00 is not in Annex II of Regulation 2023/956
+    assert cats["ammonia"].precursors == ["hydrogen"] and cats["ammonia"].precursors_check.verified
+    # sinter made for the blast furnace enters crude steel through the pig iron: accepted, through its precursors
+    assert "sintered-ore" in goods.relevant_precursors("crude-steel")
+    assert "calcined-clay" not in goods.relevant_precursors("crude-steel")
+    crude = goods.good("cn-pcr-steel", "crude-steel")
+    assert "sintered-ore" in {p.category for p in crude.own_precursors}
+
+
+def test_boundary_notes_are_data_and_an_unknown_placeholder_is_refused(tmp_path):
+    text = (ROOT / "standards" / "cbam" / "goods.yaml").read_text(encoding="utf-8")
+    changed = tmp_path / "notes.yaml"
+    changed.write_text(text.replace("Heat made on site (boilers)", "Steam made on site (boilers)"), encoding="utf-8")
+    r = _result("cement/js-grinding-station-c.yaml")
+    notes = cbam.figures_of(r, load_goods(changed)).notes
+    assert any(n.startswith("Steam made on site") for n in notes) and not any(n.startswith("Heat made") for n in notes)
+    assert any(n.startswith("Gases counted for Cement: co2_fossil (") for n in notes)
+    bad = tmp_path / "error_notes.yaml"
+    bad.write_text(text.replace("Gases counted for {category}", "Gases counted for {categroy}"), encoding="utf-8")
+    with pytest.raises(CbamFileError, match=r"notes\.gases: .*unknown placeholder\(s\) \{categroy\}"):
+        load_goods(bad)
+
+
+@pytest.mark.parametrize("unit, amount, tonnes", [("t", 1, 1.0), ("kg", 1000, 1.0), ("kg", 1, 0.001), ("g", 5e5, 0.5)])
+def test_tonnes_per_unit_converts_any_mass_unit(unit, amount, tonnes):
+    from methodology.core.cbam import tonnes_per_unit
+
+    assert tonnes_per_unit({"unit": unit, "amount": amount}) == pytest.approx(tonnes)
+
+
+def test_tonnes_per_unit_refuses_a_declared_unit_that_is_no_mass():
+    from methodology.core.cbam import tonnes_per_unit
+    from methodology.errors import CalculationError
+
+    with pytest.raises(CalculationError, match=r"per tonne of good: the declared unit 'kWh' is not a mass"):
+        tonnes_per_unit({"unit": "kWh", "amount": 1})

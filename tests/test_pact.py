@@ -15,7 +15,7 @@ import pytest
 import yaml
 from conftest import write_variant
 
-from methodology.outputs import pact, pact_v2
+from methodology.outputs import cpc, pact, pact_v2
 from methodology.outputs.files import write_result
 from methodology.study import Study
 
@@ -152,16 +152,14 @@ def _key(r) -> tuple[str, str]:
 
 
 @pytest.mark.parametrize("path", ENTERPRISES, ids=lambda p: p.stem)
-def test_v23_validates_where_a_cpc_code_is_recorded_and_is_refused_otherwise(path, results, official_v2):
+def test_every_shipped_enterprise_has_a_v23_footprint_valid_against_the_official_schema(path, results, official_v2):
     r = results[path]
-    if _key(r) not in CODES:
-        with pytest.raises(pact.PactExportError, match=rf"no UN CPC Ver. 2.1 code .*'{r.product.id}' of rule "
-                                                       rf"'{r.provenance.rule_set.id}'"):
-            pact_v2.footprint_v23(r)
-        return
+    assert _key(r) in CODES, f"no UN CPC code recorded for {_key(r)}"
     fp, v3 = pact_v2.validated_v23(r), pact.footprint_v3(r)
     assert errors(official_v2, fp) == []
     assert fp["productCategoryCpc"] == CODES[_key(r)] and fp["id"] == v3["id"] and fp["specVersion"] == "2.3.3"
+    urn = f"urn:pact:productclassification:un-cpc:{CODES[_key(r)]}"
+    assert fp["productClassifications"] == v3["productClassifications"] == [urn]
     p2, p3 = fp["pcf"], v3["pcf"]
     assert (p2["pCfExcludingBiogenic"], p2["pCfIncludingBiogenic"], p2["fossilGhgEmissions"]) == (
         p3["pcfExcludingBiogenicUptake"], p3["pcfIncludingBiogenicUptake"], p3["fossilGhgEmissions"])
@@ -169,12 +167,22 @@ def test_v23_validates_where_a_cpc_code_is_recorded_and_is_refused_otherwise(pat
     assert p2["exemptedEmissionsPercent"] == float(p3["exemptedEmissionsPercent"])
 
 
-def test_some_shipped_products_have_a_v23_footprint(results):
-    assert any(_key(r) in CODES for r in results.values())
+def _without_code(results) -> dict:
+    """A shipped result whose product has no CPC code recorded (a product id the table does not have)."""
+    r = json.loads(next(iter(results.values())).model_dump_json())
+    r["product"]["id"] = "product-without-cpc-code"
+    return r
+
+
+def test_a_product_without_a_cpc_code_gets_no_v23_footprint_and_no_classification(results):
+    r = _without_code(results)
+    with pytest.raises(pact.PactExportError, match=r"no UN CPC Ver. 2.1 code .*'product-without-cpc-code' of rule "):
+        pact_v2.footprint_v23(r)
+    assert "productClassifications" not in pact.footprint_v3(r)  # v3 needs none: it is left out, never guessed
 
 
 def test_the_v23_validator_is_not_vacuous(results, official_v2):
-    r = next(r for r in results.values() if _key(r) in CODES)
+    r = next(iter(results.values()))
     broken = copy.deepcopy(pact_v2.footprint_v23(r))
     del broken["productCategoryCpc"]
     broken["pcf"]["declaredUnit"] = "tonne"  # not in v2.3's enum
@@ -185,23 +193,44 @@ def test_the_v23_validator_is_not_vacuous(results, official_v2):
     assert pact_v2.problems_v23(broken) and not pact_v2.problems_v23(pact_v2.footprint_v23(r))
 
 
-def test_every_cpc_code_names_a_product_of_a_shipped_rule_and_its_source():
+def test_every_cpc_code_is_well_formed_and_names_a_product_of_a_shipped_rule_and_its_source():
     shipped = set()
     for f in (ROOT / "standards").glob("*/pcr-*.yaml"):
         rule = yaml.safe_load(f.read_text(encoding="utf-8"))
         shipped |= {(rule["rule_set"]["id"], p["id"]) for p in rule["products"]}
     assert set(CODES) <= shipped, sorted(set(CODES) - shipped)
-    assert all(re.fullmatch(r"\d{5}", c["cpc"]) and c["source"] and c["title"] for c in CPC["codes"])
+    assert shipped <= set(CODES), f"products without a CPC code: {sorted(shipped - set(CODES))}"
+    for c in CPC["codes"]:
+        assert re.fullmatch(r"\d{5}", c["cpc"]) and c["title"].strip() == c["title"] and c["title"], c
+        # the source names the subclass it was read as, and where: a package file or an address
+        assert c["cpc"] in c["source"] and ("tree_cpc_2_1.csv" in c["source"] or "https://" in c["source"]), c
+    titles = {}
+    for c in CPC["codes"]:
+        titles.setdefault(c["cpc"], set()).add(c["title"])
+    assert all(len(t) == 1 for t in titles.values()), titles
     assert pact_v2.cpc_codes() and set(pact_v2.cpc_codes()) == set(CODES)
 
 
+@pytest.mark.parametrize("change, message", [
+    (lambda c: c[1].update(title="Another title"), "one title per CPC code, found several for 37440"),
+    (lambda c: c[1].update(cpc="3744"), "codes[1].cpc: found '3744'; expected text matching"),
+    (lambda c: c.append(dict(c[0])), "one code per rule product, found several for cn-pcr-cement/clinker"),
+])
+def test_a_bad_cpc_table_is_refused_naming_the_file_and_what_is_wrong(tmp_path, change, message):
+    table = copy.deepcopy(CPC)
+    change(table["codes"])
+    bad = tmp_path / "cpc-bad.yaml"
+    bad.write_text(yaml.safe_dump(table, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(cpc.CpcError, match="cpc-bad.yaml") as err:
+        cpc.cpc_codes(bad)
+    assert message in str(err.value)
+
+
 def test_write_result_writes_v23_or_the_reason(tmp_path, results):
-    with_code = next(r for r in results.values() if _key(r) in CODES)
+    with_code = next(iter(results.values()))
     write_result(json.loads(with_code.model_dump_json()), tmp_path / "a")
     assert json.loads((tmp_path / "a" / "pact-v2.3.json").read_text())["productCategoryCpc"] == CODES[_key(with_code)]
-    without = next((r for r in results.values() if _key(r) not in CODES), None)
-    if without is not None:
-        write_result(json.loads(without.model_dump_json()), tmp_path / "b")
-        assert not (tmp_path / "b" / "pact-v2.3.json").exists()
-        assert "productCategoryCpc" in (tmp_path / "b" / "pact-v2.3.json.refused.txt").read_text()
-        assert (tmp_path / "b" / "pact-v3.0.3.json").is_file()  # v3 needs no CPC code
+    write_result(_without_code(results), tmp_path / "b")
+    assert not (tmp_path / "b" / "pact-v2.3.json").exists()
+    assert "productCategoryCpc" in (tmp_path / "b" / "pact-v2.3.json.refused.txt").read_text()
+    assert (tmp_path / "b" / "pact-v3.0.3.json").is_file()  # v3 needs no CPC code

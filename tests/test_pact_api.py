@@ -303,6 +303,9 @@ def test_filters_by_product_company_geography_status(api, written):
         {one["id"]} if one["companyIds"] == other["companyIds"] else set())  # AND between criteria
     assert _ids(api, classification="urn:bogus:classification:x") == set()
     assert _ids(api, classification="") == set(written)  # an empty value filters nothing
+    cpc = one["productClassifications"][0]  # the product's UN CPC URN (standards/pact/cpc-v2.1.yaml)
+    assert cpc.startswith("urn:pact:productclassification:un-cpc:") and _ids(api, classification=cpc.upper()) == {
+        fp["id"] for fp in fps if cpc in fp.get("productClassifications", [])}
 
 
 def test_filters_by_validity_period(api, written):

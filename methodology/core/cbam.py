@@ -32,7 +32,8 @@ from dataclasses import dataclass, field
 
 from methodology.errors import CalculationError
 from methodology.gases import Gas
-from methodology.schema.cbam import Category, Good
+from methodology.schema.cbam import BoundaryNotes, Category, Good
+from methodology.units import UnitParseError, conversion_factor
 
 OWN, PRECURSOR, ELECTRICITY, EXCLUDED = "good", "precursor", "electricity", "excluded"
 ROUNDING = 1e-4  # kg CO2e per declared unit: result.json rounds its figures to 1e-6 kg, a few dozen of them add up
@@ -79,10 +80,12 @@ class CbamFigures:
 
 
 def tonnes_per_unit(declared_unit: Mapping) -> float:
-    factor = {"t": 1.0, "kg": 1e-3}.get(declared_unit["unit"])
-    if factor is None:
+    """t of good in one declared unit (any mass unit the units registry knows)."""
+    try:
+        factor = conversion_factor(declared_unit["unit"], "t")
+    except UnitParseError as e:
         raise CalculationError(f"CBAM figures are per tonne of good: the declared unit '{declared_unit['unit']}' "
-                               "is not a mass (expected t or kg)")
+                               f"is not a mass ({e})") from e
     return declared_unit["amount"] * factor
 
 
@@ -199,16 +202,16 @@ def _input_lines(result, good, grid: GridFactors) -> tuple[list[Line], list[Line
 
 
 def embedded_emissions(result: Mapping, good: Good, category: Category, *, gwp: Mapping[str, float],
-                       grid: GridFactors | None = None) -> CbamFigures:
+                       notes: BoundaryNotes, grid: GridFactors | None = None) -> CbamFigures:
     """The CBAM figures of a result (module docstring). ``gwp``: kg CO2e per kg of each gas key (the result's
-    method); ``grid``: the values of the result's grid factor (to find the kWh) and of CBAM's CO2 factor of
-    generation; without them grid electricity stays at the PCF's value."""
+    method); ``notes``: the goods file's boundary notes; ``grid``: the values of the result's grid factor (to find
+    the kWh) and of CBAM's CO2 factor of generation; without them grid electricity stays at the PCF's value."""
     own, own_pre, generation, left_out = _direct_lines(result, good, category, gwp)
     grid, bought, rest = _input_lines(result, good, grid or GridFactors(None))
     precursors = [Line("precursors", f"own-made {cat}: {x.item}", x.kg_co2e, x.basis, "made within the installation")
                   for cat, lines in own_pre.items() for x in lines] + bought
     figures = CbamFigures(good, category, tonnes_per_unit(result["declared_unit"]), own, grid + generation,
-                          precursors, left_out + rest, _notes(good, category))
+                          precursors, left_out + rest, _notes(good, category, notes))
     gap = result["gwp100_kg_co2e"]["total"] - sum(
         x.kg_co2e for x in [*figures.direct, *figures.indirect, *figures.precursors, *figures.reconciliation])
     if abs(gap) > ROUNDING:
@@ -216,26 +219,11 @@ def embedded_emissions(result: Mapping, good: Good, category: Category, *, gwp: 
     return figures
 
 
-def _notes(good: Good, category: Category) -> list[str]:
-    gases = ", ".join(Gas(g).value for g in category.gases)
-    notes = [
-        "CBAM boundary, not the PCF's: the embedded emissions count the installation's direct emissions of the "
-        "good's production processes and of its relevant precursors, the indirect emissions of the electricity "
-        "consumed, and the embedded emissions of purchased precursors; the cradle-to-gate PCF also counts the "
-        "upstream burden of every purchased input that is no precursor (fuels, ores, fluxes, alloys other than "
-        "FeMn/FeCr/FeNi, anodes, alumina...), transport and co-product credits, which CBAM leaves out.",
-        f"Gases counted for {category.name}: {gases} (Regulation (EU) 2023/956 Annex I); CH4 and other gases the PCF "
-        "counts are left out; biogenic CO2 is not counted (biomass meeting the sustainability criteria has a zero "
-        "emission factor under CBAM, which the operator must show).",
-        ("Only the direct embedded emissions enter the CBAM obligation for this good (Regulation (EU) 2023/956 "
-         "Annex II); the indirect ones are reported." if not category.indirect_in_obligation else
-         "Direct and indirect embedded emissions both enter the CBAM obligation for this good."),
-        "Electricity is not split by process in the result: the indirect emissions include the electricity of every "
-        "process of the product system, excluded ones too.",
-        "Heat made on site (boilers) stays with the processes that are the good's own; it is not split by consumer.",
-        "Illustrative: the CN subheading and the mapping of processes follow standards/cbam/goods.yaml, to be "
-        "reviewed by the operator before the Communication Template is sent.",
-    ]
+def _notes(good: Good, category: Category, texts: BoundaryNotes) -> list[str]:
+    """The boundary notes of the goods file for this good, then its CN note and excluded processes."""
+    fields = {"category": category.name, "gases": ", ".join(Gas(g).value for g in category.gases)}
+    obligation = texts.direct_and_indirect if category.indirect_in_obligation else texts.direct_only
+    notes = [t.format(**fields) for t in (texts.boundary, texts.gases, obligation)] + list(texts.general)
     if good.cn_note:
         notes.append(f"CN code {good.cn_code}: {good.cn_note}.")
     notes += [f"{x.process} excluded: {x.why}." for x in good.excluded_processes]

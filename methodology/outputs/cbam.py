@@ -33,7 +33,7 @@ def figures_of(result: dict, goods: GoodsFile | None = None, *, grid: GridFactor
         return None
     tables = gwp_indicators()
     gwp = {gas: cf for table in tables.values() for gas, cf in table.items()}
-    return embedded_emissions(result, good, goods.categories[good.category], gwp=gwp,
+    return embedded_emissions(result, good, goods.categories[good.category], gwp=gwp, notes=goods.notes,
                               grid=grid if grid is not None else grid_factors(result, goods))
 
 
@@ -43,7 +43,12 @@ def rows(result: dict, fig: CbamFigures) -> list[dict]:
     ident = [("enterprise", result["enterprise"]["name"]), ("illustrative", result["enterprise"]["illustrative"]),
              ("product", result["product"]["name"]), ("CN code", g.cn_code), ("CN description", g.description),
              ("CN code verified", ("yes: " if g.cn_check.verified else "no: ") + g.cn_check.source),
+             ("Annex I entry (Regulation (EU) 2023/956)", f"{g.annex_i.code} {g.annex_i.title}"
+              + (f", except {', '.join(g.annex_i.excluding)}" if g.annex_i.excluding else "")),
              ("aggregated goods category", c.name), ("sector", c.sector),
+             ("relevant precursors", ", ".join(c.precursors) or "none"),
+             ("relevant precursors read", ("yes: " if c.precursors_check.verified else "no: ")
+              + c.precursors_check.source),
              ("gases counted", ", ".join(x.value for x in c.gases)),
              ("indirect emissions in the CBAM obligation", c.indirect_in_obligation),
              ("reporting period", f"{result['reference_period']['start']} to {result['reference_period']['end']}"),

@@ -33,6 +33,7 @@ import yaml
 
 from methodology.core.result import Result, as_json
 from methodology.errors import MethodologyError
+from methodology.outputs.cpc import classification_urns
 from methodology.units import UnitParseError, conversion_factor
 
 SPEC_VERSION = "3.0.3"
@@ -162,6 +163,7 @@ def footprint_v3(result: Result | dict) -> dict[str, Any]:
     }
     e, product, family = r["enterprise"], r["product"], r.get("product_family")
     product_urn = f"{URN_PREFIX}:product-id:{e['id']}:{product['id']}" + (f":{family['id']}" if family else "")
+    classes = classification_urns(r["provenance"]["rule_set"]["id"], product["id"])
     return {
         "id": footprint_id(r), "specVersion": SPEC_VERSION,
         "created": dt.datetime.fromisoformat(r["provenance"]["generated_at"]).astimezone(dt.UTC)
@@ -169,7 +171,8 @@ def footprint_v3(result: Result | dict) -> dict[str, Any]:
         "status": "Active", "companyName": e["name"], "companyIds": [f"{URN_PREFIX}:company-id:{e['id']}"],
         "productDescription": f"{product['name']}" + (f", {family['name']}" if family else "")
         + f"; route: {r['route']['name']}; {r['declared_unit']['description']}",
-        "productIds": [product_urn], "productNameCompany": product["name"] + (f" {family['name']}" if family else ""),
+        "productIds": [product_urn], **({"productClassifications": classes} if classes else {}),
+        "productNameCompany": product["name"] + (f" {family['name']}" if family else ""),
         "comment": _comment(r, burned), "pcf": pcf,
     }
 

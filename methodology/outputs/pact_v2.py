@@ -14,62 +14,19 @@ Figure mapping (v3 -> v2.3; decision record ``docs/decisions/0012-pact-export.md
 
 from __future__ import annotations
 
-import functools
 import json
-from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
 from methodology.core.result import Result, as_json
-from methodology.errors import InputFileError
 from methodology.outputs import pact
+from methodology.outputs.cpc import CPC_FILE, cpc_codes
 from methodology.outputs.pact import PactExportError
 
 SPEC_VERSION = "2.3.3"
 SPEC_FILE = pact.SPEC_FILE.parent / f"pact-openapi-v{SPEC_VERSION}.yaml"
 FILE_NAME = "pact-v2.3.json"
-CPC_FILE = pact.SPEC_FILE.parents[1] / "cpc-v2.1.yaml"
 STANDARDS_V2 = {"ISO14067": "ISO Standard 14067", "ISO14040-44": "ISO Standard 14044",
                 "GHGP-Product": "GHG Protocol Product standard"}  # crossSectoralStandards -> ...Used (deprecated)
-
-
-class CpcError(InputFileError):
-    """The UN CPC code table of standards/pact/ is invalid."""
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class CpcCode(_Strict):
-    rule: str = Field(min_length=1)
-    product: str = Field(min_length=1)
-    cpc: str = Field(pattern=r"^\d{5}$")
-    title: str = Field(min_length=1)
-    source: str = Field(min_length=10)
-
-
-class CpcTable(_Strict):
-    classification: str = Field(min_length=1)
-    codes: list[CpcCode]
-
-    @model_validator(mode="after")
-    def _one_code_per_product(self):
-        keys = [(c.rule, c.product) for c in self.codes]
-        twice = sorted({f"{r}/{p}" for r, p in keys if keys.count((r, p)) > 1})
-        if twice:
-            raise ValueError(f"one code per rule product, found several for {', '.join(twice)}")
-        return self
-
-
-@functools.cache
-def cpc_codes(path: Path = CPC_FILE) -> dict[tuple[str, str], CpcCode]:
-    """(rule id, product id) -> its CPC code, from the table (validated)."""
-    from methodology.schema.loading import parse_model, read_yaml
-
-    table = parse_model(CpcTable, read_yaml(path, CpcError), path, CpcError)
-    return {(c.rule, c.product): c for c in table.codes}
 
 
 def _number(text: str) -> float:
@@ -117,9 +74,9 @@ def footprint_v23(result: Result | dict) -> dict[str, Any]:
                               "and codes are added there with their source, never guessed")
     v3 = pact.footprint_v3(r)
     keep = ("id", "created", "status", "companyName", "companyIds", "productDescription", "productIds",
-            "productNameCompany", "comment")
+            "productClassifications", "productNameCompany", "comment")
     return {**{k: v3[k] for k in keep[:2]}, "specVersion": SPEC_VERSION, "version": 0,
-            **{k: v3[k] for k in keep[2:]}, "productCategoryCpc": code.cpc, "pcf": _pcf(v3["pcf"])}
+            **{k: v3[k] for k in keep[2:] if k in v3}, "productCategoryCpc": code.cpc, "pcf": _pcf(v3["pcf"])}
 
 
 def problems_v23(footprint: dict) -> list[str]:
