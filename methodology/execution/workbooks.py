@@ -27,23 +27,33 @@ from methodology.study import Study, all_problems, load_standards
 MAX_BYTES = 8 * 1024 * 1024  # as for YAML files (schema.loading): a workbook of a few hundred rows is 30-60 kB
 
 
+XLSX = (".xlsx", ".xlsm", ".xltx", ".xltm")  # what openpyxl opens (Office Open XML spreadsheets)
+
+
+class NotAWorkbook(ParameterFileError):
+    """A file that is no workbook at all (missing, too large, not an xlsx): one line, as there is nothing in it to
+    list problems of."""
+
+    def __init__(self, file: str, found: str, expected: str):
+        super().__init__(file, [Problem(file, "(file)", found, expected)])
+        self.args = (f"{file}: found {found}; expected {expected}",)
+
+
 def _open(path: Path):
     from openpyxl import load_workbook
 
-    file = str(path)
-
-    def refuse(found: str, expected: str) -> ParameterFileError:
-        return ParameterFileError(file, [Problem(file, "(file)", found, expected)])
-
+    file, expected = str(path), "an .xlsx workbook made by pcf template"
     if not path.is_file():
-        raise refuse("no such file" if not path.exists() else "not a regular file", "an .xlsx workbook")
+        raise NotAWorkbook(file, "no such file" if not path.exists() else "not a regular file", expected)
+    if path.suffix.lower() not in XLSX:
+        raise NotAWorkbook(file, f"a {path.suffix} file" if path.suffix else "a file without an extension", expected)
     if path.stat().st_size > MAX_BYTES:
-        raise refuse(f"{path.stat().st_size:,} bytes", f"a workbook of at most {MAX_BYTES:,} bytes")
+        raise NotAWorkbook(file, f"{path.stat().st_size:,} bytes", f"a workbook of at most {MAX_BYTES:,} bytes")
     try:
         return load_workbook(path, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl and zipfile raise many types for a bad file
-        raise refuse(f"a file openpyxl cannot read ({type(exc).__name__}: {str(exc)[:120]})",
-                     "an .xlsx workbook made by pcf template") from None
+        text = " ".join(str(exc).split())[:120]
+        raise NotAWorkbook(file, f"a file openpyxl cannot read ({type(exc).__name__}: {text})", expected) from None
 
 
 def text_of(raw: dict, workbook: Path) -> str:
