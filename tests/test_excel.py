@@ -246,3 +246,11 @@ def test_a_convertible_unit_not_offered_is_accepted_one_that_does_not_convert_re
     ws.cell(r, 5).value = "kWh"
     assert f"'eaf'!E{r} (processes.eaf.scrap.unit): found 'kWh'; expected a unit convertible to t" in refused(
         wb, tmp_path)
+
+
+def test_without_its_id_sheet_a_workbook_is_refused_before_anything_else(tmp_path):
+    """Which rule and route the workbook is for is unknown: nothing else can be checked (one problem, not many)."""
+    wb = prefilled(SCRAP)
+    del wb["_ids"]
+    wb["eaf"].cell(4, 4).value = "lots"
+    assert [p.field for p in problems(wb, tmp_path)] == ["sheet '_ids'"]
