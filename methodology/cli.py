@@ -369,6 +369,15 @@ def input_file(text: str) -> str:
     return text
 
 
+def input_workbook(text: str) -> str:
+    p = Path(text)
+    if not p.exists():
+        raise _bad(text, "an existing .xlsx workbook (no such file)")
+    if not p.is_file():
+        raise _bad(text, "an .xlsx workbook (this is not a regular file)")
+    return text
+
+
 def output_folder(text: str) -> str:
     """A folder that exists or can be made: not a file, nor below one (written or refused when used)."""
     p = Path(text).absolute()
@@ -587,7 +596,7 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Read a workbook made by pcf template, check it as a parameter file is checked "
                         "(schema, rule, balances), and list every problem with its cell ('sheet'!D5) and field. "
                         "Nothing is written unless the whole workbook is valid.")
-    im.add_argument("workbook", type=input_file, help="the filled .xlsx workbook")
+    im.add_argument("workbook", type=input_workbook, help="the filled .xlsx workbook")
     im.add_argument("--out", default=None, metavar="PARAMS.yaml",
                     help="write the parameter file here (for review); default: only check")
     im.set_defaults(func=cmd_import)

@@ -194,3 +194,84 @@ def test_validate_writes_a_send_back_list_per_invalid_file(tmp_path):
     xlsx = pd.read_excel(out / "bad-mill-send-back.xlsx")
     assert list(xlsx["field"]) == list(csv["field"])
     assert (out / "bad-mill-send-back.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+STEEL_RULE = ROOT / "standards" / "steel" / "pcr-steel.yaml"
+SCRAP_MILL = ROOT / "parameters" / "steel" / "sd-scrap-eaf-mill-b.yaml"
+
+
+def _main(capsys, *args) -> tuple[int, str, str]:
+    """``pcf ARGS`` in this process: exit status (argparse's usage errors exit), stdout, stderr."""
+    try:
+        status = cli.main([str(a) for a in args])
+    except SystemExit as exit_:
+        status = exit_.code
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err, err
+    return status, out, err
+
+
+def test_template_writes_the_workbook_and_exits_0(tmp_path, capsys):
+    from openpyxl import load_workbook
+
+    status, out, _ = _main(capsys, "template", STEEL_RULE, "--route", "scrap-eaf", "--out", tmp_path)
+    (written,) = tmp_path.glob("*.xlsx")
+    assert status == 0 and f"wrote {written}" in out
+    assert "eaf" in load_workbook(written).sheetnames
+
+
+def test_template_refusals_exit_1_and_write_nothing(tmp_path, capsys):
+    status, _, err = _main(capsys, "template", STEEL_RULE, "--route", "no-such-route", "--out", tmp_path)
+    assert status == 1 and err.strip().startswith("pcf template: argument --route: found 'no-such-route'; expected "
+                                                  "one of ['bf-bof', 'scrap-eaf'"), err
+    for args in ([], [STEEL_RULE, "--prefill", SCRAP_MILL]):  # neither a rule nor --prefill; both
+        status, _, err = _main(capsys, "template", *args, "--out", tmp_path)
+        assert status == 1 and err.strip() == ("pcf template: give a rule file or --prefill PARAMS.yaml, one of them "
+                                               "(see pcf template --help)"), err
+    assert not list(tmp_path.iterdir())
+
+
+def _prefilled_workbook(tmp_path, capsys) -> Path:
+    status, _, _ = _main(capsys, "template", "--prefill", SCRAP_MILL, "--out", tmp_path)
+    (path,) = tmp_path.glob("*.xlsx")
+    assert status == 0
+    return path
+
+
+def test_import_of_a_good_workbook_exits_0_and_writes_the_file(tmp_path, capsys):
+    out = tmp_path / "imported.yaml"
+    status, stdout, _ = _main(capsys, "import", _prefilled_workbook(tmp_path, capsys), "--out", out)
+    assert status == 0 and stdout.startswith("OK ") and f"wrote {out}" in stdout
+    assert cli.main(["validate", str(out)]) == 0
+
+
+def test_import_of_a_bad_workbook_exits_1_lists_every_problem_and_writes_nothing(tmp_path, capsys):
+    from openpyxl import load_workbook
+
+    path = _prefilled_workbook(tmp_path, capsys)
+    wb = load_workbook(path)
+    ws = wb["eaf"]
+    rows = {ws.cell(r, 1).value: r for r in range(4, ws.max_row + 1)}
+    ws.cell(rows["scrap"], 4).value = "lots"
+    ws.cell(rows["electrodes"], 5).value = "m3"
+    wb.save(path)
+    out = tmp_path / "imported.yaml"
+    status, _, err = _main(capsys, "import", path, "--out", out)
+    assert status == 1 and not out.exists()
+    assert err.startswith(f"pcf: error: {path} is invalid (2 problem(s)):"), err
+    assert f"'eaf'!D{rows['scrap']}: found text 'lots'" in err
+    assert f"'eaf'!E{rows['electrodes']} (processes.eaf.electrodes.unit): found 'm3'" in err
+
+
+def test_import_of_what_is_no_workbook_is_one_line(tmp_path, capsys):
+    text, garbage = tmp_path / "data.txt", tmp_path / "garbage.xlsx"
+    text.write_text("not a workbook\n")
+    garbage.write_bytes(b"PK\x03\x04 not really a zip")
+    cases = [(text, f"pcf: error: {text}: found a .txt file; expected an .xlsx workbook"),
+             (garbage, f"pcf: error: {garbage}: found a file openpyxl cannot read (BadZipFile: "),
+             (tmp_path / "none.xlsx", f"pcf import: argument workbook: found '{tmp_path / 'none.xlsx'}'; expected an "
+                                      "existing .xlsx workbook (no such file)")]
+    for path, line in cases:
+        status, _, err = _main(capsys, "import", path, "--out", tmp_path / "x.yaml")
+        assert status == 1 and err.startswith(line) and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "x.yaml").exists()

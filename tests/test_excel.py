@@ -7,13 +7,14 @@ import io
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, write_variant
 from openpyxl import load_workbook
 
 from methodology.errors import ParameterFileError
 from methodology.execution import workbooks
 from methodology.outputs.workbook import template
-from methodology.schema.parameters import read_parameter_file
+from methodology.schema.parameters import ParameterFile, read_parameter_file
+from methodology.schema.workbook import km_by_mode
 from methodology.study import Study
 
 SHIPPED = sorted(ROOT.glob("parameters/*/*.yaml"))
@@ -43,16 +44,40 @@ def row_of(ws, key: str) -> int:
     return next(r for r in range(4, ws.max_row + 1) if ws.cell(r, 1).value == key)
 
 
+def comparable(pf: ParameterFile) -> dict:
+    """Everything a parameter file says, as a workbook holds it: transport legs as km per mode (one cell per mode),
+    a component's content without a unit as a plain fraction ('1')."""
+    d = pf.model_dump()
+    for pid, flows in pf.processes.items():
+        for key, v in flows.items():
+            d["processes"][pid][key]["transport"] = {m: round(km, 9) for m, km in km_by_mode(v.transport).items()}
+    for c in d["components"].values():
+        c["unit"] = c["unit"] or "1"
+    return d
+
+
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
 def test_round_trip_gives_the_same_footprint(path, tmp_path):
+    """The same footprint, and the same parameter file field by field (a field the workbook dropped fails)."""
     out = tmp_path / "imported.yaml"
     workbooks.load(save(prefilled(path), tmp_path), out)
+    assert comparable(read_parameter_file(out)) == comparable(read_parameter_file(path))
     a = Study.prepare(path).calculate_without_brightway().gwp100_kg_co2e.total
     b = Study.prepare(out).calculate_without_brightway().gwp100_kg_co2e.total
     assert b == pytest.approx(a, rel=1e-9)
 
 
-def test_every_problem_with_its_cell_and_nothing_written(tmp_path):
+def problems(wb, tmp_path: Path) -> list:
+    out = tmp_path / "out.yaml"
+    with pytest.raises(ParameterFileError) as exc:
+        workbooks.load(save(wb, tmp_path), out)
+    assert not out.exists()
+    return exc.value.problems
+
+
+def test_structural_and_validation_problems_in_one_pass(tmp_path):
+    """A merged cell, text in a number cell, a wrong unit and a missing source: all four in one error, each with
+    its cell; the rows refused for their structure are not reported again as missing by the schema or the rule."""
     wb = prefilled(SCRAP)
     ws = wb["eaf"]
     r = row_of(ws, "scrap")
@@ -60,11 +85,29 @@ def test_every_problem_with_its_cell_and_nothing_written(tmp_path):
     ws.cell(row_of(ws, "electrodes"), 5).value = "m3"  # a unit that does not convert to t: column E
     ws.cell(row_of(ws, "quicklime"), 10).value = None  # a value without its source: column J
     cc = wb["continuous-casting"]
-    cc.merge_cells("K5:L5")
-    wb["enterprise"].cell(5, 3).value = None  # enterprise name, required
-    text = refused(wb, tmp_path)
+    cc.merge_cells(f"K{row_of(cc, 'electricity')}:L{row_of(cc, 'electricity')}")
+    found = problems(wb, tmp_path)
+    text = "\n".join(f"{p.field}: found {p.found}; expected {p.expected}" for p in found)
     assert f"'eaf'!D{r}: found text 'lots'; expected a number" in text
-    assert "'continuous-casting'!K5:L5: found merged cells" in text
+    assert f"'continuous-casting'!K{row_of(cc, 'electricity')}:L{row_of(cc, 'electricity')}: found merged cells" \
+        in text
+    assert f"'eaf'!E{row_of(ws, 'electrodes')} (processes.eaf.electrodes.unit): found 'm3'" in text
+    assert f"'eaf'!J{row_of(ws, 'quicklime')} (processes.eaf.quicklime.source): found nothing" in text
+    assert len(found) == 4, text  # scrap and the merged electricity row: not 'missing' as well
+    assert "processes.eaf.scrap" not in text and "continuous-casting.electricity" not in text
+
+
+def test_a_refused_cell_leaves_the_rest_of_its_row_checked(tmp_path):
+    """Text in the year of a row leaves out the year only: the wrong unit of the same row is still found."""
+    wb = prefilled(SCRAP)
+    ws = wb["eaf"]
+    r = row_of(ws, "electrodes")
+    ws.cell(r, 5).value, ws.cell(r, 13).value = "m3", "2023年"
+    wb["enterprise"].cell(row_of(wb["enterprise"], "enterprise.illustrative"), 3).value = "maybe"
+    text = "\n".join(f"{p.field}: found {p.found}" for p in problems(wb, tmp_path))
+    assert text.splitlines() == [f"'enterprise'!C{row_of(wb['enterprise'], 'enterprise.illustrative')}: found 'maybe'",
+                                 f"'eaf'!M{r}: found text '2023年'",
+                                 f"'eaf'!E{r} (processes.eaf.electrodes.unit): found 'm3'"], text
 
 
 def test_rule_problems_mapped_to_cells(tmp_path):
@@ -84,10 +127,11 @@ def test_renamed_sheet_and_missing_row_refused(tmp_path):
     wb["eaf"].title = "电弧炉 EAF"
     cc = wb["continuous-casting"]
     cc.delete_rows(row_of(cc, "electricity"))
-    text = refused(wb, tmp_path)
-    assert "sheet 'eaf': found nothing (renamed or deleted)" in text
-    assert "sheet '电弧炉 EAF': found a sheet not in the template (renamed?)" in text
-    assert "'continuous-casting'!A (row of electricity): found no row" in text
+    found = problems(wb, tmp_path)
+    assert [f"{p.field}: found {p.found}" for p in found] == [
+        "sheet '电弧炉 EAF': found a sheet not in the template (renamed?)",
+        "sheet 'eaf': found nothing (renamed or deleted)",
+        "'continuous-casting'!A (row of electricity): found no row (deleted?)"]  # not: no process makes liquid steel
 
 
 def test_required_value_empty_refused(tmp_path):
@@ -155,3 +199,58 @@ def test_tampered_route_refused_with_its_cell(tmp_path):
     wb["_ids"]["B4"] = "no-such-route"
     text = refused(wb, tmp_path)
     assert "'_ids'!B4 (route): found 'no-such-route'; expected a route of cn-pcr-steel" in text
+
+
+def test_supplier_footprint_uncertainty_and_prices_round_trip(tmp_path):
+    """The fields no shipped file has all of: a supplier's footprint, a stated uncertainty, prices (one the route
+    offers a row for, one it does not), transport legs of one mode in two units."""
+    def extend(d):
+        eaf = d["processes"]["eaf"]
+        eaf["electrodes"]["supplier_footprint"] = {"value": 4.2, "unit": "t/t", "verified": True,
+                                                   "source": "illustrative: supplier's EPD, 2024", "note": "gate"}
+        eaf["quicklime"]["uncertainty"] = {"gsd2": 1.2, "source": "illustrative: weighbridge +-10 %"}
+        eaf["scrap"]["transport"] = [{"mode": "road", "distance": 100}, {"mode": "road", "distance": 5e4, "unit": "m"}]
+        d["prices"] = {"eaf-slag": 45.0, "hot-metal": 2900.0}
+
+    path = write_variant(tmp_path, SCRAP, extend, "extended.yaml")
+    wb = prefilled(path)
+    ws = wb["eaf"]
+    col = {ws.cell(2, c).value: c for c in range(1, ws.max_column + 1)}
+    electrodes, scrap = row_of(ws, "electrodes"), row_of(ws, "scrap")
+    assert ws.cell(electrodes, col["supplier_footprint"]).value == 4.2
+    assert ws.cell(electrodes, col["supplier_footprint_verified"]).value == "yes"
+    assert ws.cell(scrap, col["supplier_footprint"]).protection.locked  # the rule allows none for scrap
+    assert not ws.cell(scrap, col["uncertainty_gsd2"]).protection.locked
+    front = wb["enterprise"]
+    assert front.cell(row_of(front, "prices.hot-metal"), 3).value == 2900
+    assert front.cell(row_of(front, "prices.liquid-steel"), 3).value is None  # offered: eaf makes two outputs
+    out = tmp_path / "imported.yaml"
+    study, _ = workbooks.load(save(wb, tmp_path), out)
+    assert comparable(read_parameter_file(out)) == comparable(read_parameter_file(path))
+    a = Study.prepare(path).calculate_without_brightway().gwp100_kg_co2e.total
+    assert study.calculate_without_brightway().gwp100_kg_co2e.total == pytest.approx(a, rel=1e-9)
+    assert a != pytest.approx(Study.prepare(SCRAP).calculate_without_brightway().gwp100_kg_co2e.total, rel=1e-6)
+
+
+def test_a_convertible_unit_not_offered_is_accepted_one_that_does_not_convert_refused(tmp_path):
+    wb = prefilled(SCRAP)
+    ws = wb["eaf"]
+    r = row_of(ws, "scrap")
+    (offered,) = [dv.formula1 for dv in ws.data_validations.dataValidation if f"E{r}" in str(dv.sqref)]
+    units = offered.strip('"').split(",")
+    assert units[0] == "t" and "万t" in units and "g" not in units
+    ws.cell(r, 4).value, ws.cell(r, 5).value = ws.cell(r, 4).value * 1e6, "g"  # grams: not in the list
+    study, _ = workbooks.load(save(wb, tmp_path))
+    a = Study.prepare(SCRAP).calculate_without_brightway().gwp100_kg_co2e.total
+    assert study.calculate_without_brightway().gwp100_kg_co2e.total == pytest.approx(a, rel=1e-9)
+    ws.cell(r, 5).value = "kWh"
+    assert f"'eaf'!E{r} (processes.eaf.scrap.unit): found 'kWh'; expected a unit convertible to t" in refused(
+        wb, tmp_path)
+
+
+def test_without_its_id_sheet_a_workbook_is_refused_before_anything_else(tmp_path):
+    """Which rule and route the workbook is for is unknown: nothing else can be checked (one problem, not many)."""
+    wb = prefilled(SCRAP)
+    del wb["_ids"]
+    wb["eaf"].cell(4, 4).value = "lots"
+    assert [p.field for p in problems(wb, tmp_path)] == ["sheet '_ids'"]

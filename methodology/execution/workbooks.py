@@ -2,7 +2,11 @@
 
 The workbook is read into a parameter file's mapping, written as YAML text, and that text is checked exactly as
 a parameter file is (``Study.prepare``: schema, rule and balances in one pass); every problem is reported with
-its cell ('sheet'!D5) and the field. Nothing is written unless the whole workbook is valid.
+its cell ('sheet'!D5) and the field. One pass: the workbook's structural problems (merged cells, text in a number
+cell, a row or sheet missing) come with the validation problems of everything else that could be read, the
+fields they concern left out and not reported twice; only a workbook whose rule and route cannot be known (its
+hidden ``_ids`` sheet gone or altered) is refused before that. Nothing is written unless the whole workbook is
+valid.
 """
 
 from __future__ import annotations
@@ -16,29 +20,40 @@ from methodology.errors import ParameterFileError, Problem
 from methodology.outputs.files import atomic_write_text
 from methodology.schema import catalogue
 from methodology.schema import workbook as W
+from methodology.schema.parameters import IncompleteParameterFile, read_parameter_file, validate
 from methodology.schema.rules import load_rule
-from methodology.study import Study
+from methodology.study import Study, all_problems, load_standards
 
 MAX_BYTES = 8 * 1024 * 1024  # as for YAML files (schema.loading): a workbook of a few hundred rows is 30-60 kB
+
+
+XLSX = (".xlsx", ".xlsm", ".xltx", ".xltm")  # what openpyxl opens (Office Open XML spreadsheets)
+
+
+class NotAWorkbook(ParameterFileError):
+    """A file that is no workbook at all (missing, too large, not an xlsx): one line, as there is nothing in it to
+    list problems of."""
+
+    def __init__(self, file: str, found: str, expected: str):
+        super().__init__(file, [Problem(file, "(file)", found, expected)])
+        self.args = (f"{file}: found {found}; expected {expected}",)
 
 
 def _open(path: Path):
     from openpyxl import load_workbook
 
-    file = str(path)
-
-    def refuse(found: str, expected: str) -> ParameterFileError:
-        return ParameterFileError(file, [Problem(file, "(file)", found, expected)])
-
+    file, expected = str(path), "an .xlsx workbook made by pcf template"
     if not path.is_file():
-        raise refuse("no such file" if not path.exists() else "not a regular file", "an .xlsx workbook")
+        raise NotAWorkbook(file, "no such file" if not path.exists() else "not a regular file", expected)
+    if path.suffix.lower() not in XLSX:
+        raise NotAWorkbook(file, f"a {path.suffix} file" if path.suffix else "a file without an extension", expected)
     if path.stat().st_size > MAX_BYTES:
-        raise refuse(f"{path.stat().st_size:,} bytes", f"a workbook of at most {MAX_BYTES:,} bytes")
+        raise NotAWorkbook(file, f"{path.stat().st_size:,} bytes", f"a workbook of at most {MAX_BYTES:,} bytes")
     try:
         return load_workbook(path, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl and zipfile raise many types for a bad file
-        raise refuse(f"a file openpyxl cannot read ({type(exc).__name__}: {str(exc)[:120]})",
-                     "an .xlsx workbook made by pcf template") from None
+        text = " ".join(str(exc).split())[:120]
+        raise NotAWorkbook(file, f"a file openpyxl cannot read ({type(exc).__name__}: {text})", expected) from None
 
 
 def text_of(raw: dict, workbook: Path) -> str:
@@ -48,8 +63,8 @@ def text_of(raw: dict, workbook: Path) -> str:
 
 
 def read(workbook: str | Path) -> tuple[W.Read, str]:
-    """The workbook read against its rule and route, and its parameter file's YAML text; ``ParameterFileError``
-    naming each structural problem's cell (validation is left to ``load``)."""
+    """The workbook read against its rule and route (its structural problems in ``Read.problems``), and its
+    parameter file's YAML text; ``ParameterFileError`` when the rule or route cannot be known."""
     path = Path(workbook)
     wb = _open(path)
     ids, problems = W.meta(wb, str(path))
@@ -61,31 +76,46 @@ def read(workbook: str | Path) -> tuple[W.Read, str]:
         raise ParameterFileError(str(path), [Problem(str(path), f"'{W.META}'!B4 (route)", repr(ids.get("route")),
                                                      f"a route of {rule.id} {rule.version}: {known}")])
     out = W.Reader(wb, rule, ids, str(path)).read()
-    if out.problems:
-        raise ParameterFileError(str(path), out.problems)
     return out, text_of(out.raw, path)
 
 
-def _located(read_: W.Read, workbook: Path, exc: ParameterFileError) -> ParameterFileError:
-    """The problems of the parameter file with the cell of each field: 'sheet'!D5 (processes.eaf.scrap.value)."""
+def _located(read_: W.Read, workbook: Path, problems: list[Problem]) -> list[Problem]:
+    """The problems of the parameter file with the cell of each field ('sheet'!D5 (processes.eaf.scrap.value)),
+    those at or under a field the workbook's structure already refused left out."""
     def where(fld: str) -> str:
         cell = read_.cell_of(fld)
         return f"{cell} ({fld})" if cell else fld
 
-    return ParameterFileError(str(workbook), [replace(p, file=str(workbook), field=where(p.field))
-                                              for p in exc.problems])
+    return [replace(p, file=str(workbook), field=where(p.field)) for p in problems if not read_.refused_at(p.field)]
+
+
+def _rest(label: Path, text: str) -> list[Problem]:
+    """The validation problems of what a workbook with structural problems still says: the schema's and the
+    rule's, as for a partial parameter file (the checks that sum amounts across processes, which a value left out
+    would upset, are left for when the structure is sound)."""
+    try:
+        pf = read_parameter_file(label, text.encode("utf-8"))
+        rule, factors = load_standards(catalogue.rule_named_by(label, pf.rule_set.id, pf.rule_set.version))
+        validate(pf, rule, factors, partial=True)
+    except IncompleteParameterFile as exc:
+        return all_problems(exc, label).problems
+    except ParameterFileError as exc:
+        return exc.problems
+    return []
 
 
 def load(workbook: str | Path, out: str | Path | None = None) -> tuple[Study, Path | None]:
     """Import a workbook: its study (validated as a parameter file is) and, when ``out`` is given, the parameter
-    file written there (atomically, only when everything is valid)."""
+    file written there (atomically, only when everything is valid). ``ParameterFileError`` lists every problem."""
     path = Path(workbook)
     read_, text = read(path)
     label = Path(out) if out else path.with_suffix(".yaml")
+    if read_.problems:
+        raise ParameterFileError(str(path), read_.problems + _located(read_, path, _rest(label, text)))
     try:
         study = Study.prepare(label, data=text.encode("utf-8"))
     except ParameterFileError as exc:
-        raise _located(read_, path, exc) from None
+        raise ParameterFileError(str(path), _located(read_, path, exc.problems)) from None
     if out:
         atomic_write_text(Path(out), text)
     return study, Path(out) if out else None

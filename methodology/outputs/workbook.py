@@ -15,7 +15,6 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from methodology.schema import workbook as W
 from methodology.schema.parameters import ParameterFile
 from methodology.schema.rules import FlowSpec, Rule
-from methodology.units import conversion_factor
 
 BOLD, INPUT = Font(bold=True), PatternFill("solid", fgColor="FFF2CC")  # input cells in light yellow
 OPEN = Protection(locked=False)
@@ -65,7 +64,8 @@ def _front(wb, rule: Rule, route: str, pf: ParameterFile | None) -> None:
         ws.cell(W.HEADER_ROW, c, head).font = BOLD
     products = W.route_products(rule, route)
     given = _front_values(pf, rule, route)
-    for r, (path, zh, en, guide) in enumerate(W.front_fields(rule, route), start=W.FIRST_ROW):
+    for r, (path, zh, en, guide) in enumerate(W.front_fields(rule, route, pf.prices if pf else ()),
+                                              start=W.FIRST_ROW):
         ws.cell(r, 1, path)
         ws.cell(r, 2, f"{zh} / {en}")
         ws.cell(r, 4, guide)
@@ -95,6 +95,8 @@ def _front_validation(path: str, rule: Rule, products: list) -> DataValidation |
         return DataValidation(type="date", operator="greaterThan", formula1="1", allow_blank=True)
     if path.startswith("default_data_quality."):
         return _whole(1, 5)
+    if path.startswith("prices."):
+        return _decimal()
     if path.startswith("components."):
         return _decimal() if path.endswith(".value") else _list(W.COMPONENT_UNITS) if path.endswith(".unit") else None
     return None
@@ -111,6 +113,7 @@ def _front_values(pf: ParameterFile | None, rule: Rule, route: str) -> dict:
                 "reference_period.start": pf.reference_period.start, "reference_period.end": pf.reference_period.end,
                 "electricity_factor": pf.electricity_factor})
     out.update({f"default_data_quality.{k}": getattr(pf.default_data_quality, k) for k in W.DQ})
+    out.update({f"prices.{k}": v for k, v in pf.prices.items()})
     for cid, c in pf.components.items():
         out.update({f"components.{cid}.value": c.value, f"components.{cid}.unit": c.unit or "1",
                     f"components.{cid}.source": c.source})
@@ -181,13 +184,32 @@ class _Sheet:
             for m in self.rule.transport_modes:
                 _open(self.cell(r, f"transport_{m.id}"))
                 _validate(ws, _decimal(), self.cell(r, f"transport_{m.id}").coordinate)
-        for prop in (m.value for m in f.measured if m.value != "supplier_footprint"):
-            for s in ("", "_unit", "_source"):
-                _open(self.cell(r, f"{prop}{s}"))
-            _validate(ws, _decimal(), self.cell(r, prop).coordinate)
+        self.nested(r, f, given)
         self.cell(r, "unit").value = f.unit
         if given is not None:
             self.fill_flow(r, given)
+
+    def nested(self, r: int, f: FlowSpec, given) -> None:
+        """The cells of the measured properties and the supplier footprint the rule lets the flow have, and of a
+        stated uncertainty (any flow may state one instead of its pedigree's)."""
+        ws, allowed = self.ws, {m.value for m in f.measured} | {"uncertainty"}
+        for group, parts in W.NESTED.items():
+            if group not in allowed:
+                continue
+            for col in parts.values():
+                _open(self.cell(r, col))
+            if group != "uncertainty":
+                _validate(ws, _decimal(), self.cell(r, next(iter(parts.values()))).coordinate)
+        if "supplier_footprint" in allowed:
+            extra = given.supplier_footprint.unit if given is not None and given.supplier_footprint else None
+            units = [f"kg/{f.unit}", f"t/{f.unit}"] + [f"kg/{u}" for u in W.units_for(f.unit)[1:3]]
+            _validate(ws, _list(units + ([extra] if extra and extra not in units else [])),
+                      self.cell(r, "supplier_footprint_unit").coordinate)
+            _validate(ws, _list(["yes", "no", "是", "否"]), self.cell(r, "supplier_footprint_verified").coordinate)
+        _validate(ws, DataValidation(type="decimal", operator="between", formula1="1.000001", formula2="100",
+                                     allow_blank=True, showErrorMessage=True,
+                                     error="GSD² > 1 and <= 100 / 几何标准差的平方, 大于1"),
+                  self.cell(r, "uncertainty_gsd2").coordinate)
 
     def fill_flow(self, r: int, v) -> None:
         for cid in ("value", "unit", "source", "basis", "year", "region", "note"):
@@ -198,17 +220,16 @@ class _Sheet:
         if v.data_quality is not None:
             for k in W.DQ:
                 self.cell(r, f"dq_{k}").value = getattr(v.data_quality, k)
-        km: dict[str, float] = {}
-        for leg in v.transport:
-            km[leg.mode] = km.get(leg.mode, 0.0) + leg.distance * conversion_factor(leg.unit, "km")
-        for mode, d in km.items():
+        for mode, d in W.km_by_mode(v.transport).items():
             if f"transport_{mode}" in self.cols:
                 self.cell(r, f"transport_{mode}").value = d
-        for prop in ("carbon_content", "net_calorific_value"):
-            m = getattr(v, prop)
-            if m is not None:
-                self.cell(r, prop).value, self.cell(r, f"{prop}_unit").value = m.value, m.unit
-                self.cell(r, f"{prop}_source").value = m.source
+        for group, parts in W.NESTED.items():
+            m = getattr(v, group)
+            if m is None:
+                continue
+            for sub, col in parts.items():
+                x = getattr(m, sub)
+                self.cell(r, col).value = ("yes" if x else "no") if isinstance(x, bool) else x
 
     def parameter(self, r: int, p, given) -> None:
         rng = f"{p.min:g} – {p.max:g} {p.unit}" if p.min is not None and p.max is not None else ""
