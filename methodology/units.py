@@ -14,6 +14,7 @@ _DEFINITIONS = [
     "MNm3 = 1e6 * Nm3",
     "m3 = meter ** 3",
     "tkm = tonne * kilometer",
+    "kt = 1000 * tonne",  # kilotonne (千吨) in statistics; pint's own 'kt' is the knot, no speed is ever reported
     # Chinese statistical units (issue 12): 万 (wan, 1e4) and 亿 (yi, 1e8) as prefixes of any unit (万t, 万Nm3,
     # 万tce), spelled out where the unit already carries a prefix (万kWh, 亿kWh); standard coal equivalent after
     # GB/T 2589-2020 (General rules for calculation of the comprehensive energy consumption): 1 kgce = 29,307.6 kJ.
@@ -29,9 +30,13 @@ _DEFINITIONS = [
 
 @lru_cache(maxsize=1)
 def registry() -> pint.UnitRegistry:
+    import warnings
+
     ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
-    for line in _DEFINITIONS:
-        ureg.define(line)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Redefining 'kt'")  # the one name taken over on purpose
+        for line in _DEFINITIONS:
+            ureg.define(line)
     return ureg
 
 

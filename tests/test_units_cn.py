@@ -16,9 +16,15 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.mark.parametrize("unit, target, factor", [
     ("万t", "t", 1e4), ("万kWh", "kWh", 1e4), ("亿kWh", "kWh", 1e8), ("万Nm3", "Nm3", 1e4), ("万m3", "m3", 1e4),
     ("tce", "GJ", 29.3076), ("kgce", "MJ", 29.3076), ("万tce", "GJ", 293076.0), ("万t", "kg", 1e7),
+    ("kt", "t", 1e3), ("万t", "kt", 10.0), ("kt/a", "t/a", 1e3), ("Mt", "kt", 1e3),
 ])
 def test_conversions(unit, target, factor):
     assert conversion_factor(unit, target) == pytest.approx(factor, rel=1e-12)
+
+
+def test_kt_is_the_kilotonne_not_the_knot():
+    with pytest.raises(UnitParseError, match="does not convert"):
+        conversion_factor("kt", "m/s")
 
 
 def test_standard_coal_is_energy_not_mass():

@@ -135,7 +135,7 @@ NESTED = {"carbon_content": {"value": "carbon_content", "unit": "carbon_content_
 BASES, REGIONS = ("measured", "calculated", "estimated", "default"), ("site", "province", "country", "abroad",
                                                                         "unknown")
 # units a template offers where they convert to the rule's unit (Chinese statistical units included)
-UNIT_CHOICES = ("t", "kg", "Mt", "万t", "kWh", "MWh", "GWh", "万kWh", "亿kWh", "GJ", "MJ", "TJ", "tce",
+UNIT_CHOICES = ("t", "kg", "kt", "Mt", "万t", "kWh", "MWh", "GWh", "万kWh", "亿kWh", "GJ", "MJ", "TJ", "tce",
                 "万tce", "kgce", "m3", "Nm3", "kNm3", "MNm3", "万m3", "万Nm3", "t/t", "kg/t", "GJ/t", "percent", "1")
 
 
