@@ -3,6 +3,7 @@ result.json, and Chinese text renders with the CJK font instead of boxes."""
 
 from __future__ import annotations
 
+import html
 import re
 import warnings
 from pathlib import Path
@@ -42,3 +43,14 @@ def test_chinese_names_render_with_the_cjk_font(tmp_path):
         warnings.simplefilter("error")  # matplotlib warns "Glyph ... missing from font(s)" when it draws boxes
         png = label.png(r)
     assert png[:4] == b"\x89PNG" and "示例水泥厂 B" in label.svg(r)
+
+
+def test_a_product_with_declared_components_states_its_footprint_per_kg_of_each():
+    r = Study.prepare(ROOT / "parameters" / "fertilizer" / "hb-npk-compound-d.yaml").calculate_without_brightway()
+    line = label.lines(r)["components"]
+    assert len(r.per_component) == 3
+    for c in r.per_component:
+        assert f"{c.name} {c.kg_co2e_per_kg:,.2f}" in line
+    assert f"{r.gwp100_kg_co2e.total / 1000 / 0.15:,.2f}" in line  # 15-15-15: each nutrient is 15 % of a tonne
+    assert html.escape(line) in label.svg(r)
+    assert label.lines(Study.prepare(PLANT_B).calculate_without_brightway())["components"] == ""

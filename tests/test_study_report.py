@@ -36,3 +36,14 @@ def test_without_the_rules_content_the_diagram_is_left_out(tmp_path):
     write_result(r, tmp_path)
     doc = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "<svg" not in doc and "No Monte Carlo was run" in doc
+
+
+def test_the_report_gives_the_footprint_per_kg_of_each_declared_component(tmp_path):
+    r = Study.prepare(ROOT / "parameters" / "fertilizer" / "sx-coal-gasification-a-urea.yaml"
+                      ).calculate_without_brightway()
+    write_result(r, tmp_path)
+    doc = (tmp_path / "report.html").read_text(encoding="utf-8")
+    (n,) = r.per_component
+    assert "Per kg of each declared component" in doc
+    assert f"{n.kg_co2e_per_kg:,.3f}" in doc and f"{100 * n.content:.4g} %" in doc
+    assert abs(n.kg_co2e_per_kg / (r.gwp100_kg_co2e.total / (1000 * n.content)) - 1) < 1e-5  # rounded in result

@@ -1,7 +1,8 @@
 """The carbon-footprint label of a result: plain, printable, SVG and PNG (issue 15).
 
 What it states, from ``result.json`` only: the product (and family), the enterprise, the footprint per declared
-unit (rounded to whole kg CO2e) with the 95 % interval when a Monte Carlo was run, the rule set and version, the
+unit (rounded to whole kg CO2e) with the 95 % interval when a Monte Carlo was run, the footprint per kg of each
+declared component (a fertilizer's nutrients) where the product has any, the rule set and version, the
 reference period, the verification status (self-declared: the workbench does not verify), and the label id (the id
 of the PACT footprint of the same result, so the label and the data exchanged name the same thing). A fictional
 enterprise's label says ILLUSTRATIVE across it. The SVG names the CJK font family for Chinese text; the PNG is
@@ -20,7 +21,8 @@ from methodology.outputs import fonts, pact
 W, H = 600, 340
 # (text, y in px from the top, font size in px, weight); the value itself is drawn at (24, 150), 56 px, bold
 ROWS = (("title", 34, 18, "bold"), ("product", 66, 15, "bold"), ("enterprise", 88, 12, "normal"),
-        ("unit", 178, 12, "normal"), ("interval", 198, 12, "normal"), ("rule", 236, 11, "normal"),
+        ("unit", 178, 12, "normal"), ("interval", 198, 12, "normal"), ("components", 216, 11, "normal"),
+        ("rule", 236, 11, "normal"),
         ("period", 256, 11, "normal"), ("status", 276, 11, "normal"), ("id", 312, 10, "normal"))
 PT = 0.72  # points per pixel on a 100-dpi canvas (the PNG is that canvas at 200 dpi)
 
@@ -34,7 +36,7 @@ def lines(result: Result | dict) -> dict[str, str]:
     r = as_json(result)
     g, du, u = r["gwp100_kg_co2e"], r["declared_unit"], r.get("uncertainty")
     fam = r.get("product_family")
-    p = r["provenance"]
+    p, comps = r["provenance"], r.get("per_component") or []
     return {
         "title": "Carbon footprint · 碳足迹",
         "product": _short(r["product"]["name"] + (f", {fam['name']}" if fam else ""), 64),
@@ -42,6 +44,8 @@ def lines(result: Result | dict) -> dict[str, str]:
         "value": f"{g['total']:,.0f}",
         "unit": f"kg CO2e per {du['amount']:g} {du['unit']} (cradle to gate, IPCC AR6 GWP100)",
         "interval": f"95 % interval {u['p2_5']:,.0f} - {u['p97_5']:,.0f}" if u else "",
+        "components": _short("kg CO2e per kg of " + " · ".join(f"{c['name']} {c['kg_co2e_per_kg']:,.2f}"
+                                                              for c in comps), 96) if comps else "",
         "rule": f"Rule {p['rule_set']['id']} {p['rule_set']['version']} · ISO 14067 / GB/T 24067",
         "period": f"Reference period {r['reference_period']['start']} to {r['reference_period']['end']}",
         "status": "Self-declared, not verified by a third party",

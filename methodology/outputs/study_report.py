@@ -88,6 +88,20 @@ def _data(r: dict) -> list[str]:
     return out
 
 
+def _components(r: dict) -> list[str]:
+    """The footprint per kg of each declared component (ISO 14067 6.3.3: a declared unit other than the mass)."""
+    comps = r.get("per_component") or []
+    if not comps:
+        return []
+    rows = [[_e(c["name"]), f"{100 * c['content']:.4g} %", _e(c["content_source"]) + f" ({_e(c['content_origin'])})",
+             f"{c['kg_per_declared_unit']:,.1f}", f"{c['kg_co2e_per_kg']:,.3f}",
+             f"{c['kg_co2e_per_kg_excluding_biogenic']:,.3f}"] for c in comps]
+    return ["<h3>Per kg of each declared component</h3><p>The same footprint divided by the mass of each component in "
+            "the declared unit; nothing is allocated among components.</p>"
+            + ruledoc._table(["component", "content", "source", "kg per declared unit", "kg CO2e per kg",
+                              "excluding biogenic"], rows)]
+
+
 def _results(r: dict) -> list[str]:
     g = r["gwp100_kg_co2e"]
     head = ["", "total", "fossil", "biogenic", "land use"]
@@ -96,6 +110,7 @@ def _results(r: dict) -> list[str]:
            f"{g['biogenic']:,.1f}, land use {g['land_use']:,.1f}"
            + (f"; {g['gross']:,.1f} before {g['credits']:,.1f} of co-product credits" if g["credits"] else "")
            + ".</p>", _png(figures.stage_waterfall(r)),
+           *_components(r),
            "<h3>By stage</h3>" + ruledoc._table(head, _rows(r["by_stage"])),
            "<h3>By process</h3>" + ruledoc._table(head, _rows(r["by_process"])),
            "<h3>By gas</h3>" + ruledoc._table(head, [[_e(k), f"{v['total']:,.1f}", f"{v['fossil']:,.1f}",
