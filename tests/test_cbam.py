@@ -263,6 +263,17 @@ def test_precursor_lists_say_where_they_were_read_and_precursors_of_precursors_a
     assert cats["crude-steel"].precursors_check.verified and "sintered-ore" not in cats["crude-steel"].precursors
     assert cats["sintered-ore"].indirect_in_obligation  # 2601 12 00 is not in Annex II of Regulation 2023/956
     assert cats["ammonia"].precursors == ["hydrogen"] and cats["ammonia"].precursors_check.verified
+    # Communication Template v2.1.1, Parameters_Constants 'Relevant precursors' (goods.yaml shared.sources.template)
+    template = goods.shared["sources"]["template"]
+    assert cats["cement"].precursors == ["cement-clinker", "calcined-clay"]
+    read_there = {"cement-clinker": [], "calcined-clay": [], "unwrought-aluminium": [], "nitric-acid": ["ammonia"],
+                  "urea": ["ammonia"], "ferro-alloys": ["sintered-ore"], "cement": ["cement-clinker", "calcined-clay"]}
+    for key, listed in read_there.items():
+        check = cats[key].precursors_check
+        assert cats[key].precursors == listed and check.verified and check.source == template, key
+    # a category as its own precursor is in no source read: said so, not marked verified
+    assert not cats["mixed-fertilisers"].precursors_check.verified
+    assert not cats["aluminium-products"].precursors_check.verified
     # sinter made for the blast furnace enters crude steel through the pig iron: accepted, through its precursors
     assert "sintered-ore" in goods.relevant_precursors("crude-steel")
     assert "calcined-clay" not in goods.relevant_precursors("crude-steel")
