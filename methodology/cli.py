@@ -24,7 +24,10 @@ def _kind_of(path: Path) -> str:
     """What a file given to ``pcf validate`` is; a file that cannot be read is judged as a parameter file (whose
     loader then reports why)."""
     from methodology.schema.loading import read_yaml
+    from methodology.schema.workbook import is_workbook
 
+    if is_workbook(path):  # a filled data-collection workbook: a parameter file (execution.workbooks)
+        return "parameters"
     try:
         head = read_yaml(path, InputFileError)
     except InputFileError:
@@ -280,7 +283,6 @@ def cmd_template(args) -> int:
     or pre-filled from a parameter file."""
     from methodology.outputs.files import atomic_write_bytes
     from methodology.outputs.workbook import template
-    from methodology.schema.parameters import read_parameter_file
     from methodology.study import Study, load_standards
 
     if (args.rule_file is None) == (args.prefill is None):
@@ -289,8 +291,8 @@ def cmd_template(args) -> int:
         return 1
     pf = None
     if args.prefill:
-        rule = Study.prepare(args.prefill).rule  # a valid parameter file only: its workbook imports back
-        pf = read_parameter_file(args.prefill)
+        study = Study.prepare(args.prefill)  # a valid parameter file (or workbook) only: its workbook imports back
+        rule, pf = study.rule, study.enterprise.params
         routes, name = [pf.route], f"{pf.enterprise.id}-{pf.product}"
     else:
         rule, _ = load_standards(args.rule_file)
