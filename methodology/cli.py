@@ -525,7 +525,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--rule", default=None, type=input_file,
                     help="product category rule (YAML); default: the shipped rule each parameter file names")
     sub = ap.add_subparsers(dest="cmd", required=True)
-    v = sub.add_parser("validate", help="validate rule, factor-set or parameter files")
+    v = sub.add_parser("validate", help="validate rule, factor-set or parameter files (YAML, or filled workbooks)")
     v.add_argument("files", nargs="+")  # each read and reported by the loader, one by one
     v.add_argument("--send-back", default=None, type=output_folder, metavar="FOLDER",
                    help="write each invalid file's problems as <file>-send-back.csv and .xlsx into FOLDER")
@@ -534,7 +534,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--force", action="store_true", help="rebuild even if present")
     s.set_defaults(func=cmd_setup)
     r = sub.add_parser("run", help="run enterprises: papermill executes the industry notebook for each")
-    r.add_argument("files", nargs="+", help="parameter files or folders of them")
+    r.add_argument("files", nargs="+", help="parameter files (YAML, or filled .xlsx workbooks) or folders of them")
     r.add_argument("--runs", default="runs", type=output_folder, help="output folder (default: runs/)")
     r.add_argument("--timeout", type=seconds, default=600, help="seconds per run before it is stopped")
     r.add_argument("--keep-brightway", action="store_true",
@@ -543,7 +543,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_run)
     b = sub.add_parser("batch", help="run every parameter file under folders in parallel (Dask), resumable")
     b.add_argument("files", nargs="+",
-                   help="parameter files or folders of them (searched recursively)")
+                   help="parameter files (YAML, or filled .xlsx workbooks) or folders of them (searched recursively)")
     b.add_argument("--runs", default="runs", type=output_folder, help="output folder (default: runs/)")
     b.add_argument("--workers", type=workers, default=0, help="worker processes, >= 1 (default: one per core)")
     b.add_argument("--scheduler", default=None, type=scheduler_address,

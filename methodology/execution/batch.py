@@ -70,7 +70,7 @@ def find_parameter_files(items) -> list[Path]:
     for item in items:
         p = Path(item)
         if p.is_dir():
-            out += sorted(f for f in p.rglob("*") if f.is_file() and _input(f, p))
+            out += sorted(f for f in p.rglob("*") if _input(f, p))  # a link to a device: the loader says so
         else:
             out.append(p)
     unique: dict[Path, Path] = {}  # the same file once (links resolved), under the path it was given as

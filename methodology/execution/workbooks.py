@@ -97,17 +97,17 @@ def _located(read_: W.Read, workbook: Path, problems: list[Problem]) -> list[Pro
     return [replace(p, file=str(workbook), field=where(p.field)) for p in problems if not read_.refused_at(p.field)]
 
 
-def _rest(label: Path, text: str, rule_file=None, factor_file=None) -> list[Problem]:
+def _rest(path: Path, text: str, rule_file=None, factor_file=None) -> list[Problem]:
     """The validation problems of what a workbook with structural problems still says: the schema's and the
     rule's, as for a partial parameter file (the checks that sum amounts across processes, which a value left out
     would upset, are left for when the structure is sound)."""
     try:
-        pf = read_parameter_file(label, text.encode("utf-8"))
-        rule, factors = load_standards(rule_file or catalogue.rule_named_by(label, pf.rule_set.id,
+        pf = read_parameter_file(path, text.encode("utf-8"))
+        rule, factors = load_standards(rule_file or catalogue.rule_named_by(path, pf.rule_set.id,
                                                                             pf.rule_set.version), factor_file)
         validate(pf, rule, factors, partial=True)
     except IncompleteParameterFile as exc:
-        return all_problems(exc, label).problems
+        return all_problems(exc, path, rule_file, factor_file).problems
     except ParameterFileError as exc:
         return exc.problems
     return []
@@ -125,18 +125,17 @@ def prepare(workbook: str | Path, rule_file: str | Path | None = None, factor_fi
 def _prepare(path: Path, rule_file, factor_file, assessment_date) -> tuple[Study, str]:
     """``prepare``'s study and the YAML text of the workbook's parameter file."""
     read_, text, digest = read(path, rule_file)
-    label = path.with_suffix(".yaml")  # the parameter file it would be: never read, nor written here
     if read_.problems:
-        rest = _rest(label, text, rule_file, factor_file)
+        rest = _rest(path, text, rule_file, factor_file)
         raise ParameterFileError(str(path), read_.problems + _located(read_, path, rest))
-    try:
-        study = Study.prepare(label, rule_file, factor_file, assessment_date=assessment_date,
+    try:  # the YAML text checked as if it were the workbook's file: the study, its data (and the source of a
+        # supplier footprint it gives) name the workbook
+        study = Study.prepare(path, rule_file, factor_file, assessment_date=assessment_date,
                               data=text.encode("utf-8"))
     except ParameterFileError as exc:
         raise ParameterFileError(str(path), _located(read_, path, exc.problems)) from None
     pf = study.enterprise.params
-    pf._path, pf._sha256, pf._workbook = str(path), digest, True
-    study.parameter_file = str(path)
+    pf._sha256, pf._workbook = digest, True  # the workbook's bytes, not the YAML text's
     return study, text
 
 
