@@ -378,3 +378,28 @@ def test_pcf_run_takes_a_workbook_through_papermill(tmp_path, bw_project):
     record = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert (record["parameter_file"], record["parameter_sha256"], record["parameter_kind"]) == (
         str(path.resolve()), sha, "workbook")
+
+
+@pytest.mark.notebook
+def test_batch_runs_a_workbook_notebook_and_skips_it_unchanged(tmp_path, bw_project):
+    """`pcf batch` in notebook mode (Dask worker, papermill) over a workbook and a bad one: the workbook runs, the
+    bad one is invalid with its cell; run again, the unchanged workbook is skipped."""
+    import json
+
+    from methodology.execution.batch import Settings, run_batch
+
+    src = tmp_path / "in"
+    src.mkdir()
+    good = _cli_workbook(src)
+    cell = _with_wrong_unit(good, src / "bad.xlsx")
+    settings = Settings(workers=1, progress=False, summary=False, timeout=300)
+    manifest, status = run_batch([src], tmp_path / "runs", settings=settings, log=lambda m: None)
+    st = {Path(r["parameter_file"]).name: r for r in manifest["runs"]}
+    assert status == 1 and st[good.name]["status"] == "ok" and st["bad.xlsx"]["status"] == "invalid", st
+    assert any(p.startswith(cell) for p in st["bad.xlsx"]["problems"])
+    out = Path(st[good.name]["out_dir"])
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert record["parameter_kind"] == "workbook" and (out / "steel.ipynb").is_file()  # the executed notebook
+    (src / "bad.xlsx").unlink()
+    manifest, status = run_batch([src], tmp_path / "runs", settings=settings, log=lambda m: None)
+    assert status == 0 and [r["status"] for r in manifest["runs"]] == ["skipped"]
