@@ -24,7 +24,10 @@ def _kind_of(path: Path) -> str:
     """What a file given to ``pcf validate`` is; a file that cannot be read is judged as a parameter file (whose
     loader then reports why)."""
     from methodology.schema.loading import read_yaml
+    from methodology.schema.workbook import is_workbook
 
+    if is_workbook(path):  # a filled data-collection workbook: a parameter file (execution.workbooks)
+        return "parameters"
     try:
         head = read_yaml(path, InputFileError)
     except InputFileError:
@@ -280,7 +283,6 @@ def cmd_template(args) -> int:
     or pre-filled from a parameter file."""
     from methodology.outputs.files import atomic_write_bytes
     from methodology.outputs.workbook import template
-    from methodology.schema.parameters import read_parameter_file
     from methodology.study import Study, load_standards
 
     if (args.rule_file is None) == (args.prefill is None):
@@ -289,8 +291,8 @@ def cmd_template(args) -> int:
         return 1
     pf = None
     if args.prefill:
-        rule = Study.prepare(args.prefill).rule  # a valid parameter file only: its workbook imports back
-        pf = read_parameter_file(args.prefill)
+        study = Study.prepare(args.prefill)  # a valid parameter file (or workbook) only: its workbook imports back
+        rule, pf = study.rule, study.enterprise.params
         routes, name = [pf.route], f"{pf.enterprise.id}-{pf.product}"
     else:
         rule, _ = load_standards(args.rule_file)
@@ -523,7 +525,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--rule", default=None, type=input_file,
                     help="product category rule (YAML); default: the shipped rule each parameter file names")
     sub = ap.add_subparsers(dest="cmd", required=True)
-    v = sub.add_parser("validate", help="validate rule, factor-set or parameter files")
+    v = sub.add_parser("validate", help="validate rule, factor-set or parameter files (YAML, or filled workbooks)")
     v.add_argument("files", nargs="+")  # each read and reported by the loader, one by one
     v.add_argument("--send-back", default=None, type=output_folder, metavar="FOLDER",
                    help="write each invalid file's problems as <file>-send-back.csv and .xlsx into FOLDER")
@@ -532,7 +534,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--force", action="store_true", help="rebuild even if present")
     s.set_defaults(func=cmd_setup)
     r = sub.add_parser("run", help="run enterprises: papermill executes the industry notebook for each")
-    r.add_argument("files", nargs="+", help="parameter files or folders of them")
+    r.add_argument("files", nargs="+", help="parameter files (YAML, or filled .xlsx workbooks) or folders of them")
     r.add_argument("--runs", default="runs", type=output_folder, help="output folder (default: runs/)")
     r.add_argument("--timeout", type=seconds, default=600, help="seconds per run before it is stopped")
     r.add_argument("--keep-brightway", action="store_true",
@@ -541,7 +543,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_run)
     b = sub.add_parser("batch", help="run every parameter file under folders in parallel (Dask), resumable")
     b.add_argument("files", nargs="+",
-                   help="parameter files or folders of them (searched recursively)")
+                   help="parameter files (YAML, or filled .xlsx workbooks) or folders of them (searched recursively)")
     b.add_argument("--runs", default="runs", type=output_folder, help="output folder (default: runs/)")
     b.add_argument("--workers", type=workers, default=0, help="worker processes, >= 1 (default: one per core)")
     b.add_argument("--scheduler", default=None, type=scheduler_address,

@@ -40,6 +40,7 @@ from methodology.schema.parameters import (
 )
 from methodology.schema.rules import Rule, check_against_factor_set, load_rule
 from methodology.schema.variants import Variant, load_variant
+from methodology.schema.workbook import is_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
 # every JSON Schema ``pcf schema`` writes into standards/schema/: the input file formats and result.json
@@ -231,8 +232,14 @@ class Study:
         ``rule_file`` defaults to the rule set the parameter file names, ``factor_file`` to the factor set the
         rule names, both found in the catalogue. ``assessment_date``: a date, or its ISO text (empty: none).
         ``data``: the parameter file's bytes, checked as if read from ``parameter_file`` (nothing is read).
+        A filled data-collection workbook (``.xlsx``) is read by ``execution.workbooks.prepare``: the same checks,
+        every problem with its cell, and the study records the workbook as its parameter file.
         """
         assessment_date = _date(assessment_date)
+        if data is None and is_workbook(parameter_file):
+            from methodology.execution import workbooks  # it imports this module
+
+            return workbooks.prepare(parameter_file, rule_file, factor_file, assessment_date=assessment_date)
         try:
             pf = read_parameter_file(parameter_file, data)  # read once: it names its rule set, then is checked
         except IncompleteParameterFile as exc:
@@ -289,17 +296,13 @@ class Study:
     def with_factor_choices(self, selection: Mapping[str, str]) -> Study:
         """The same enterprise under its rule with other options of the rule's ``factor_choices`` selected
         ({choice id: option id}), to compare what a committee's choice moves (``schema.choices``)."""
-        rule = rule_with_selection(self.rule, dict(selection), self.factors)
-        pf = read_parameter_file(self.parameter_file)
-        return Study.check(pf, rule, self.factors, self.parameter_file, assessment_date=self.assessment_date)
+        return self._under(rule_with_selection(self.rule, dict(selection), self.factors))
 
 
     def with_grid_factor(self, grid_factor: str) -> Study:
         """The same enterprise under its rule with grid purchases at the ``national`` or ``regional`` grid factor
         (the rule's ``electricity.grid_factor``; decision record 0011), to see what the basis moves."""
-        rule = rule_with_grid_factor(self.rule, grid_factor, self.factors)
-        pf = read_parameter_file(self.parameter_file)
-        return Study.check(pf, rule, self.factors, self.parameter_file, assessment_date=self.assessment_date)
+        return self._under(rule_with_grid_factor(self.rule, grid_factor, self.factors))
 
     def monte_carlo(self, iterations: int = 10_000, *, seed: int = 1, spec: str | Path | None = None,
                     deterministic: float | None = None):
@@ -366,16 +369,12 @@ class Study:
 
     def with_variant(self, variant: str | Path | Variant) -> Study:
         """The same enterprise under its rule with a variant file's changes applied (``schema.variants``)."""
-        rule = rule_with_variant(self.rule, variant, self.factors)
-        pf = read_parameter_file(self.parameter_file)
-        return Study.check(pf, rule, self.factors, self.parameter_file, assessment_date=self.assessment_date)
+        return self._under(rule_with_variant(self.rule, variant, self.factors))
 
     def with_allocation(self, approach: str) -> Study:
         """The same enterprise under its rule with another rule-wide allocation approach (``rule_with_allocation``),
         to show what the choice of basis moves."""
-        rule = rule_with_allocation(self.rule, approach, self.factors)
-        pf = read_parameter_file(self.parameter_file)
-        return Study.check(pf, rule, self.factors, self.parameter_file, assessment_date=self.assessment_date)
+        return self._under(rule_with_allocation(self.rule, approach, self.factors))
 
     def with_bound_co2(self, treatment: str) -> Study:
         """The same enterprise under its rule with another treatment of the CO2 bound in products
@@ -383,15 +382,16 @@ class Study:
         return self._under(rule_with_bound_co2(self.rule, treatment, self.factors))
 
     def _under(self, rule: Rule) -> Study:
-        """The same parameter file checked against another version of its rule."""
-        pf = read_parameter_file(self.parameter_file)
-        return Study.check(pf, rule, self.factors, self.parameter_file, assessment_date=self.assessment_date)
+        """The same parameter data (as read once: a workbook's too, or a file given as bytes) checked against another
+        version of its rule."""
+        return Study.check(self.enterprise.params, rule, self.factors, self.parameter_file,
+                           assessment_date=self.assessment_date)
 
     def with_product(self, product: str) -> Study:
         """The same enterprise and data declaring another product of its rule (e.g. an intermediate that is also
         a declared product, such as clinker in a cement plant or liquid metal in a smelter that casts ingot),
         validated as if the parameter file named it: a reviewer sees both declared units of one site."""
-        pf = read_parameter_file(self.parameter_file).model_copy(update={"product": product})
+        pf = self.enterprise.params.model_copy(update={"product": product})
         return Study.check(pf, self.rule, self.factors, self.parameter_file, assessment_date=self.assessment_date)
 
 

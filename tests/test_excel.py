@@ -254,3 +254,152 @@ def test_without_its_id_sheet_a_workbook_is_refused_before_anything_else(tmp_pat
     del wb["_ids"]
     wb["eaf"].cell(4, 4).value = "lots"
     assert [p.field for p in problems(wb, tmp_path)] == ["sheet '_ids'"]
+
+
+# --- a filled workbook is a parameter file: pcf validate, pcf run and pcf batch take it directly --------------------
+
+def _cli_workbook(tmp_path: Path, source: Path = SCRAP) -> Path:
+    """The workbook ``pcf template --prefill`` writes for a shipped file (into ``tmp_path``)."""
+    from methodology.cli import main
+
+    assert main(["template", "--prefill", str(source), "--out", str(tmp_path)]) == 0
+    (path,) = [p for p in tmp_path.glob("*.xlsx") if p.stem.startswith(source.stem)]
+    return path
+
+
+def _with_wrong_unit(path: Path, out: Path) -> str:
+    """``path`` saved as ``out`` with the electrodes of the eaf sheet in m3; the cell it changed."""
+    wb = load_workbook(path)
+    ws = wb["eaf"]
+    r = row_of(ws, "electrodes")
+    ws.cell(r, 5).value = "m3"
+    wb.save(out)
+    return f"'eaf'!E{r}"
+
+
+def test_pcf_validate_takes_a_workbook_bad_ones_with_their_cells(tmp_path, capsys):
+    from methodology.cli import main
+
+    good = _cli_workbook(tmp_path)
+    assert main(["validate", str(good)]) == 0
+    assert f"OK  {good}: sd-scrap-eaf-mill-b, crude-steel by scrap-eaf" in capsys.readouterr().out
+    cell = _with_wrong_unit(good, tmp_path / "bad.xlsx")
+    assert main(["validate", str(tmp_path / "bad.xlsx"), "--send-back", str(tmp_path / "back")]) == 1
+    err = capsys.readouterr().err
+    assert f"{cell} (processes.eaf.electrodes.unit): found 'm3'; expected a unit convertible to t" in err
+    assert cell in (tmp_path / "back" / "bad-send-back.csv").read_text(encoding="utf-8-sig")
+
+
+def test_a_workbook_study_records_the_workbook_and_gives_the_yaml_footprint(tmp_path):
+    import hashlib
+
+    path = _cli_workbook(tmp_path)
+    study = Study.prepare(path)
+    result = study.calculate_without_brightway()
+    assert result.gwp100_kg_co2e.total == pytest.approx(
+        Study.prepare(SCRAP).calculate_without_brightway().gwp100_kg_co2e.total, rel=1e-9)
+    ref = result.provenance.parameter_file
+    assert (ref.path, ref.sha256, ref.kind) == (str(path), hashlib.sha256(path.read_bytes()).hexdigest(), "workbook")
+    assert Study.prepare(SCRAP).calculate_without_brightway().provenance.parameter_file.kind == "parameter file"
+    # the notebooks' other views check the data read once against another rule (nothing is re-read as YAML)
+    assert study.with_allocation("mass").calculate_without_brightway().provenance.parameter_file == ref
+
+
+def test_batch_table_only_over_workbooks_and_yaml(tmp_path):
+    """A folder of a good workbook, a bad one and a YAML file: 2 ok, 1 invalid with its cell; an open workbook's
+    Excel lock file (~$name.xlsx) is not an input; nothing is written for the bad workbook."""
+    import pandas as pd
+
+    from methodology.execution.batch import Settings, run_batch
+
+    src = tmp_path / "in"
+    src.mkdir()
+    good = _cli_workbook(src)
+    other = sorted(p for p in SHIPPED if p.parent.name == "steel" and p != SCRAP and "eaf" in p.name)[0]
+    cell = _with_wrong_unit(_cli_workbook(tmp_path, other), src / "bad.xlsx")
+    yaml_file = next(p for p in SHIPPED if p.parent.name == "cement")
+    (src / yaml_file.name).write_bytes(yaml_file.read_bytes())
+    (src / f"~${good.name}").write_bytes(b"\x0bsomeone")
+    runs = tmp_path / "runs"
+    manifest, status = run_batch([src], runs, settings=Settings(workers=1, progress=False, summary=False),
+                                 compute=True, table_only=True, log=lambda m: None)
+    st = {Path(r["parameter_file"]).name: r["status"] for r in manifest["runs"]}
+    assert status == 1 and st == {good.name: "ok", yaml_file.name: "ok", "bad.xlsx": "invalid"}, st
+    (bad,) = [r for r in manifest["runs"] if r["status"] == "invalid"]
+    assert any(p.startswith(f"{cell} (processes.eaf.electrodes.unit): found 'm3'") for p in bad["problems"])
+    assert bad["enterprise"] == read_parameter_file(other).enterprise.id  # read from the workbook itself
+    table = pd.read_csv(runs / "compute-only" / "results.csv").set_index("parameter_file")
+    assert table.loc[str(good), "parameter_sha256"] == __import__("hashlib").sha256(good.read_bytes()).hexdigest()
+    assert table.loc[str(good), "gwp100_total_kg_co2e"] == pytest.approx(
+        Study.prepare(SCRAP).calculate_without_brightway().gwp100_kg_co2e.total, rel=1e-9)
+    assert not list(runs.rglob("bad*"))
+
+
+def test_batch_sees_a_changed_workbook_as_changed_and_refuses_a_workbook_and_yaml_of_one_enterprise(tmp_path):
+    from methodology.execution.batch import plan
+
+    src = tmp_path / "in"
+    src.mkdir()
+    path = _cli_workbook(src)
+    key = plan([src], tmp_path / "runs").todo[0].key
+    assert plan([src], tmp_path / "runs").todo[0].key == key  # the same bytes: the same run key
+    wb = load_workbook(path)
+    ws = wb["eaf"]
+    ws.cell(row_of(ws, "scrap"), 4).value *= 1.01
+    wb.save(path)
+    (spec,) = plan([src], tmp_path / "runs").todo
+    assert spec.key != key and spec.parameter_kind == "workbook"
+    (src / SCRAP.name).write_bytes(SCRAP.read_bytes())  # the same enterprise and product in YAML beside it
+    p = plan([src], tmp_path / "runs")
+    assert not p.todo and sorted(Path(r["parameter_file"]).name for r in p.invalid) == sorted([path.name, SCRAP.name])
+    assert all(str(path) in r["error"] and str(src / SCRAP.name) in r["error"] for r in p.invalid)
+
+
+@pytest.mark.notebook
+def test_pcf_run_takes_a_workbook_through_papermill(tmp_path, bw_project):
+    """`pcf run filled.xlsx`: the notebook runs on the workbook; the same footprint as its YAML file (Brightway's
+    single precision: 1e-7), and result.json and run.json name the workbook and its sha256."""
+    import hashlib
+    import json
+
+    from conftest import FACTORS
+
+    from methodology.cli import main
+
+    path = _cli_workbook(tmp_path)
+    runs = tmp_path / "runs"
+    assert main(["--factors", str(FACTORS), "run", str(path), "--runs", str(runs)]) == 0
+    out = runs / "sd-scrap-eaf-mill-b" / "crude-steel"
+    result = json.loads((out / "result.json").read_text(encoding="utf-8"))
+    expected = Study.prepare(SCRAP).calculate_without_brightway().gwp100_kg_co2e.total
+    assert result["gwp100_kg_co2e"]["total"] == pytest.approx(expected, rel=1e-7)
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert result["provenance"]["parameter_file"] == {"path": str(path.resolve()), "sha256": sha, "kind": "workbook"}
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert (record["parameter_file"], record["parameter_sha256"], record["parameter_kind"]) == (
+        str(path.resolve()), sha, "workbook")
+
+
+@pytest.mark.notebook
+def test_batch_runs_a_workbook_notebook_and_skips_it_unchanged(tmp_path, bw_project):
+    """`pcf batch` in notebook mode (Dask worker, papermill) over a workbook and a bad one: the workbook runs, the
+    bad one is invalid with its cell; run again, the unchanged workbook is skipped."""
+    import json
+
+    from methodology.execution.batch import Settings, run_batch
+
+    src = tmp_path / "in"
+    src.mkdir()
+    good = _cli_workbook(src)
+    cell = _with_wrong_unit(good, src / "bad.xlsx")
+    settings = Settings(workers=1, progress=False, summary=False, timeout=300)
+    manifest, status = run_batch([src], tmp_path / "runs", settings=settings, log=lambda m: None)
+    st = {Path(r["parameter_file"]).name: r for r in manifest["runs"]}
+    assert status == 1 and st[good.name]["status"] == "ok" and st["bad.xlsx"]["status"] == "invalid", st
+    assert any(p.startswith(cell) for p in st["bad.xlsx"]["problems"])
+    out = Path(st[good.name]["out_dir"])
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert record["parameter_kind"] == "workbook" and (out / "steel.ipynb").is_file()  # the executed notebook
+    (src / "bad.xlsx").unlink()
+    manifest, status = run_batch([src], tmp_path / "runs", settings=settings, log=lambda m: None)
+    assert status == 0 and [r["status"] for r in manifest["runs"]] == ["skipped"]

@@ -317,7 +317,9 @@ class FileRef(Model):
 
 class ParameterFileRef(Model):
     path: str
-    sha256: str
+    sha256: str = Field(description="of the file's bytes (a workbook's: of the .xlsx file)")
+    kind: Literal["parameter file", "workbook"] = Field(
+        "parameter file", description="a YAML parameter file, or a filled data-collection workbook (pcf template)")
 
 
 class Provenance(Model):

@@ -69,7 +69,7 @@ def provenance(ed: EnterpriseData, fs: FactorSet, parameters_path: str, *,
         rule_set=R.FileRef(id=rule.id, version=rule.version, path=rule.path, sha256=rule.sha256,
                            variant=R.VariantRef(**rule.variant) if rule.variant else None),
         factor_set=R.FileRef(id=fs.id, version=fs.version, path=fs.path, sha256=fs.sha256),
-        parameter_file=R.ParameterFileRef(path=str(parameters_path), sha256=ed.params.sha256),
+        parameter_file=R.ParameterFileRef(path=str(parameters_path), sha256=ed.params.sha256, kind=ed.params.kind),
         software=software_versions(),
         generated_at=generated_at or dt.datetime.now(dt.UTC).replace(microsecond=0),
     )

@@ -33,6 +33,7 @@ from methodology.errors import InputFileError, MethodologyError
 from methodology.execution.runner import NOTEBOOKS, RunSpec, spec_for
 from methodology.execution.runs_folder import BATCH_FOLDERS, check_enterprise_id, clean_leftovers, runs_lock
 from methodology.schema.catalogue import rule_named_by
+from methodology.schema.workbook import is_workbook
 from methodology.study import ROOT, Study
 
 FAILED = ("failed", "timeout", "crashed", "invalid", "cancelled")
@@ -55,14 +56,21 @@ class Plan:
         return next(iter(self.factor_sets.values())) if len(self.factor_sets) == 1 else {}
 
 
+def _input(f: Path, folder: Path) -> bool:
+    """A parameter file found under ``folder``: YAML or a data-collection workbook, not hidden below the folder
+    given (not above it: ../x), not the lock file Excel keeps beside a workbook it has open (~$name.xlsx)."""
+    return ((f.suffix.lower() in (".yaml", ".yml") or is_workbook(f)) and not f.name.startswith("~$")
+            and not any(x.startswith(".") for x in f.relative_to(folder).parts))
+
+
 def find_parameter_files(items) -> list[Path]:
-    """YAML files given directly or found under folders (hidden files and folders are ignored)."""
+    """Parameter files (YAML, or filled data-collection workbooks: .xlsx) given directly or found under folders
+    (hidden files and folders are ignored)."""
     out: list[Path] = []
     for item in items:
         p = Path(item)
         if p.is_dir():
-            out += sorted(f for f in p.rglob("*.y*ml")  # hidden below the folder given, not above it (../x)
-                          if not any(x.startswith(".") for x in f.relative_to(p).parts))
+            out += sorted(f for f in p.rglob("*") if _input(f, p))  # a link to a device: the loader says so
         else:
             out.append(p)
     unique: dict[Path, Path] = {}  # the same file once (links resolved), under the path it was given as
@@ -111,10 +119,15 @@ def described_by(path: Path) -> dict:
     from methodology.schema import catalogue
     from methodology.schema.loading import parse_yaml, read_input
 
-    try:
-        raw = parse_yaml(read_input(path, ParameterFileError), path, ParameterFileError, [])
-    except InputFileError:
-        raw = {}
+    if is_workbook(path):
+        from methodology.execution.workbooks import described
+
+        raw = described(path)
+    else:
+        try:
+            raw = parse_yaml(read_input(path, ParameterFileError), path, ParameterFileError, [])
+        except InputFileError:
+            raw = {}
 
     def text(value) -> str | None:
         return value if isinstance(value, str) and value.strip() else None
@@ -126,6 +139,29 @@ def described_by(path: Path) -> dict:
             "product": text(raw.get("product")), "route": text(raw.get("route")), "industry": industry}
 
 
+def _study(path: Path, rule_file, factor_file, standards: dict[Path, tuple], rule_paths: dict) -> tuple[Study, Path]:
+    """One file's validated study and its rule file; rules and factor sets are read once into ``standards`` (rule
+    path -> (rule, factor set)), the rule files each (rule set id, version) names into ``rule_paths``. A workbook
+    is read and checked by ``Study.prepare`` (``execution.workbooks``: every problem with its cell)."""
+    from methodology.schema.parameters import read_parameter_file
+    from methodology.study import load_standards
+
+    if is_workbook(path):
+        study = Study.prepare(path, rule_file, factor_file)
+        rpath = Path(study.rule.path).resolve()
+    else:
+        pf = read_parameter_file(path)  # read once: it names its rule set, then is checked against it
+        named = (pf.rule_set.id, pf.rule_set.version)
+        if rule_file is None and named not in rule_paths:
+            rule_paths[named] = rule_named_by(path, *named).resolve()
+        rpath = Path(rule_file).resolve() if rule_file else rule_paths[named]
+    if rpath not in standards:
+        standards[rpath] = load_standards(rpath, factor_file)
+    if is_workbook(path):
+        return study, rpath
+    return Study.check(pf, *standards[rpath], path), rpath
+
+
 def plan(items, runs_dir, *, factor_file=None, rule_file=None, force=False, out_root=None, log=print) -> Plan:
     """Validate every file first; return what to run, what is unchanged and what is invalid.
 
@@ -135,25 +171,18 @@ def plan(items, runs_dir, *, factor_file=None, rule_file=None, force=False, out_
     Each file is checked against the rule set it names (found in the catalogue, or ``rule_file``) and that
     rule against its factor set (the one it names, or ``factor_file``). Rules and factor sets are read once.
     """
-    from methodology.schema.parameters import IncompleteParameterFile, read_parameter_file
-    from methodology.study import all_problems, load_standards
+    from methodology.schema.parameters import IncompleteParameterFile
+    from methodology.study import all_problems
 
     p = Plan(Path(runs_dir).resolve(), Path(factor_file).resolve() if factor_file else None)
     code = code_fingerprint()
     standards: dict[Path, tuple] = {}
     rule_paths: dict[tuple[str, str], Path] = {}  # (rule set id, version) -> catalogued rule file
-    seen: dict[tuple[str, str], Path] = {}
+    seen: dict[tuple[str, str], list[Path]] = {}  # (enterprise, product) -> the valid files that name them
     for path in find_parameter_files(items):
         try:
-            pf = read_parameter_file(path)  # read once: it names its rule set, then is checked against it
-            named = (pf.rule_set.id, pf.rule_set.version)
-            if rule_file is None and named not in rule_paths:
-                rule_paths[named] = rule_named_by(path, *named).resolve()
-            rpath = Path(rule_file).resolve() if rule_file else rule_paths[named]
-            if rpath not in standards:
-                standards[rpath] = load_standards(rpath, factor_file)
+            study, rpath = _study(path, rule_file, factor_file, standards, rule_paths)
             rule, factors = standards[rpath]
-            study = Study.check(pf, rule, factors, path)
             check_enterprise_id(study.enterprise.params.enterprise.id, path)
         except InputFileError as exc:
             if isinstance(exc, IncompleteParameterFile):  # its rule problems too, in the same pass
@@ -169,13 +198,7 @@ def plan(items, runs_dir, *, factor_file=None, rule_file=None, force=False, out_
                               "error": str(exc), "problems": []})
             continue
         ed = study.enterprise
-        ident = (ed.params.enterprise.id, ed.params.product)
-        if ident in seen:
-            p.invalid.append({"parameter_file": str(path), **described_by(path), "status": "invalid",
-                              "problems": [], "error": f"enterprise '{ident[0]}' and product '{ident[1]}' are also in "
-                                       f"{seen[ident]}: each enterprise and product needs one file"})
-            continue
-        seen[ident] = path
+        seen.setdefault((ed.params.enterprise.id, ed.params.product), []).append(path)
         spec = spec_for(study, path, rpath, factors.path, out_root or p.runs_dir, run_key(study, code))
         p.studies[str(path)] = study
         p.rules[str(rpath)] = {"id": rule.id, "version": rule.version, "sha256": rule.sha256, "path": str(rpath)}
@@ -183,7 +206,26 @@ def plan(items, runs_dir, *, factor_file=None, rule_file=None, force=False, out_
                                                            "sha256": factors.sha256,
                                                            "path": str(Path(factors.path).resolve())}
         (p.todo if force or _finished_on_disk(spec) is None else p.skipped).append(spec)
+    _refuse_duplicates(p, seen)
     return p
+
+
+def _refuse_duplicates(p: Plan, seen: dict[tuple[str, str], list[Path]]) -> None:
+    """Files naming the same enterprise and product (two YAML files, or a workbook and the YAML file ``pcf import``
+    wrote from it) would take one run folder: none of them runs, each is invalid naming all of them, since which
+    one is meant (the enterprise's workbook or the analyst's reviewed YAML file) is the analyst's to say."""
+    for (ent, prod), paths in seen.items():
+        if len(paths) < 2:
+            continue
+        gone = {str(Path(x).resolve()) for x in paths}
+        p.todo = [s for s in p.todo if s.parameter_file not in gone]
+        p.skipped = [s for s in p.skipped if s.parameter_file not in gone]
+        listing = ", ".join(str(x) for x in paths)
+        for path in paths:
+            p.studies.pop(str(path), None)
+            p.invalid.append({"parameter_file": str(path), **described_by(path), "status": "invalid", "problems": [],
+                              "error": f"enterprise '{ent}' and product '{prod}' are in {len(paths)} files "
+                                       f"({listing}): each enterprise and product needs one file; keep one of them"})
 
 
 # --- on the workers ---------------------------------------------------------------------------------
@@ -419,7 +461,7 @@ def _register_plugin(client, *, ignore_sigint: bool) -> None:
 
 
 def _base(spec: RunSpec) -> dict:
-    return {"parameter_file": spec.parameter_file, "enterprise": spec.enterprise, "product": spec.product,
+    return {**spec.source(), "enterprise": spec.enterprise, "product": spec.product,
             "industry": spec.industry, "key": spec.key, "out_dir": None, "wall_s": None, "peak_rss_mb": None,
             "worker": None}
 

@@ -54,6 +54,13 @@ class RunSpec:
     out_dir: str  # final folder <runs>/<enterprise>/<product>
     key: str = ""  # fingerprint of inputs and code; see batch.run_key
     keep_brightway: bool = False  # leave the run's Brightway project in <out_dir>/brightway
+    parameter_sha256: str = ""  # of the parameter file's bytes (a workbook's: of the .xlsx), as read when validated
+    parameter_kind: str = "parameter file"  # or "workbook" (a filled data-collection workbook)
+
+    def source(self) -> dict:
+        """The run record's fields naming the input: its path, sha256 and kind (run.json, the manifest)."""
+        return {"parameter_file": self.parameter_file, "parameter_sha256": self.parameter_sha256,
+                "parameter_kind": self.parameter_kind}
 
 
 ENGINE = "pcf-save-at-end"
@@ -99,10 +106,11 @@ def notebook_for(industry: str) -> Path:
 
 def spec_for(study: Study, parameter_file, rule_file, factor_file, runs_dir, key: str = "", *,
              keep_brightway: bool = False) -> RunSpec:
-    ent, prod = study.enterprise.params.enterprise.id, study.enterprise.params.product
+    pf = study.enterprise.params
+    ent, prod = pf.enterprise.id, pf.product
     return RunSpec(str(Path(parameter_file).resolve()), str(Path(rule_file).resolve()),
                    str(Path(factor_file).resolve()) if factor_file else "", study.rule.rule_set.industry,
-                   ent, prod, str(Path(runs_dir).resolve() / ent / prod), key, keep_brightway)
+                   ent, prod, str(Path(runs_dir).resolve() / ent / prod), key, keep_brightway, pf.sha256, pf.kind)
 
 
 def run_enterprise(parameter_file: str | Path, runs_dir: str | Path, *, rule_file=None,
@@ -157,7 +165,7 @@ def execute_run(spec: RunSpec, *, km=None, kernel: str = KERNEL, timeout: float 
     final = Path(spec.out_dir)
     tmp = final.parent / f".{final.name}.{uuid.uuid4().hex[:8]}.tmp"
     tmp.mkdir(parents=True)
-    record = {"parameter_file": spec.parameter_file, "enterprise": spec.enterprise, "product": spec.product,
+    record = {**spec.source(), "enterprise": spec.enterprise, "product": spec.product,
               "industry": spec.industry, "key": spec.key, "worker": worker,
               "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
     t0 = time.perf_counter()

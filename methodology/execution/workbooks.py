@@ -7,10 +7,16 @@ cell, a row or sheet missing) come with the validation problems of everything el
 fields they concern left out and not reported twice; only a workbook whose rule and route cannot be known (its
 hidden ``_ids`` sheet gone or altered) is refused before that. Nothing is written unless the whole workbook is
 valid.
+
+A workbook is also a parameter file in its own right: ``Study.prepare`` (so ``pcf validate``, ``pcf run``, the
+notebooks and ``pcf batch``) hands a ``.xlsx`` path to ``prepare`` here, whose study records the workbook itself
+(its path, the sha256 of its bytes, kind ``workbook``) as the parameter file it comes from.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,9 +31,7 @@ from methodology.schema.rules import load_rule
 from methodology.study import Study, all_problems, load_standards
 
 MAX_BYTES = 8 * 1024 * 1024  # as for YAML files (schema.loading): a workbook of a few hundred rows is 30-60 kB
-
-
-XLSX = (".xlsx", ".xlsm", ".xltx", ".xltm")  # what openpyxl opens (Office Open XML spreadsheets)
+XLSX = W.XLSX
 
 
 class NotAWorkbook(ParameterFileError):
@@ -40,6 +44,7 @@ class NotAWorkbook(ParameterFileError):
 
 
 def _open(path: Path):
+    """The workbook and the sha256 of the bytes it was read from (read once: the hash is of what was read)."""
     from openpyxl import load_workbook
 
     file, expected = str(path), "an .xlsx workbook made by pcf template"
@@ -50,7 +55,8 @@ def _open(path: Path):
     if path.stat().st_size > MAX_BYTES:
         raise NotAWorkbook(file, f"{path.stat().st_size:,} bytes", f"a workbook of at most {MAX_BYTES:,} bytes")
     try:
-        return load_workbook(path, data_only=True)
+        data = path.read_bytes()
+        return load_workbook(io.BytesIO(data), data_only=True), hashlib.sha256(data).hexdigest()
     except Exception as exc:  # noqa: BLE001 - openpyxl and zipfile raise many types for a bad file
         text = " ".join(str(exc).split())[:120]
         raise NotAWorkbook(file, f"a file openpyxl cannot read ({type(exc).__name__}: {text})", expected) from None
@@ -62,21 +68,23 @@ def text_of(raw: dict, workbook: Path) -> str:
     return head + yaml.safe_dump(raw, allow_unicode=True, sort_keys=False, width=120)
 
 
-def read(workbook: str | Path) -> tuple[W.Read, str]:
-    """The workbook read against its rule and route (its structural problems in ``Read.problems``), and its
-    parameter file's YAML text; ``ParameterFileError`` when the rule or route cannot be known."""
+def read(workbook: str | Path, rule_file: str | Path | None = None) -> tuple[W.Read, str, str]:
+    """The workbook read against its rule (``rule_file``, else the catalogued one it names) and route (its
+    structural problems in ``Read.problems``), its parameter file's YAML text and the sha256 of the workbook's
+    bytes; ``ParameterFileError`` when the rule or route cannot be known."""
     path = Path(workbook)
-    wb = _open(path)
+    wb, digest = _open(path)
     ids, problems = W.meta(wb, str(path))
     if problems:
         raise ParameterFileError(str(path), problems)
-    rule = load_rule(catalogue.rule_named_by(path, ids.get("rule_set.id", ""), ids.get("rule_set.version", "")))
+    rule = load_rule(rule_file or catalogue.rule_named_by(path, ids.get("rule_set.id", ""),
+                                                          ids.get("rule_set.version", "")))
     known = [r.id for r in rule.routes]
     if ids.get("route") not in known:
         raise ParameterFileError(str(path), [Problem(str(path), f"'{W.META}'!B4 (route)", repr(ids.get("route")),
                                                      f"a route of {rule.id} {rule.version}: {known}")])
     out = W.Reader(wb, rule, ids, str(path)).read()
-    return out, text_of(out.raw, path)
+    return out, text_of(out.raw, path), digest
 
 
 def _located(read_: W.Read, workbook: Path, problems: list[Problem]) -> list[Problem]:
@@ -89,33 +97,61 @@ def _located(read_: W.Read, workbook: Path, problems: list[Problem]) -> list[Pro
     return [replace(p, file=str(workbook), field=where(p.field)) for p in problems if not read_.refused_at(p.field)]
 
 
-def _rest(label: Path, text: str) -> list[Problem]:
+def _rest(path: Path, text: str, rule_file=None, factor_file=None) -> list[Problem]:
     """The validation problems of what a workbook with structural problems still says: the schema's and the
     rule's, as for a partial parameter file (the checks that sum amounts across processes, which a value left out
     would upset, are left for when the structure is sound)."""
     try:
-        pf = read_parameter_file(label, text.encode("utf-8"))
-        rule, factors = load_standards(catalogue.rule_named_by(label, pf.rule_set.id, pf.rule_set.version))
+        pf = read_parameter_file(path, text.encode("utf-8"))
+        rule, factors = load_standards(rule_file or catalogue.rule_named_by(path, pf.rule_set.id,
+                                                                            pf.rule_set.version), factor_file)
         validate(pf, rule, factors, partial=True)
     except IncompleteParameterFile as exc:
-        return all_problems(exc, label).problems
+        return all_problems(exc, path, rule_file, factor_file).problems
     except ParameterFileError as exc:
         return exc.problems
     return []
 
 
-def load(workbook: str | Path, out: str | Path | None = None) -> tuple[Study, Path | None]:
-    """Import a workbook: its study (validated as a parameter file is) and, when ``out`` is given, the parameter
-    file written there (atomically, only when everything is valid). ``ParameterFileError`` lists every problem."""
-    path = Path(workbook)
-    read_, text = read(path)
-    label = Path(out) if out else path.with_suffix(".yaml")
+def prepare(workbook: str | Path, rule_file: str | Path | None = None, factor_file: str | Path | None = None, *,
+            assessment_date=None) -> Study:
+    """A filled workbook's study, checked exactly as its parameter file would be (``Study.prepare`` on its YAML
+    text), every problem with its cell (``ParameterFileError``, file: the workbook). ``rule_file``/``factor_file``
+    as for ``Study.prepare``. The study's parameter file is the workbook: its path, the sha256 of its bytes and
+    kind ``workbook`` (``ParameterFile.kind``), so that results, run keys and provenance name the workbook."""
+    return _prepare(Path(workbook), rule_file, factor_file, assessment_date)[0]
+
+
+def _prepare(path: Path, rule_file, factor_file, assessment_date) -> tuple[Study, str]:
+    """``prepare``'s study and the YAML text of the workbook's parameter file."""
+    read_, text, digest = read(path, rule_file)
     if read_.problems:
-        raise ParameterFileError(str(path), read_.problems + _located(read_, path, _rest(label, text)))
-    try:
-        study = Study.prepare(label, data=text.encode("utf-8"))
+        rest = _rest(path, text, rule_file, factor_file)
+        raise ParameterFileError(str(path), read_.problems + _located(read_, path, rest))
+    try:  # the YAML text checked as if it were the workbook's file: the study, its data (and the source of a
+        # supplier footprint it gives) name the workbook
+        study = Study.prepare(path, rule_file, factor_file, assessment_date=assessment_date,
+                              data=text.encode("utf-8"))
     except ParameterFileError as exc:
         raise ParameterFileError(str(path), _located(read_, path, exc.problems)) from None
+    pf = study.enterprise.params
+    pf._sha256, pf._workbook = digest, True  # the workbook's bytes, not the YAML text's
+    return study, text
+
+
+def described(workbook: str | Path) -> dict:
+    """Best effort, for a workbook that is invalid: the parameter file's mapping as far as it can be read ({}
+    when its rule or route cannot be known)."""
+    try:
+        return read(workbook)[0].raw
+    except Exception:  # noqa: BLE001 - whatever is wrong, the batch lists the workbook's problems
+        return {}
+
+
+def load(workbook: str | Path, out: str | Path | None = None) -> tuple[Study, Path | None]:
+    """Import a workbook: its study (``prepare``) and, when ``out`` is given, the parameter file written there
+    (atomically, only when everything is valid). ``ParameterFileError`` lists every problem."""
+    study, text = _prepare(Path(workbook), None, None, None)
     if out:
         atomic_write_text(Path(out), text)
     return study, Path(out) if out else None

@@ -135,7 +135,8 @@ COLUMNS = {
     "rule_set_sha256": ("sha256 of the rule file (its content)", ""),
     "factor_set": ("emission-factor set id", ""), "factor_set_version": ("its version", ""),
     "factor_set_sha256": ("sha256 of the factor-set file", ""),
-    "parameter_file": ("the parameter file", "path"), "parameter_sha256": ("sha256 of the parameter file", ""),
+    "parameter_file": ("the parameter file (YAML, or a filled .xlsx workbook)", "path"),
+    "parameter_sha256": ("sha256 of the parameter file (of a workbook: its .xlsx bytes)", ""),
     "software_version": ("PCF Workbench version", ""),
 }
 PREFIX_MEANING = {

@@ -15,7 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator
 
 from methodology.errors import ParameterFileError, Problem
 from methodology.schema.common import KEBAB, SEMVER, FileBacked, GivenUncertainty, Strict
@@ -175,6 +175,13 @@ class ParameterFile(FileBacked):
     components: dict[str, ComponentContent] = Field(
         default_factory=dict, description="component id -> mass fraction in the product (the declared product's "
                                           "components the rule lists; replaces the rule's content)")
+    # read from a filled data-collection workbook (execution.workbooks): ``path`` and ``sha256`` are the workbook's
+    _workbook: bool = PrivateAttr(False)
+
+    @property
+    def kind(self) -> str:
+        """What the data were read from: ``parameter file`` (YAML) or ``workbook`` (a filled .xlsx)."""
+        return "workbook" if self._workbook else "parameter file"
 
     @field_validator("processes")
     @classmethod

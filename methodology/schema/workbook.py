@@ -25,6 +25,13 @@ FRONT, META = "enterprise", "_ids"
 TITLE_ROW, ID_ROW, HEADER_ROW, FIRST_ROW = 1, 2, 3, 4
 YES, NO = ("yes", "是", "true"), ("no", "否", "false")
 DQ = ("technological", "temporal", "geographical", "completeness", "reliability")
+XLSX = (".xlsx", ".xlsm", ".xltx", ".xltm")  # what openpyxl opens (Office Open XML spreadsheets)
+
+
+def is_workbook(path) -> bool:
+    """Whether a file given where a parameter file is expected is a data-collection workbook (by its extension):
+    it is then read by ``execution.workbooks``, everything else as a YAML parameter file."""
+    return str(path).lower().endswith(XLSX)
 
 # front sheet: (field path, Chinese label, English label, guidance)
 FRONT_FIELDS = [
