@@ -37,16 +37,37 @@ def _kind_of(path: Path) -> str:
             return "rule"
         if "factor_set" in head:
             return "factors"
+        if "variant" in head and "changes" in head:
+            return "variant"
     return "parameters"
 
 
+def _validated_variant(path: Path, factor_file) -> str:
+    """A rule variant checked as applied to the rule it names (``study.rule_with_variant``): every problem names
+    the variant file."""
+    from methodology.schema import catalogue
+    from methodology.schema.variants import load_variant
+    from methodology.study import load_standards, rule_with_variant
+
+    v = load_variant(path)
+    base = v.variant.base
+    rule, fs = load_standards(catalogue.rule_named_by(path, base.id, base.version), factor_file)
+    rule_with_variant(rule, v, fs)
+    return f"variant {v.id} of rule {base.id} {base.version}, {len(v.changes)} change(s)"
+
+
 def cmd_validate(args) -> int:
+    from methodology.execution.batch import find_parameter_files
     from methodology.schema.factors import load_factor_set
     from methodology.study import Study, load_standards
 
     status = 0
-    for p in args.files:
-        path = Path(p)
+    files = find_parameter_files(args.files)  # folders: every YAML file and workbook under them, as pcf batch finds
+    if not files:
+        print(f"ERR {', '.join(args.files)}: found no YAML file or workbook; expected parameter files, rules or "
+              "factor sets (or folders of them)", file=sys.stderr)
+        return 1
+    for path in files:
         try:
             kind = _kind_of(path)
             if kind == "factors":
@@ -56,6 +77,8 @@ def cmd_validate(args) -> int:
                 r, fs = load_standards(path, args.factors)
                 print(f"OK  {path}: rule {r.id} {r.version} (factor set {fs.id} {fs.version}), "
                       f"{len(r.processes)} processes, {len(r.routes)} routes")
+            elif kind == "variant":
+                print(f"OK  {path}: {_validated_variant(path, args.factors)}")
             else:
                 ed = Study.prepare(path, args.rule, args.factors).enterprise
                 print(f"OK  {path}: {ed.params.enterprise.id}, {ed.params.product} by {ed.params.route}")
@@ -525,8 +548,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--rule", default=None, type=input_file,
                     help="product category rule (YAML); default: the shipped rule each parameter file names")
     sub = ap.add_subparsers(dest="cmd", required=True)
-    v = sub.add_parser("validate", help="validate rule, factor-set or parameter files (YAML, or filled workbooks)")
-    v.add_argument("files", nargs="+")  # each read and reported by the loader, one by one
+    v = sub.add_parser("validate", help="validate rules, variants, factor sets, parameter files (YAML or "
+                                        "workbooks), or folders of them")
+    v.add_argument("files", nargs="+", help="files or folders (searched recursively, as pcf batch does)")
     v.add_argument("--send-back", default=None, type=output_folder, metavar="FOLDER",
                    help="write each invalid file's problems as <file>-send-back.csv and .xlsx into FOLDER")
     v.set_defaults(func=cmd_validate)

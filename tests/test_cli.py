@@ -275,3 +275,37 @@ def test_import_of_what_is_no_workbook_is_one_line(tmp_path, capsys):
         status, _, err = _main(capsys, "import", path, "--out", tmp_path / "x.yaml")
         assert status == 1 and err.startswith(line) and len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "x.yaml").exists()
+
+
+def test_validate_takes_folders_and_reports_each_file(tmp_path, capsys):
+    import shutil
+
+    shutil.copy(SCRAP_MILL, tmp_path / "good.yaml")
+    (tmp_path / "sub").mkdir()
+    write_variant(tmp_path / "sub", SCRAP_MILL, lambda d: d.update(route="scrap-eaff"), "bad.yaml")
+    (tmp_path / ".hidden").mkdir()
+    (tmp_path / ".hidden" / "ignored.yaml").write_text("not: a parameter file\n", encoding="utf-8")
+    assert cli.main(["validate", str(tmp_path)]) == 1
+    out, err = capsys.readouterr()
+    assert out.count("OK  ") == 1 and "good.yaml" in out
+    assert err.count("ERR ") == 1 and "bad.yaml" in err and "scrap-eaff" in err and "ignored" not in out + err
+
+
+def test_validate_a_folder_without_input_files_exits_1(tmp_path, capsys):
+    assert cli.main(["validate", str(tmp_path)]) == 1
+    assert "found no YAML file or workbook" in capsys.readouterr().err
+
+
+def test_validate_checks_a_rule_variant_against_its_rule(tmp_path, capsys):
+    import yaml
+
+    good = ROOT / "standards" / "fertilizer" / "variants" / "urea-bound-co2-credited.yaml"
+    assert cli.main(["validate", str(good)]) == 0
+    assert "variant fertilizer-urea-bound-co2-credited of rule cn-pcr-fertilizer 1.0.0" in capsys.readouterr().out
+    d = yaml.safe_load(good.read_text(encoding="utf-8"))
+    d["changes"][0]["set"] = "carbon_accounting.bound_co2.treatmnt"
+    bad = tmp_path / "bad-variant.yaml"
+    bad.write_text(yaml.safe_dump(d, allow_unicode=True), encoding="utf-8")
+    assert cli.main(["validate", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert str(bad) in err and "bound_co2.treatmnt: found 'credited'; expected no such key" in err
