@@ -61,12 +61,14 @@ def cmd_validate(args) -> int:
     from methodology.schema.factors import load_factor_set
     from methodology.study import Study, load_standards
 
-    status = 0
-    files = find_parameter_files(args.files)  # folders: every YAML file and workbook under them, as pcf batch finds
-    if not files:
-        print(f"ERR {', '.join(args.files)}: found no YAML file or workbook; expected parameter files, rules or "
-              "factor sets (or folders of them)", file=sys.stderr)
-        return 1
+    status, files = 0, []
+    for given in map(Path, args.files):  # a file as given; a folder: every YAML file and workbook under it
+        found = find_parameter_files([given]) if given.is_dir() else [given]
+        if not found:
+            print(f"ERR {given}: found a folder without YAML files or workbooks; expected parameter files, rules, "
+                  "variants or factor sets (or folders of them)", file=sys.stderr)
+            status = 1
+        files += found
     for path in files:
         try:
             kind = _kind_of(path)

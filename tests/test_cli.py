@@ -293,7 +293,7 @@ def test_validate_takes_folders_and_reports_each_file(tmp_path, capsys):
 
 def test_validate_a_folder_without_input_files_exits_1(tmp_path, capsys):
     assert cli.main(["validate", str(tmp_path)]) == 1
-    assert "found no YAML file or workbook" in capsys.readouterr().err
+    assert "found a folder without YAML files or workbooks" in capsys.readouterr().err
 
 
 def test_validate_checks_a_rule_variant_against_its_rule(tmp_path, capsys):
