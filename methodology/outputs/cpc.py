@@ -8,9 +8,10 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from methodology.errors import InputFileError
+from methodology.schema.common import Strict
 
 CPC_FILE = Path(__file__).resolve().parents[2] / "standards" / "pact" / "cpc-v2.1.yaml"
 URN = "urn:pact:productclassification:un-cpc:"
@@ -20,11 +21,7 @@ class CpcError(InputFileError):
     """The UN CPC code table of standards/pact/ is invalid."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class CpcCode(_Strict):
+class CpcCode(Strict):
     rule: str = Field(min_length=1)
     product: str = Field(min_length=1)
     cpc: str = Field(pattern=r"^\d{5}$", description="a CPC Ver. 2.1 subclass (five digits)")
@@ -32,7 +29,7 @@ class CpcCode(_Strict):
     source: str = Field(min_length=10, description="where code and title were read")
 
 
-class CpcTable(_Strict):
+class CpcTable(Strict):
     classification: str = Field(min_length=1)
     codes: list[CpcCode]
 

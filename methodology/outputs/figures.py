@@ -64,11 +64,9 @@ def breakdown_bars(result: Result | dict, key: str, ax=None, label: str = ""):
     pairs = ([(x.get("name", x.get("process")), x["total"]) for x in items] if isinstance(items, list)
              else [(k, v["total"]) for k, v in items.items()])
     pairs.sort(key=lambda p: p[1])
-    ax.barh(range(len(pairs)), [p[1] for p in pairs], color="#7f7f7f")  # by position: equal names stay two bars
     # long process names (a cracker with its five products) wrapped, so that the layout keeps the plot area
-    labels = [textwrap.fill(str(p[0]), LABEL_WIDTH) for p in pairs]
-    ax.set_yticks(range(len(pairs)), labels)
-    fig, lines = ax.figure, sum(t.count("\n") + 1 for t in labels)
+    _bars(ax, [p[0] for p in pairs], [p[1] for p in pairs], "#7f7f7f")
+    fig, lines = ax.figure, sum(t.get_text().count("\n") + 1 for t in ax.get_yticklabels())
     width, height = fig.get_size_inches()
     fig.set_size_inches(width, max(height, LINE_INCHES * lines + 1.4))  # taller, never shorter: labels don't overlap
     ax.axvline(0, color="black", linewidth=0.8)
