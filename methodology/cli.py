@@ -387,22 +387,21 @@ def seconds(text: str) -> float:
     return x
 
 
-def input_file(text: str) -> str:
+def _existing_file(text: str, what: str) -> str:
     p = Path(text)
     if not p.exists():
-        raise _bad(text, "an existing YAML file (no such file)")
+        raise _bad(text, f"an existing {what} (no such file)")
     if not p.is_file():
-        raise _bad(text, "a YAML file (this is not a regular file)")
+        raise _bad(text, f"{'an' if what[0] in '.aeiou' else 'a'} {what} (this is not a regular file)")
     return text
+
+
+def input_file(text: str) -> str:
+    return _existing_file(text, "YAML file")
 
 
 def input_workbook(text: str) -> str:
-    p = Path(text)
-    if not p.exists():
-        raise _bad(text, "an existing .xlsx workbook (no such file)")
-    if not p.is_file():
-        raise _bad(text, "an .xlsx workbook (this is not a regular file)")
-    return text
+    return _existing_file(text, ".xlsx workbook")
 
 
 def output_folder(text: str) -> str:
